@@ -1,0 +1,81 @@
+"""Plain data shared by every stage of the index: articles, chunks, quotes, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Answer", "Article", "Chunk", "LoadProblem", "Quote"]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One cleaned source article; every quote is a slice of ``text``."""
+
+    id: str
+    title: str
+    text: str
+    sha256: str
+    lang: str = "fr"
+    url: str | None = None
+    date: str | None = None
+    source_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """A source file that could not be loaded, and why (said to the admin, not raised)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of an article: ``article.text[start:end] == text``.
+
+    ``sentences`` are (start, end) offsets into the article text, in order, covering the chunk.
+    """
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim passage returned for a question.
+
+    ``article_text[start:end] == text`` and ``highlight_start <= highlight_end`` lie inside it.
+    """
+
+    article_id: str
+    title: str
+    url: str | None
+    text: str
+    start: int
+    end: int
+    highlight_start: int
+    highlight_end: int
+    score: float
+
+    @property
+    def highlight(self) -> str:
+        """The best-matching sentence(s) inside the quote."""
+        return self.text[self.highlight_start - self.start : self.highlight_end - self.start]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the index says to a question: quotes best first, or none (the articles do not answer)."""
+
+    question: str
+    quotes: tuple[Quote, ...]
+    question_lang: str = "fr"
+    # Quotes that scored above the threshold but were cut by ``k``: what "More" shows next.
+    more: tuple[Quote, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.quotes)

