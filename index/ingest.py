@@ -1,0 +1,380 @@
+"""Load articles from files (.txt, .md, .html, .json) into cleaned ``Article`` objects.
+
+>>> article = load_article(Path("seeds/000_7774940a137d78f0.txt"))
+>>> article.id, article.lang
+('000_7774940a137d78f0', 'fr')
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from pathlib import Path, PurePath, PurePosixPath
+
+import charset_normalizer
+import trafilatura
+
+from index.clean import clean_text
+from index.errors import ArticleLoadError
+from index.lang import detect_language
+from index.models import Article, LoadProblem
+
+__all__ = [
+    "MAX_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "article_from_bytes",
+    "article_id_for",
+    "load_article",
+    "load_articles",
+    "safe_filename",
+]
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
+MAX_BYTES = 5_000_000
+_MAX_ID_CHARS = 64
+_MAX_FILENAME_CHARS = 80
+# Decoded text with more control characters than this is not an article, whatever its bytes.
+_MAX_CONTROL_RATIO = 0.1
+# Latin-1/cp1252 text: accented letters are a minority among letters; in a cp1251 Russian or
+# cp1253 Greek file decoded as cp1252 nearly every letter is "accented".
+_MAX_WESTERN_ACCENT_RATIO = 0.3
+_WESTERN_EXTRAS = frozenset("«»‘’‚“”„–—…•€œŒšŠžŽŸ°·§©®±×÷¡¿ªº¼½¾\u00a0")
+_UTF_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Unicode "Cc" characters other than tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_JSON_SHAPE = "JSON must be an object with 'title' and 'text'"
+
+
+def load_article(path: Path, max_bytes: int = MAX_BYTES) -> Article:
+    """Read and clean one article file; ``ArticleLoadError`` says why it is not usable."""
+    _check_suffix(path.name)
+    try:
+        if path.stat().st_size > max_bytes:
+            raise ArticleLoadError(_too_large(max_bytes))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleLoadError(f"cannot read the file ({exc.strerror or exc})") from exc
+    return _parse(path.name, data, url=None, source_path=str(path), max_bytes=max_bytes)
+
+
+def article_from_bytes(
+    filename: str, data: bytes, url: str | None = None, max_bytes: int = MAX_BYTES
+) -> Article:
+    """An article from uploaded or fetched bytes; ``url`` is used when the content names none."""
+    _check_suffix(filename)
+    return _parse(filename, data, url=url, source_path=None, max_bytes=max_bytes)
+
+
+def load_articles(
+    folder: Path, max_bytes: int = MAX_BYTES
+) -> tuple[list[Article], list[LoadProblem]]:
+    """Every article file of ``folder`` (sorted, not recursive); bad files are reported, not fatal."""
+    if not folder.is_dir():
+        raise ArticleLoadError(f"the articles folder '{folder}' does not exist")
+    articles: list[Article] = []
+    problems: list[LoadProblem] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            article = load_article(path, max_bytes=max_bytes)
+        except ArticleLoadError as exc:
+            problems.append(LoadProblem(str(path), str(exc)))
+            continue
+        if article.id in seen:
+            reason = f"duplicate article id '{article.id}' (also from {seen[article.id].name})"
+            problems.append(LoadProblem(str(path), reason))
+            continue
+        seen[article.id] = path
+        articles.append(article)
+    for problem in problems:
+        logger.warning("skipped %s: %s", problem.path, problem.reason)
+    return articles, problems
+
+
+def article_id_for(path: PurePath) -> str:
+    """Stable id from the file name: ``000_Abc.txt`` -> ``000_abc``; [a-z0-9_-], at most 64 chars."""
+    stem = _ascii_fold(PurePosixPath(str(path).replace("\\", "/")).stem).lower()
+    slug = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_-]", "-", stem))
+    slug = slug[:_MAX_ID_CHARS].strip("-")
+    if not slug:
+        # Names with nothing usable ("💥.md") still need distinct ids.
+        return "article-" + hashlib.sha256(path.name.encode("utf-8", "replace")).hexdigest()[:8]
+    return slug
+
+
+def safe_filename(name: str, default_ext: str = ".txt") -> str:
+    """A file name safe to write into SEEDS_DIR: no directories, [A-Za-z0-9._-], never empty."""
+    base = name.replace("\x00", "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = unicodedata.normalize("NFKC", base).strip()
+    base = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "-", base)).lstrip(".")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    suffix = f".{ext.lower()}" if f".{ext.lower()}" in SUPPORTED_SUFFIXES else default_ext
+    stem = stem.strip(".-")[: _MAX_FILENAME_CHARS - len(suffix)].rstrip(".-")
+    return (stem or "article") + suffix
+
+
+def _check_suffix(filename: str) -> None:
+    """Refuse file types we cannot read before touching their bytes."""
+    suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = f"'{suffix}'" if suffix else "(no extension)"
+        raise ArticleLoadError(f"unsupported file type {shown} (use .txt, .md, .html or .json)")
+
+
+def _too_large(max_bytes: int) -> str:
+    """'file is larger than 5 MB' in the unit that reads best."""
+    if max_bytes >= 1_000_000:
+        return f"file is larger than {max_bytes / 1_000_000:g} MB"
+    if max_bytes >= 1_000:
+        return f"file is larger than {max_bytes / 1_000:g} KB"
+    return f"file is larger than {max_bytes} bytes"
+
+
+def _parse(
+    filename: str, data: bytes, url: str | None, source_path: str | None, max_bytes: int
+) -> Article:
+    """Bytes of a supported file type to a cleaned Article."""
+    if len(data) > max_bytes:
+        raise ArticleLoadError(_too_large(max_bytes))
+    suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    raw = _decode(data)
+    if not raw.strip():
+        raise ArticleLoadError("empty file")
+    date: str | None = None
+    if suffix == ".json":
+        title, text, url, date = _from_json(raw, url)
+    elif suffix in (".html", ".htm"):
+        title, text, url, date = _from_html(raw, url)
+    elif suffix == ".md":
+        title, text, meta = _from_markdown(raw)
+        url, date = meta.get("url") or url, meta.get("date")
+    else:
+        title, text = _split_title(raw)
+    # Only a page without <title> or heading lacks one: its file name is the best we have.
+    title = _clean_title(title) or PurePosixPath(filename.replace("\\", "/")).stem
+    text = clean_text(text)
+    if not text:
+        where = " in the HTML" if suffix in (".html", ".htm") else ""
+        raise ArticleLoadError(f"no article text found{where}")
+    return Article(
+        id=article_id_for(PurePosixPath(filename.replace("\\", "/"))),
+        title=title,
+        text=text,
+        sha256=hashlib.sha256(f"{text}\n{title}".encode()).hexdigest(),
+        lang=detect_language(text),
+        url=url,
+        date=date,
+        source_path=source_path,
+    )
+
+
+def _decode(data: bytes) -> str:
+    """Bytes to text: UTF BOMs, then UTF-8, then Western (cp1252), then charset_normalizer's guess."""
+    if not data:
+        raise ArticleLoadError("empty file")
+    for bom, encoding in _UTF_BOMS:
+        if data.startswith(bom):
+            try:
+                return _check_text(data.decode(encoding))
+            except UnicodeDecodeError as exc:
+                raise ArticleLoadError("not valid UTF-8 or any known encoding") from exc
+    if b"\x00" in data:
+        raise ArticleLoadError("binary file, not text")
+    try:
+        return _check_text(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    western = _as_western(data)
+    if western is not None:
+        return _check_text(western)
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise ArticleLoadError("not valid UTF-8 or any known encoding")
+    return _check_text(str(best))
+
+
+def _as_western(data: bytes) -> str | None:
+    """cp1252 text when the bytes read as plausible Western European text, else None.
+
+    charset_normalizer takes short French Latin-1 files for cp1250 ("très" -> "trčs"); French
+    and other Western files are the common case here, so they are tried first, strictly.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    accented = 0
+    for char in text:
+        if char.isascii():
+            continue
+        if not ("\u00c0" <= char <= "\u00ff" or char in _WESTERN_EXTRAS):
+            return None
+        accented += char.isalpha()
+    letters = sum(char.isalpha() for char in text)
+    return text if accented <= _MAX_WESTERN_ACCENT_RATIO * letters else None
+
+
+def _check_text(text: str) -> str:
+    """Refuse decoded 'text' that is mostly control characters (a binary file in disguise)."""
+    controls = len(_CONTROL.findall(text))
+    if controls > _MAX_CONTROL_RATIO * max(len(text), 1):
+        raise ArticleLoadError("binary file, not text")
+    return text
+
+
+def _split_title(raw: str) -> tuple[str, str]:
+    """Plain text: the first non-empty line is the title, the rest the text."""
+    lines = raw.lstrip("\ufeff").splitlines()
+    for i, line in enumerate(lines):
+        if line.strip():
+            return line, "\n".join(lines[i + 1 :])
+    return "", ""
+
+
+def _clean_title(title: str) -> str:
+    """One line, NFC, single spaces."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", title)).strip()
+
+
+def _from_json(raw: str, url: str | None) -> tuple[str, str, str | None, str | None]:
+    """``{"title", "text", "url"?, "date"?}`` to (title, text, url, date)."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ArticleLoadError(f"invalid JSON: {exc.msg} (line {exc.lineno})") from exc
+    if not (
+        isinstance(value, dict)
+        and isinstance(value.get("title"), str)
+        and isinstance(value.get("text"), str)
+    ):
+        raise ArticleLoadError(_JSON_SHAPE)
+    optional: dict[str, str | None] = {}
+    for key in ("url", "date"):
+        field = value.get(key)
+        if field is not None and not isinstance(field, str):
+            raise ArticleLoadError(f"JSON field '{key}' must be a string")
+        optional[key] = (field.strip() or None) if isinstance(field, str) else None
+    return value["title"], value["text"], optional["url"] or url, optional["date"]
+
+
+def _from_html(raw: str, url: str | None) -> tuple[str, str, str | None, str | None]:
+    """Main text and metadata of a web page, paragraphs separated by blank lines."""
+    try:
+        document = trafilatura.bare_extraction(
+            raw, url=url, with_metadata=True, include_comments=False, include_tables=True
+        )
+    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
+        raise ArticleLoadError("no article text found in the HTML") from exc
+    text = (getattr(document, "text", None) or "").strip()
+    if not text:
+        raise ArticleLoadError("no article text found in the HTML")
+    title = (getattr(document, "title", None) or "").strip()
+    lines = [line for line in text.split("\n") if line.strip()]
+    if title and lines and _clean_title(lines[0]) == _clean_title(title):
+        lines = lines[1:]  # the <h1> repeats the title
+    elif not title and len(lines) > 1 and len(lines[0]) <= 150:
+        title, lines = lines[0], lines[1:]
+    # trafilatura separates paragraphs with a single newline; our paragraphs are blank-line based.
+    url = getattr(document, "url", None) or url
+    return title, "\n\n".join(lines), url, getattr(document, "date", None)
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT_H1 = re.compile(r"^\s{0,3}=+\s*$")
+_RULE = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
+_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$")
+_BLOCKQUOTE = re.compile(r"^\s{0,3}>\s?")
+_BULLET = re.compile(r"^(\s*)[*+]\s+")
+_INLINE = (
+    (re.compile(r"<!--.*?-->", re.DOTALL), ""),
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]"), ""),  # images go
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url) -> text
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref] -> text
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])"), r"\1"),  # backslash escapes
+)
+
+
+def _from_markdown(raw: str) -> tuple[str, str, dict[str, str]]:
+    """Markdown to (title, plain text, front-matter fields): syntax goes, words stay."""
+    meta, body = _front_matter(raw.lstrip("\ufeff"))
+    title = meta.get("title", "")
+    out: list[str] = []
+    in_fence = False
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            out.append("")
+            continue
+        if in_fence:
+            out.append(line)  # code is kept as text, verbatim
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            text = _inline_markdown(heading.group(2))
+            if not title and heading.group(1) == "#":
+                title = text
+                text = ""
+            out.extend(["", text, ""])
+        elif _SETEXT_H1.match(line) and out and out[-1].strip():
+            if not title:
+                title = out.pop()
+            out.append("")
+        elif _RULE.match(line) or _REFERENCE.match(line):
+            out.append("")
+        else:
+            line = _BULLET.sub(r"\1- ", _BLOCKQUOTE.sub("", line))
+            out.append(_inline_markdown(line))
+    if not title:
+        title, text = _split_title("\n".join(out))
+        return title, text, meta
+    return title, "\n".join(out), meta
+
+
+def _inline_markdown(text: str) -> str:
+    """Strip inline markdown: images, link syntax, code ticks, emphasis markers, escapes."""
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _front_matter(raw: str) -> tuple[dict[str, str], str]:
+    """YAML-ish ``---`` header fields (title, date, url) and the body after it."""
+    match = _FRONT_MATTER.match(raw)
+    if not match:
+        return {}, raw
+    meta: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, colon, value = line.partition(":")
+        key = key.strip().lower()
+        if colon and key in ("title", "date", "url", "link") and value.strip():
+            meta["url" if key == "link" else key] = value.strip().strip("'\"")
+    return meta, raw[match.end() :]
+
+
+def _ascii_fold(text: str) -> str:
+    """Drop accents so 'Élection' gives 'election' rather than '-lection'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

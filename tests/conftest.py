@@ -1,0 +1,19 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.botapi import BotApiServer, bypass_proxies_for_loopback
+
+# httpx honours proxy variables: keep the local Bot API server out of any proxy.
+bypass_proxies_for_loopback()
+
+
+@pytest.fixture
+async def botapi() -> AsyncIterator[BotApiServer]:
+    """A running local Telegram Bot API server (token "123:ABC"), closed after the test."""
+    async with BotApiServer(token="123:ABC") as server:
+        yield server

@@ -1,0 +1,91 @@
+"""Chunking: offsets are exact, windows respect sentences and the size limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.chunk import chunk_article, paragraph_spans, sentence_spans
+from index.models import Article
+
+SEED = Path(__file__).parent.parent / "seeds" / "000_7774940a137d78f0.txt"
+
+
+def article(text: str, lang: str = "fr") -> Article:
+    return Article(id="a", title="T", text=text, sha256="x", lang=lang)
+
+
+def test_paragraph_spans_skip_blank_runs() -> None:
+    text = "  Un.  \n\n\n Deux.\n \nTrois."
+    assert [text[s:e] for s, e in paragraph_spans(text)] == ["Un.", "Deux.", "Trois."]
+
+
+def test_sentence_spans_point_into_the_text() -> None:
+    text = "M. Dupont est arrivé à Paris hier soir. Il a dit : « Bonjour ! » Puis il est parti."
+    spans = sentence_spans(text, "fr")
+    assert [text[s:e] for s, e in spans] == [
+        "M. Dupont est arrivé à Paris hier soir.",
+        "Il a dit : « Bonjour ! » Puis il est parti.",
+    ]
+
+
+def test_abbreviation_fragments_are_glued_to_the_next_sentence() -> None:
+    text = "Voir p. 12 pour tous les détails du traité."
+    assert [text[s:e] for s, e in sentence_spans(text, "fr")] == [text]
+
+
+def test_short_paragraphs_are_packed_into_one_chunk() -> None:
+    chunks = chunk_article(article("Un deux trois.\n\nQuatre cinq six."), max_chars=100)
+    assert [c.text for c in chunks] == ["Un deux trois.\n\nQuatre cinq six."]
+    assert chunks[0].sentences == ((0, 14), (16, 32))
+
+
+def test_long_paragraph_is_cut_on_sentences_with_overlap() -> None:
+    sentences = [f"Phrase numéro {i} qui parle de choses diverses." for i in range(10)]
+    text = " ".join(sentences)
+    chunks = chunk_article(article(text), max_chars=150, overlap=1)
+    assert len(chunks) > 2
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        assert len(chunk.text) <= 150
+        assert chunk.text.startswith("Phrase")
+    for left, right in zip(chunks, chunks[1:], strict=False):
+        assert right.start < left.end  # one sentence shared
+
+
+def test_without_overlap_chunks_tile_the_text() -> None:
+    text = " ".join(f"Phrase {i} avec assez de mots dedans." for i in range(12))
+    chunks = chunk_article(article(text), max_chars=120, overlap=0)
+    for left, right in zip(chunks, chunks[1:], strict=False):
+        assert left.end < right.start
+
+
+def test_a_sentence_longer_than_the_limit_is_its_own_chunk() -> None:
+    long_sentence = "mot " * 100 + "fin."
+    chunks = chunk_article(article(long_sentence + " Court ensuite ici."), max_chars=50)
+    assert chunks[0].text.startswith("mot mot")
+    assert all(c.text for c in chunks)
+
+
+def test_seed_chunks_cover_every_paragraph() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    chunks = chunk_article(article(text), max_chars=700)
+    covered = set()
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        for s, e in chunk.sentences:
+            assert chunk.start <= s < e <= chunk.end
+            covered.update(range(s, e))
+    for s, e in paragraph_spans(text):
+        assert s in covered and e - 1 in covered
+
+
+@pytest.mark.parametrize(("max_chars", "overlap"), [(0, 1), (100, -1)])
+def test_bad_parameters_are_refused(max_chars: int, overlap: int) -> None:
+    with pytest.raises(ValueError):
+        chunk_article(article("Un."), max_chars=max_chars, overlap=overlap)
+
+
+def test_empty_text_gives_no_chunk() -> None:
+    assert chunk_article(article("   \n\n  ")) == []
