@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from index.errors import IndexFailure
 from index.evaluate import format_report, run_eval
+from index.models import Quote
 from index.service import BuildReport, IndexService, ProgressCallback
 from index.settings import IndexSettings
 
@@ -45,6 +46,22 @@ def _print_build(report: BuildReport) -> None:
         f"{report.articles} articles, {report.chunks} passages; embedded {report.embedded}, "
         f"reused {report.reused}; {report.seconds:.2f} s"
     )
+
+
+def _quote_json(quote: Quote) -> dict[str, object]:
+    """The search JSON shape other tools read (``quote`` is the verbatim text)."""
+    return {
+        "article_id": quote.article_id,
+        "title": quote.title,
+        "url": quote.url,
+        "quote": quote.text,
+        "start": quote.start,
+        "end": quote.end,
+        "highlight": quote.highlight,
+        "highlight_start": quote.highlight_start,
+        "highlight_end": quote.highlight_end,
+        "score": quote.score,
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,7 +126,7 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
     if args.command == "search":
         answer = service.ask(args.question, k=args.k)
         if args.json:
-            print(json.dumps([asdict(q) for q in answer.quotes], ensure_ascii=False, indent=1))
+            print(json.dumps([_quote_json(q) for q in answer.quotes], ensure_ascii=False, indent=1))
         elif not answer.quotes:
             print("The articles do not answer this question.")
         for n, quote in enumerate(answer.quotes if not args.json else (), 1):

@@ -26,6 +26,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from index.background import BACKGROUND_PASSAGES
 from index.chunk import chunk_article
 from index.embed import Embedder
 from index.errors import IndexFailure, IndexMissingError, ModelMismatchError
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+REFERENCE_SAMPLE = 1000
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -81,13 +83,20 @@ class Manifest:
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format_version") != FORMAT_VERSION:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            version = data.get("format_version")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ModelMismatchError(f"the manifest {path} is unreadable ({exc}): reindex") from exc
+        if version != FORMAT_VERSION:
             raise ModelMismatchError(
-                f"the index in {path.parent} has format {data.get('format_version')!r}, "
+                f"the index in {path.parent} has format {version!r}, "
                 f"this version reads {FORMAT_VERSION}: reindex"
             )
-        return cls(**data)
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ModelMismatchError(f"the manifest {path} is incomplete ({exc}): reindex") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +121,7 @@ class IndexData:
         sentence_vectors: Vectors,
         sentence_ptr: npt.NDArray[np.int64],
         lexical: LexicalIndex,
+        background_vectors: Vectors,
     ) -> None:
         self.path = path
         self.manifest = manifest
@@ -123,6 +133,12 @@ class IndexData:
         self.sentence_vectors = sentence_vectors
         self.sentence_ptr = sentence_ptr  # chunk i's sentences: rows ptr[i]:ptr[i+1]
         self.lexical = lexical
+        # What a question's similarity to unrelated text looks like: the background
+        # passages plus a spread-out sample of the collection (search.answer_score).
+        step = max(1, len(chunk_vectors) // REFERENCE_SAMPLE)
+        self.reference_vectors = np.vstack([background_vectors, chunk_vectors[::step]]).astype(
+            np.float32
+        )
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
@@ -264,13 +280,20 @@ def build_index(
     cache = EmbeddingCache(data_dir / "embeddings.sqlite")
     try:
         sentence_texts = [by_id[c.article_id].text[s:e] for c in chunks for s, e in c.sentences]
-        all_texts = [passage_text(by_id[c.article_id], c) for c in chunks] + sentence_texts
+        all_texts = [
+            *(passage_text(by_id[c.article_id], c) for c in chunks),
+            *sentence_texts,
+            *BACKGROUND_PASSAGES,
+        ]
         matrix, embedded = _embed_with_cache(
             all_texts, embedder, cache, params.batch_size, progress
         )
     finally:
         cache.close()
-    chunk_vectors, sentence_vectors = matrix[: len(chunks)], matrix[len(chunks) :]
+    n_sentences = len(sentence_texts)
+    chunk_vectors = matrix[: len(chunks)]
+    sentence_vectors = matrix[len(chunks) : len(chunks) + n_sentences]
+    background_vectors = matrix[len(chunks) + n_sentences :]
     sentence_ptr = np.zeros(len(chunks) + 1, dtype=np.int64)
     sentence_ptr[1:] = np.cumsum([len(c.sentences) for c in chunks])
 
@@ -302,6 +325,7 @@ def build_index(
         np.save(staging / "chunks.npy", chunk_vectors)
         np.save(staging / "sentences.npy", sentence_vectors)
         np.save(staging / "sentence_ptr.npy", sentence_ptr)
+        np.save(staging / "background.npy", background_vectors)
         lexical = LexicalIndex.build(
             [f"{by_id[c.article_id].title}\n{c.text}" for c in chunks], lang
         )
@@ -315,8 +339,8 @@ def build_index(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _switch_current(data_dir, final)
-    _prune_builds(data_dir, keep={final.name})
+    replaced = _switch_current(data_dir, final)
+    _prune_builds(data_dir, keep={final.name, replaced})
     data = IndexData(
         final,
         manifest,
@@ -327,6 +351,7 @@ def build_index(
         sentence_vectors,
         sentence_ptr,
         lexical,
+        background_vectors,
     )
     if progress:
         progress("write", 1, 1)
@@ -363,20 +388,25 @@ def _write_sqlite(path: Path, articles: list[Article], chunks: list[Chunk]) -> N
         db.close()
 
 
-def _switch_current(data_dir: Path, target: Path) -> None:
+def _switch_current(data_dir: Path, target: Path) -> str:
+    """Point ``current`` at ``target``; returns the name of the build it pointed at before."""
     link = data_dir / CURRENT
+    previous = Path(os.readlink(link)).name if link.is_symlink() else ""
     temp = data_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
     os.symlink(Path(BUILDS) / target.name, temp)
     os.replace(temp, link)  # atomic on POSIX: readers see the old or the new build
+    return previous
 
 
 def _prune_builds(data_dir: Path, keep: set[str]) -> None:
-    """Remove old and half-written builds; the one just replaced stays for readers still on it."""
-    builds = sorted((data_dir / BUILDS).iterdir(), key=lambda p: p.name)
-    finished = [p for p in builds if not p.name.endswith(".partial")]
-    keep = keep | {p.name for p in finished[-2:]}
-    for folder in builds:
-        if folder.name not in keep:
+    """Remove every other build; the one just replaced stays for readers still on it.
+
+    A half-written build is left alone for a day: another process may be writing it;
+    after that it is the remains of a killed build.
+    """
+    for folder in (data_dir / BUILDS).iterdir():
+        stale = time.time() - folder.stat().st_mtime > 86_400
+        if folder.name not in keep and (stale or not folder.name.endswith(".partial")):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -392,6 +422,15 @@ def open_index(data_dir: Path, model_id: str | None = None) -> IndexData:
             f"the index was built with {manifest.model_id!r} but EMBEDDING_MODEL gives "
             f"{model_id!r}: reindex (python -m index build, or /reindex)"
         )
+    try:
+        return _load(path, manifest)
+    except (OSError, ValueError, KeyError, RuntimeError, sqlite3.Error) as exc:
+        raise ModelMismatchError(
+            f"the index in {path} is damaged or from another version ({exc}): reindex"
+        ) from exc
+
+
+def _load(path: Path, manifest: Manifest) -> IndexData:
     db = sqlite3.connect(f"file:{path / 'store.sqlite'}?mode=ro", uri=True)
     try:
         articles = {
@@ -428,6 +467,7 @@ def open_index(data_dir: Path, model_id: str | None = None) -> IndexData:
     sentence_vectors = np.load(path / "sentences.npy")
     sentence_ptr = np.load(path / "sentence_ptr.npy")
     lexical = LexicalIndex.load(path / "lexical")
+    background_vectors = np.load(path / "background.npy")
     if vectors.ntotal != len(chunks) or len(sentence_ptr) != len(chunks) + 1:
         raise ModelMismatchError(f"the index in {path} is inconsistent with its manifest: reindex")
     return IndexData(
@@ -440,4 +480,5 @@ def open_index(data_dir: Path, model_id: str | None = None) -> IndexData:
         sentence_vectors,
         sentence_ptr,
         lexical,
+        background_vectors,
     )

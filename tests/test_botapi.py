@@ -40,7 +40,7 @@ from tests.botapi import BotApiServer, parse_html, polling, texts
 Context = ContextTypes.DEFAULT_TYPE
 
 
-class Bot_:
+class Seen:
     """What the handlers of the test bot saw: returned messages and errors."""
 
     def __init__(self) -> None:
@@ -123,13 +123,13 @@ HANDLERS: list[BaseHandler] = [
 @asynccontextmanager
 async def running_bot(
     server: BotApiServer, rate_limiter: AIORateLimiter | None = None
-) -> AsyncIterator[tuple[Application, Bot_]]:
+) -> AsyncIterator[tuple[Application, Seen]]:
     """A real PTB Application polling ``server``; stopped cleanly afterwards."""
     builder = server.application_builder()
     if rate_limiter is not None:
         builder.rate_limiter(rate_limiter)
     app = builder.build()
-    seen = Bot_()
+    seen = Seen()
     app.bot_data["seen"] = seen
     app.add_handlers(HANDLERS)
     app.add_error_handler(on_error)
@@ -137,7 +137,7 @@ async def running_bot(
         yield app, seen
 
 
-async def wait_errors(seen: Bot_, count: int = 1, timeout: float = 5.0) -> list[BaseException]:
+async def wait_errors(seen: Seen, count: int = 1, timeout: float = 5.0) -> list[BaseException]:
     """Wait until the bot's error handler saw ``count`` errors."""
     deadline = time.monotonic() + timeout
     while len(seen.errors) < count:
@@ -322,7 +322,8 @@ async def test_set_my_commands_recorded(botapi: BotApiServer) -> None:
             [BotCommand("ask", "Poser une question")], scope=scope, language_code="fr"
         )
         fr = await app.bot.get_my_commands(scope=scope, language_code="fr")
-        await app.bot.send_chat_action(1001 if botapi.user(1001) else 0, "typing")
+        botapi.user(1001)
+        await app.bot.send_chat_action(1001, "typing")
     assert [c.description for c in fr] == ["Poser une question"]
     assert botapi.get_commands() == [{"command": "ask", "description": "Ask a question"}]
     assert botapi.get_commands({"type": "all_private_chats"}, "fr")[0]["command"] == "ask"
@@ -353,6 +354,7 @@ async def test_webhook_delivery(botapi: BotApiServer) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     app = botapi.application_builder().build()
+    app.bot_data["seen"] = Seen()
     app.add_handlers(HANDLERS)
     async with app:
         assert app.updater is not None

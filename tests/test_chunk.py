@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -50,14 +51,14 @@ def test_long_paragraph_is_cut_on_sentences_with_overlap() -> None:
         assert text[chunk.start : chunk.end] == chunk.text
         assert len(chunk.text) <= 150
         assert chunk.text.startswith("Phrase")
-    for left, right in zip(chunks, chunks[1:], strict=False):
+    for left, right in itertools.pairwise(chunks):
         assert right.start < left.end  # one sentence shared
 
 
 def test_without_overlap_chunks_tile_the_text() -> None:
     text = " ".join(f"Phrase {i} avec assez de mots dedans." for i in range(12))
     chunks = chunk_article(article(text), max_chars=120, overlap=0)
-    for left, right in zip(chunks, chunks[1:], strict=False):
+    for left, right in itertools.pairwise(chunks):
         assert left.end < right.start
 
 

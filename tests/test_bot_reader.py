@@ -1,0 +1,366 @@
+"""End to end: readers ask the real bot (real index, real model) through the local Bot API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from telegram import BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.app import set_commands
+from bot.state import AnswerCache
+from index.embed import Embedder
+from index.ingest import safe_filename
+from index.service import IndexService
+from index.settings import IndexSettings
+from tests.bot_fixtures import (
+    ADMIN_ID,
+    BotHarness,
+    Workspace,
+    bold_texts,
+    buttons,
+    link_urls,
+    run_bot,
+    wait_callback_answer,
+)
+from tests.botapi import BotApiServer
+
+TITLE = "« Tirez sur les manifestants »"
+ORDER = "tirer pour tuer et sans sommation"
+PLANES = "75 avions russes volent 24 heures sur 24"
+NO_ANSWER_FR = "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent."
+NO_ANSWER_EN = "The articles do not answer this question. /sources shows what they cover."
+QUESTION_FR = "Qui a ordonné de tirer sur les manifestants ?"
+QUESTION_EN = "How many Russian planes fly to Kazakhstan?"
+
+
+def first_highlight(record: dict) -> str:
+    """The bold sentence of the first quote ([0] is the number "1.")."""
+    return bold_texts(record)[1]
+
+
+# ------------------------------------------------------------------------------ private chats
+
+
+async def test_private_question_in_french(bot: BotHarness) -> None:
+    user = bot.user(language_code="fr")
+    mark = bot.mark()
+    question = await bot.server.send_text(user, QUESTION_FR)
+    [reply] = await bot.server.wait_sent(1, after=mark, timeout=20)
+    assert reply["reply_to_message_id"] == question.message_id
+    assert reply["parse_mode"] == "HTML"
+    assert reply["link_preview_options"]["is_disabled"] is True
+    assert reply["plain_text"].startswith(f"1. {TITLE}\n")
+    assert ORDER in first_highlight(reply)
+    assert any(e["type"] == "blockquote" for e in reply["parsed_entities"])
+    actions = [a for a in bot.server.chat_actions[mark.chat_actions :] if a["chat_id"] == user.id]
+    assert actions and actions[0]["action"] == "typing"
+    labels = [label for label, _ in buttons(reply)]
+    assert labels[:3] == ["Contexte 1", "Contexte 2", "Contexte 3"]
+    assert labels[-1] == "Plus"
+    assert all(len(data.encode()) <= 64 for _, data in buttons(reply))
+
+
+async def test_private_question_in_english_gets_english_interface(bot: BotHarness) -> None:
+    [reply] = await bot.say(bot.user(language_code="en-GB"), QUESTION_EN)
+    assert PLANES in first_highlight(reply)
+    assert reply["plain_text"].startswith(f"1. {TITLE}\n")
+    assert buttons(reply)[0][0] == "Context 1"
+
+
+async def test_unanswerable_question_points_to_sources(bot: BotHarness) -> None:
+    [reply] = await bot.say(bot.user(language_code="en"), "What is the recipe of a chocolate cake?")
+    assert reply["plain_text"] == NO_ANSWER_EN
+    assert buttons(reply) == []
+
+
+async def test_unknown_language_falls_back_to_default(bot: BotHarness) -> None:
+    [reply] = await bot.say(bot.user(language_code="de"), "Wie backt man einen Schokoladenkuchen?")
+    assert reply["plain_text"] == NO_ANSWER_FR
+
+
+# ------------------------------------------------------------------------------ groups
+
+
+async def test_group_etiquette(bot: BotHarness) -> None:
+    server = bot.server
+    user = bot.user()
+    group = server.group_chat(-100, "Lecteurs")
+    mark = bot.mark()
+    ignored = await server.send_text(user, QUESTION_FR, chat=group)
+    # A mention: answered, the mention removed from the question.
+    [by_mention] = await bot.say(user, f"@{server.bot_user.username} {QUESTION_FR}", chat=group)
+    assert ORDER in first_highlight(by_mention)
+    # A reply to one of the bot's messages.
+    reply_to_bot = {"chat_id": group.id, "message_id": by_mention["message_id"]}
+    [by_reply] = await bot.say(user, QUESTION_EN, chat=group, reply_to=reply_to_bot)
+    assert PLANES in first_highlight(by_reply)
+    # /ask, with and without the bot's name.
+    [by_ask] = await bot.say(user, f"/ask {QUESTION_EN}", chat=group)
+    assert PLANES in first_highlight(by_ask)
+    [by_ask_named] = await bot.say(
+        user, f"/ask@{server.bot_user.username} {QUESTION_FR}", chat=group
+    )
+    assert ORDER in first_highlight(by_ask_named)
+    [usage] = await bot.say(user, "/ask", chat=group)
+    assert usage["plain_text"].startswith("Posez-moi une question sur les articles")
+    # The plain message was never answered, and no "typing" was shown for it.
+    replies_to = {r["reply_to_message_id"] for r in server.sent[mark.sent :]}
+    assert ignored.message_id not in replies_to
+    assert len(server.sent) - mark.sent == 5
+
+
+async def test_group_message_that_only_mentions_someone_else_is_ignored(bot: BotHarness) -> None:
+    user = bot.user()
+    group = bot.server.group_chat(-101, "Autres")
+    mark = bot.mark()
+    other = await bot.server.send_text(user, f"@someone_else {QUESTION_FR}", chat=group)
+    [answer] = await bot.say(user, f"/ask {QUESTION_FR}", chat=group)
+    assert answer["reply_to_message_id"] != other.message_id
+    assert len(bot.server.sent) - mark.sent == 1
+
+
+# ------------------------------------------------------------------------------ buttons
+
+
+async def test_more_then_context(bot: BotHarness) -> None:
+    user = bot.user()
+    [first] = await bot.say(user, QUESTION_FR)
+    more = dict(buttons(first))["Plus"]
+    [second] = await bot.press(user, first, more)
+    assert bot.server.callback_answers[-1].get("text") is None  # answered at once, silently
+    assert second["plain_text"].startswith("4. ")
+    assert second["reply_to_message_id"] == first["message_id"]
+    assert next(label for label, _ in buttons(second)) == "Contexte 4"
+    # The first message keeps its Context buttons but its More is spent.
+    [edit] = await bot.server.wait_edits(1)
+    assert [label for label, _ in buttons(edit)] == ["Contexte 1", "Contexte 2", "Contexte 3"]
+    # Context of the first quote: the paragraph around it, highlight still bold.
+    context_data = dict(buttons(first))["Contexte 1"]
+    [paragraph] = await bot.press(user, first, context_data)
+    assert ORDER in bold_texts(paragraph)[0]
+    assert paragraph["plain_text"].startswith(TITLE)
+    assert "AGI – Le président kazakh" in paragraph["plain_text"]
+
+
+async def test_expired_answer_buttons(bot: BotHarness) -> None:
+    user = bot.user()
+    [answer] = await bot.say(user, QUESTION_FR)
+    bot.app.bot_data["answers"] = AnswerCache()  # as if 500 newer answers had pushed it out
+    for label in ("Plus", "Contexte 2"):
+        mark = bot.mark()
+        await bot.server.press_button(user, answer, dict(buttons(answer))[label])
+        reply = await wait_callback_answer(bot.server, mark)
+        assert reply["text"] == "Cette réponse a expiré, posez à nouveau la question."
+        assert reply["show_alert"] is True
+    assert len(bot.server.sent) == 1
+
+
+# ------------------------------------------------------------------------------ inline mode
+
+
+async def test_inline_query_offers_quotes(bot: BotHarness) -> None:
+    user = bot.user(language_code="en")
+    await bot.server.inline_query(user, "<b>x</b> How many Russian planes fly to Kazakhstan?")
+    [answer] = await bot.server.wait_for(lambda: bot.server.inline_answers, what="inline answer")
+    results = answer["results"]
+    assert 1 <= len(results) <= 50
+    assert int(answer["cache_time"]) <= 60
+    first = results[0]
+    assert first["type"] == "article"
+    assert first["title"] == TITLE
+    assert PLANES in first["description"]
+    content = first["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    assert "&lt;b&gt;x&lt;/b&gt;" in content["message_text"]  # the question, escaped
+    assert f"<b>{PLANES}" in content["message_text"]
+
+
+async def test_inline_query_empty_or_unanswerable(bot: BotHarness) -> None:
+    user = bot.user(language_code="en")
+    await bot.server.inline_query(user, "   ")
+    await bot.server.inline_query(user, "chocolate cake recipe")
+    await bot.server.wait_for(lambda: len(bot.server.inline_answers) == 2, what="answers")
+    answers = bot.server.inline_answers
+    for answer in answers:
+        assert answer["results"] == []
+    hints = sorted(a["button"]["text"] for a in answers)
+    assert hints == ["The articles do not answer this question", "Type a question"]
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+async def test_start_and_help(bot: BotHarness) -> None:
+    [start] = await bot.say(bot.user(language_code="en"), "/start")
+    assert start["plain_text"].startswith("I answer questions about 1 article(s)")
+    assert "@article_qa_bot" in start["plain_text"]
+    assert "Admin commands" not in start["plain_text"]
+    [help_fr] = await bot.say(bot.admin, "/help")
+    assert help_fr["plain_text"].startswith("Je réponds aux questions sur 1 article(s)")
+    assert "Commandes d'administration : /reindex" in help_fr["plain_text"]
+
+
+async def test_sources_lists_articles_with_ids(bot: BotHarness) -> None:
+    [sources] = await bot.say(bot.user(), "/sources")
+    assert sources["plain_text"] == f"Articles (1) — page 1/1\n000_7774940a137d78f0 — {TITLE}"
+    assert buttons(sources) == []
+
+
+async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> None:
+    await set_commands(bot.app)  # post_init runs only inside run_polling/run_webhook
+    server = bot.server
+    default = BotCommandScopeDefault().to_dict()
+    assert [c["command"] for c in server.get_commands(default)] == ["ask", "sources", "help"]
+    assert (
+        server.get_commands(default, "en")[0]["description"] == "Ask a question about the articles"
+    )
+    assert server.get_commands(default, "fr")[0]["description"].startswith("Poser une question")
+    admin_scope = BotCommandScopeChat(ADMIN_ID).to_dict()
+    for lang in ("", "fr", "en"):
+        names = [c["command"] for c in server.get_commands(admin_scope, lang)]
+        assert names == ["ask", "sources", "help", "reindex", "add", "remove", "stats"]
+
+
+# ------------------------------------------------------------------------------ hostile input
+
+
+async def test_hostile_questions_get_valid_replies(bot: BotHarness) -> None:
+    user = bot.user()
+    [blank] = await bot.say(user, "   \n  ")
+    assert blank["plain_text"].startswith("Posez-moi une question")
+    [emoji] = await bot.say(user, "😀🔥🇫🇷 ?!")
+    assert emoji["plain_text"] == blank["plain_text"]
+    for text in (
+        "<b>x</b>",
+        "*x* _y_ `z` [a](http://b)",
+        "&amp; &lt; </b>",
+        "\u202eكازاخستان توكاييف\u202c",
+    ):
+        [reply] = await bot.say(user, text)
+        assert reply["plain_text"]
+    # ~10,000 characters: cut to MAX_QUESTION_CHARS before embedding, answered promptly.
+    [long] = await bot.say(user, (QUESTION_FR + " ") * 220, timeout=10)
+    assert long["plain_text"]
+
+
+async def test_many_quotes_are_trimmed_into_the_limit(bot: BotHarness) -> None:
+    bot.app.bot_data["settings"] = bot.settings.model_copy(update={"search_k": 20})
+    bot.service.settings = bot.app.bot_data["settings"]
+    [reply] = await bot.say(bot.user(), "Kazakhstan Russie Tokaïev manifestants OTSC")
+    assert len(reply["plain_text"].encode("utf-16-le")) // 2 <= 4096
+    assert reply["plain_text"].count(TITLE) >= 5
+
+
+# ------------------------------------------------------------------------------ failures
+
+
+async def test_429_on_send_message_is_retried(bot: BotHarness) -> None:
+    bot.server.fail_next("sendMessage", 429, retry_after=1)
+    mark = bot.mark()
+    await bot.server.send_text(bot.user(), QUESTION_FR)
+    [reply] = await bot.server.wait_sent(1, after=mark, timeout=20)
+    assert ORDER in first_highlight(reply)
+    calls = [m for m, _ in bot.server.requests[mark.requests :] if m == "sendMessage"]
+    assert len(calls) == 2  # the 429, then the retry
+    assert [r["error_code"] for r in bot.server.rejected] == [429]
+    bot.server.rejected.clear()  # the injected one is expected
+
+
+async def test_unexpected_error_is_one_polite_sentence(bot: BotHarness) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom: a secret traceback")
+
+    bot.service.ask = broken  # type: ignore[method-assign,assignment]
+    [reply] = await bot.say(bot.user(language_code="en"), QUESTION_EN)
+    assert reply["plain_text"] == "Sorry, something went wrong. Please try again later."
+
+
+async def test_missing_index_is_one_sentence(
+    botapi: BotApiServer, tmp_path: Path, embedder: Embedder
+) -> None:
+    space = Workspace(tmp_path / "seeds", tmp_path / "empty-data")
+    space.seeds.mkdir()
+    async with run_bot(botapi, space, embedder) as harness:
+        [reply] = await harness.say(harness.user(language_code="en"), QUESTION_EN)
+    assert reply["plain_text"] == "No index has been built yet; an admin must run /reindex."
+    assert botapi.rejected == []
+
+
+async def test_model_mismatch_is_one_sentence(botapi: BotApiServer, workspace: Workspace) -> None:
+    async with run_bot(botapi, workspace, None, embedding_model="hashing-256") as harness:
+        [reply] = await harness.say(harness.user(), QUESTION_FR)
+    assert reply["plain_text"] == (
+        "L'index a été construit avec un autre modèle ; un administrateur doit lancer /reindex."
+    )
+
+
+async def test_rate_limit_per_user(
+    botapi: BotApiServer, workspace: Workspace, embedder: Embedder
+) -> None:
+    async with run_bot(botapi, workspace, embedder, rate_limit_per_minute=2) as harness:
+        user = harness.user()
+        for _ in range(2):
+            [answer] = await harness.say(user, QUESTION_FR)
+            assert ORDER in first_highlight(answer)
+        [limited] = await harness.say(user, QUESTION_FR)
+        assert (
+            limited["plain_text"]
+            == "Vous posez beaucoup de questions : je reprends dans une minute."
+        )
+        mark = harness.mark()
+        silent = await botapi.send_text(user, QUESTION_FR)  # told once, then quiet
+        [other] = await harness.say(harness.user(3003), QUESTION_FR)  # others unaffected
+        assert ORDER in first_highlight(other)
+        for _ in range(3):  # admins are exempt
+            [admin_answer] = await harness.say(harness.admin, QUESTION_FR)
+            assert ORDER in first_highlight(admin_answer)
+        assert silent.message_id not in {r["reply_to_message_id"] for r in botapi.sent[mark.sent :]}
+    assert botapi.rejected == []
+
+
+async def test_restart_keeps_the_index(
+    botapi: BotApiServer, workspace: Workspace, embedder: Embedder
+) -> None:
+    build = os.readlink(workspace.data / "current")
+    for _ in range(2):
+        async with run_bot(botapi, workspace, embedder) as harness:
+            assert harness.service.ensure_built() is None  # nothing to build
+            [reply] = await harness.say(harness.user(), QUESTION_FR)
+            assert ORDER in first_highlight(reply)
+    assert os.readlink(workspace.data / "current") == build
+    assert botapi.rejected == []
+
+
+async def test_sources_pages(botapi: BotApiServer, tmp_path: Path) -> None:
+    """Fourteen articles on a throwaway index (fake embedder): two pages, Prev and Next."""
+    space = Workspace(tmp_path / "seeds", tmp_path / "data")
+    space.seeds.mkdir()
+    for n in range(14):
+        title = f"Article <{n:02d}> & co"
+        name = safe_filename(f"art-{n:02d}.md")
+        (space.seeds / name).write_text(
+            f"---\ntitle: {title}\nurl: https://example.org/{n}?a=1&b=2\n---\n\n"
+            f"Le texte numéro {n} parle du sujet {n}.\n",
+            encoding="utf-8",
+        )
+    IndexService(
+        IndexSettings(seeds_dir=space.seeds, data_dir=space.data, embedding_model="hashing-256")
+    ).rebuild()
+    botapi.strict_entities = True
+    async with run_bot(botapi, space, None, embedding_model="hashing-256") as harness:
+        user = harness.user(language_code="en")
+        [first] = await harness.say(user, "/sources")
+        lines = first["plain_text"].splitlines()
+        assert lines[0] == "Articles (14) — page 1/2"
+        assert lines[1] == "art-00 — Article <00> & co"
+        assert len(lines) == 11
+        assert link_urls(first)[0] == "https://example.org/0?a=1&b=2"
+        assert [label for label, _ in buttons(first)] == ["Next ▶"]
+        mark = harness.mark()
+        await botapi.press_button(user, first, dict(buttons(first))["Next ▶"])
+        [page2] = await botapi.wait_edits(1, after=mark)
+        assert page2["plain_text"].splitlines()[0] == "Articles (14) — page 2/2"
+        assert page2["plain_text"].splitlines()[-1] == "art-13 — Article <13> & co"
+        assert [label for label, _ in buttons(page2)] == ["◀ Prev"]
+    assert botapi.rejected == []

@@ -1,0 +1,78 @@
+"""``python -m bot --console``: the same answer pipeline on stdin/stdout, as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.bot_fixtures import Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_console(space: Workspace, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.update(
+        SEEDS_DIR=str(space.seeds),
+        DATA_DIR=str(space.data),
+        TELEGRAM_BOT_TOKEN="123:ABC",  # --console wins over a token
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--console", *args],
+        cwd=space.seeds.parent,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_console_answers_from_the_prepared_index(workspace: Workspace) -> None:
+    build = os.readlink(workspace.data / "current")
+    done = run_console(
+        workspace,
+        "Qui a ordonné de tirer sur les manifestants ?\n"
+        "/more\n"
+        "\n"
+        "How many Russian planes fly to Kazakhstan?\n"
+        "Quelle est la recette du gâteau au chocolat ?\n"
+        "/sources\n"
+        "/quit\n"
+        "never read\n",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("Console de questions sur 1 article(s).")
+    blocks = out.split("\n\n")
+    first = next(b for b in blocks if b.startswith("[1] "))
+    assert "**AGI – Le président kazakh" in first and "tirer pour tuer" in first
+    assert "\n    — « Tirez sur les manifestants »" in out
+    assert "[4] " in out  # /more continued the numbering
+    assert "**75 avions russes volent 24 heures sur 24" in out
+    assert "Les articles ne répondent pas à cette question." in out
+    assert "000_7774940a137d78f0 — « Tirez sur les manifestants »" in out
+    assert "never read" not in out
+    assert os.readlink(workspace.data / "current") == build  # nothing rebuilt
+    assert "Traceback" not in done.stderr
+
+
+def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path: Path) -> None:
+    fresh = Workspace(workspace.seeds, tmp_path / "fresh-data")
+    fresh.data.mkdir()
+    # The embedding cache of the prepared index makes this build instant.
+    (fresh.data / "embeddings.sqlite").write_bytes(
+        (workspace.data / "embeddings.sqlite").read_bytes()
+    )
+    done = run_console(fresh, "/help\nQui a ordonné de tirer sur les manifestants ?\n")  # then EOF
+    assert done.returncode == 0, done.stderr
+    assert "Building the index from" in done.stderr
+    assert "Index built: 1 articles, 10 passages" in done.stderr
+    assert done.stdout.count("Console de questions sur 1 article(s).") == 2
+    assert "[1] " in done.stdout
+    assert (fresh.data / "current").is_symlink()

@@ -1,0 +1,295 @@
+"""bot.render, bot.i18n and bot.state: pure functions tested with string literals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.i18n import MESSAGES, pick_language, t, t_plain
+from bot.render import (
+    MAX_MESSAGE,
+    format_bytes,
+    format_seconds,
+    render_answer,
+    render_inline,
+    render_plain,
+    render_quote,
+    render_sources,
+    render_sources_plain,
+    trim_around,
+    utf16_len,
+)
+from bot.state import AnswerCache, BotStats, Limit, RateLimiter, percentile
+from index.models import Answer, Article, Quote
+from tests.botapi import parse_html
+
+
+def quote(
+    text: str,
+    highlight: str,
+    title: str = "Titre",
+    url: str | None = None,
+    start: int = 100,
+    article_id: str = "a",
+) -> Quote:
+    """A Quote whose article offsets start at ``start``; ``highlight`` is found in ``text``."""
+    at = text.index(highlight)
+    return Quote(
+        article_id, title, url, text, start, start + len(text), start + at,
+        start + at + len(highlight), 0.9,
+    )  # fmt: skip
+
+
+def valid(html: str) -> tuple[str, list[dict[str, Any]]]:
+    """Parse like Telegram (strict about '&'); fail on bad HTML or length."""
+    plain, entities = parse_html(html, strict_entities=True)
+    assert utf16_len(plain) <= MAX_MESSAGE
+    return plain, entities
+
+
+def bold(html: str) -> list[str]:
+    plain, entities = valid(html)
+    units = plain.encode("utf-16-le")
+    return [
+        units[int(e["offset"]) * 2 : (int(e["offset"]) + int(e["length"])) * 2].decode("utf-16-le")
+        for e in entities
+        if e["type"] == "bold"
+    ]
+
+
+def test_quote_block_escapes_and_bolds_the_highlight() -> None:
+    q = quote(
+        "Avant <b>x</b> & *y*. La phrase clé. Après.", "La phrase clé.", title="<i>T</i> & co"
+    )
+    html = render_quote(q, 2)
+    assert html == (
+        "<b>2.</b> <i>&lt;i&gt;T&lt;/i&gt; &amp; co</i>\n"
+        "<blockquote>Avant &lt;b&gt;x&lt;/b&gt; &amp; *y*. <b>La phrase clé.</b> Après.</blockquote>"
+    )
+    assert bold(html) == ["2.", "La phrase clé."]
+
+
+def test_title_is_a_link_only_for_http_urls() -> None:
+    linked = render_quote(quote("Un. Deux.", "Deux.", url="https://ex.org/?a=1&b=2'"))
+    assert '<a href="https://ex.org/?a=1&amp;b=2&#x27;">Titre</a>' in linked
+    _plain, entities = valid(linked)
+    assert [e["url"] for e in entities if e["type"] == "text_link"] == ["https://ex.org/?a=1&b=2'"]
+    bad = (
+        "javascript:alert(1)",
+        "ftp://ex.org/a",
+        'https://ex.org/"',
+        "https://ex.org/" + "a" * 400,
+    )
+    for url in bad:
+        assert "<a " not in render_quote(quote("Un. Deux.", "Deux.", url=url))
+
+
+def test_long_quote_is_trimmed_around_the_highlight() -> None:
+    before, after = "mot " * 1500, " fin" * 1500
+    q = quote(before + "La phrase clé & importante." + after, "La phrase clé & importante.")
+    html = render_quote(q, 1, max_len=1000)
+    assert utf16_len(html) <= 1000
+    plain, _ = valid(html)
+    assert "…mot mot" in plain and "fin fin…" in plain
+    assert bold(html)[1] == "La phrase clé & importante."
+
+
+def test_emoji_count_double_toward_the_limit() -> None:
+    q = quote("😀" * 3000 + " Clé. " + "😀" * 3000, "Clé.")
+    [message] = render_answer(Answer("q", (q,)), "fr")
+    _plain, _ = valid(message)
+    assert utf16_len(message) <= MAX_MESSAGE
+    assert "Clé." in bold(message)
+
+
+def test_highlight_longer_than_the_budget_is_cut() -> None:
+    text = "x" * 5000
+    q = quote(text, text)
+    html = render_quote(q, 1, max_len=500)
+    assert utf16_len(html) <= 500
+    assert bold(html)[1].endswith("…")
+
+
+def test_ampersands_that_expand_fivefold_still_fit() -> None:
+    q = quote("&" * 4000 + " Clé.", "Clé.")
+    html = render_quote(q, 1)
+    assert utf16_len(html) <= MAX_MESSAGE
+    valid(html)
+
+
+def test_answer_fits_one_message_when_it_can() -> None:
+    quotes = tuple(quote(f"Phrase {i}. Clé {i}. Fin {i}.", f"Clé {i}.") for i in range(3))
+    [message] = render_answer(Answer("q", quotes), "fr")
+    plain, _ = valid(message)
+    assert plain.startswith("1. Titre\nPhrase 0.")
+    assert "\n\n2. Titre\n" in plain and "\n\n3. Titre\n" in plain
+
+
+def test_many_long_quotes_are_trimmed_then_split_as_a_last_resort() -> None:
+    long = "mot " * 400 + "Clé. " + "mot " * 400
+    trimmed = render_answer(Answer("q", tuple(quote(long, "Clé.") for _ in range(3))), "fr")
+    assert len(trimmed) == 1  # three quotes trimmed to share one message
+    split = render_answer(Answer("q", tuple(quote(long, "Clé.") for _ in range(12))), "fr")
+    assert len(split) > 1
+    numbers = []
+    for message in split:
+        _plain, _ = valid(message)
+        numbers += [b for b in bold(message) if b.endswith(".") and b[:-1].isdigit()]
+    assert numbers == [f"{n}." for n in range(1, 13)]
+
+
+def test_numbering_continues_for_more() -> None:
+    [message] = render_answer(Answer("q", (quote("Un. Deux.", "Deux."),)), "en", first_number=4)
+    assert message.startswith("<b>4.</b> ")
+
+
+def test_no_answer_in_each_language() -> None:
+    assert render_answer(Answer("q", ()), "fr") == [
+        "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent."
+    ]
+    assert render_answer(Answer("q", ()), "en")[0].startswith("The articles do not answer")
+
+
+def test_inline_message_shows_the_question_escaped() -> None:
+    html = render_inline(quote("Un. Deux.", "Deux."), "<b>x</b> *y*")
+    plain, _ = valid(html)
+    assert plain.startswith("❓ <b>x</b> *y*\n\nTitre\nUn. Deux.")
+
+
+def test_plain_rendering_for_the_console() -> None:
+    q = quote("Avant. La clé. Après.", "La clé.", title="Titre", url="https://ex.org/a")
+    assert render_plain(Answer("q", (q,)), "en") == (
+        "[1] Avant. **La clé.** Après.\n    — Titre <https://ex.org/a>"
+    )
+    assert render_plain(Answer("q", ()), "fr").startswith("Les articles ne répondent pas")
+
+
+def test_trim_around_keeps_words_whole() -> None:
+    assert trim_around("aaa bbb CCC ddd eee", 8, 11, 100) == ("aaa bbb CCC ddd eee", 8, 11)
+    text, start, end = trim_around("aaa bbb CCC ddd eee", 8, 11, 9)
+    assert text[start:end] == "CCC" and text.startswith("…") and text.endswith("…")
+    text, start, end = trim_around("CCC ddd eee fff", 0, 3, 9)
+    assert text.startswith("CCC") and text[start:end] == "CCC"
+
+
+def articles(n: int) -> list[Article]:
+    return [
+        Article(f"a{i:02d}", f"Titre <{i}> & co", "texte", "h", url=f"https://ex.org/{i}?x=1&y=2")
+        for i in range(n)
+    ]
+
+
+def test_sources_pages() -> None:
+    text, page, pages = render_sources(articles(23), 1, "en")
+    plain, entities = valid(text)
+    assert (page, pages) == (1, 3)
+    lines = plain.splitlines()
+    assert lines[0] == "Articles (23) — page 2/3"
+    assert lines[1] == "a10 — Titre <10> & co"
+    assert len(lines) == 11
+    assert any(e.get("url") == "https://ex.org/10?x=1&y=2" for e in entities)
+    assert render_sources(articles(23), 99, "en")[1] == 2  # clamped
+    assert render_sources([], 0, "fr")[0] == "Aucun article n'est indexé pour l'instant."
+
+
+def test_sources_drop_links_rather_than_overflow() -> None:
+    many = [
+        Article(f"{'i' * 60}{n:02d}", "T" * 300, "x", "h", url="https://ex.org/" + "p" * 280)
+        for n in range(10)
+    ]
+    text, _, _ = render_sources(many, 0, "fr")
+    valid(text)
+    assert "<a " not in text
+
+
+def test_sources_plain() -> None:
+    assert render_sources_plain(articles(2), "en").splitlines() == [
+        "a00 — Titre <0> & co <https://ex.org/0?x=1&y=2>",
+        "a01 — Titre <1> & co <https://ex.org/1?x=1&y=2>",
+    ]
+
+
+def test_formatting_helpers() -> None:
+    assert format_bytes(512) == "512 bytes"
+    assert format_bytes(112_397) == "110 KB"
+    assert format_bytes(5 * 1024 * 1024) == "5.0 MB"
+    assert format_seconds(0.0234) == "23 ms"
+    assert format_seconds(2.5) == "2.50 s"
+    assert format_seconds(None) == "–"
+
+
+# ------------------------------------------------------------------------------ i18n
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("fr", "fr"), ("fr-CA", "fr"), ("en", "en"), ("en_US", "en"), ("de", "fr"), (None, "fr")],
+)
+def test_pick_language(code: str | None, expected: str) -> None:
+    assert pick_language(code, "fr") == expected
+
+
+def test_pick_language_default_english() -> None:
+    assert pick_language("ar", "en") == "en"
+
+
+def test_every_message_exists_in_both_languages_and_is_valid_html() -> None:
+    for key, variants in MESSAGES.items():
+        assert set(variants) == {"fr", "en"}, key
+        for lang in variants:
+            fields = {name: "<&>" for name in _fields(variants[lang])}
+            valid(t(key, lang, **fields))
+
+
+def _fields(template: str) -> list[str]:
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def test_t_escapes_values_and_t_plain_gives_text() -> None:
+    assert t("remove_unknown", "en", id="<b>x</b>") == (
+        "No article has the id <code>&lt;b&gt;x&lt;/b&gt;</code>; see /sources."
+    )
+    assert t_plain("remove_unknown", "en", id="<b>x</b>") == (
+        "No article has the id <b>x</b>; see /sources."
+    )
+
+
+# ------------------------------------------------------------------------------ state
+
+
+def test_answer_cache_is_a_bounded_lru_per_chat() -> None:
+    cache: AnswerCache[int] = AnswerCache(per_chat=3, max_chats=2)
+    keys = [cache.put(1, n) for n in range(4)]
+    assert cache.get(1, keys[0]) is None  # evicted
+    assert [cache.get(1, k) for k in keys[1:]] == [1, 2, 3]
+    assert all(len(k.encode()) <= 12 for k in keys)
+    cache.get(1, keys[1])  # refreshed: the oldest is now keys[2]
+    cache.put(1, 4)
+    assert cache.get(1, keys[2]) is None and cache.get(1, keys[1]) == 1
+    other = cache.put(2, 20)
+    cache.put(3, 30)  # a third chat evicts the least recently used chat (1)
+    assert cache.get(1, keys[1]) is None and cache.get(2, other) == 20
+    assert cache.pop(2, other) == 20 and cache.get(2, other) is None
+
+
+def test_rate_limiter() -> None:
+    limiter = RateLimiter(per_minute=3)
+    verdicts = [limiter.check(7, now=float(s)) for s in (0, 1, 2, 3, 4, 30)]
+    assert verdicts == [Limit.ALLOW] * 3 + [Limit.WARN, Limit.SILENT, Limit.SILENT]
+    assert limiter.check(8, now=5.0) is Limit.ALLOW  # per user
+    assert limiter.check(7, now=60.5) is Limit.ALLOW  # the window slid past the first
+    assert RateLimiter(0).check(7, now=0.0) is Limit.ALLOW  # 0 disables it
+
+
+def test_percentiles_and_stats() -> None:
+    assert percentile([], 50) is None
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0 and percentile(values, 95) == 95.0
+    stats = BotStats(window=3)
+    for seconds in (1.0, 2.0, 3.0, 4.0):
+        stats.record_answer(seconds)
+    assert stats.questions == 4 and list(stats.latencies) == [2.0, 3.0, 4.0]
+    assert stats.latency(50) == 3.0

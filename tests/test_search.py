@@ -1,0 +1,150 @@
+"""The pure steps of search, then search itself over a tiny real FAISS index."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import HashingEmbedder
+from index.models import Article
+from index.search import (
+    Candidate,
+    SearchParams,
+    best_sentence,
+    collapse_near_duplicates,
+    fuse_scores,
+    lexical_weight,
+    merge_overlapping,
+    search,
+    zscores,
+)
+from index.store import BuildParams, build_index
+
+
+def cand(article: str, start: int, end: int, fused: float, dense: float = 0.9) -> Candidate:
+    return Candidate(article, start, end, fused, dense, (start,))
+
+
+def test_zscores_standardise_and_survive_constant_input() -> None:
+    z = zscores(np.array([1.0, 2.0, 3.0], dtype=np.float32))
+    assert z.mean() == pytest.approx(0.0, abs=1e-6) and z.std() == pytest.approx(1.0)
+    assert zscores(np.array([0.5, 0.5], dtype=np.float32)).tolist() == [0.0, 0.0]
+    assert zscores(np.array([], dtype=np.float32)).tolist() == []
+
+
+def test_fusion_lets_a_strong_lexical_match_win() -> None:
+    dense = np.array([0.85, 0.84, 0.80], dtype=np.float32)
+    bm25 = np.array([0.0, 12.0, 0.0], dtype=np.float32)
+    assert fuse_scores(dense, bm25, 0.6).argmax() == 1
+    assert fuse_scores(dense, bm25, 0.0).argmax() == 0
+
+
+def test_a_silent_lexical_leg_leaves_the_dense_order() -> None:
+    dense = np.array([0.9, 0.8, 0.7], dtype=np.float32)
+    fused = fuse_scores(dense, np.zeros(3, dtype=np.float32), 1.0)
+    assert np.argsort(-fused).tolist() == [0, 1, 2]
+
+
+def test_lexical_weight_knows_the_question_language() -> None:
+    params = SearchParams(lexical_weight=1.0, cross_lingual_lexical_weight=0.2)
+    assert lexical_weight("fr", "fr", 0.5, params) == 1.0
+    assert lexical_weight("es", "fr", 0.5, params) == pytest.approx(0.1)
+    assert lexical_weight("fr", "fr", 0.0, params) == 0.0
+    assert lexical_weight("de", "fr", 0.0, params) == 0.0
+
+
+def test_overlapping_chunks_of_one_article_merge() -> None:
+    merged = merge_overlapping(
+        [cand("a", 0, 100, 0.3, 0.8), cand("b", 0, 50, 0.2), cand("a", 90, 180, 0.1, 0.85)],
+        max_chars=500,
+    )
+    assert [(c.article_id, c.start, c.end) for c in merged] == [("a", 0, 180), ("b", 0, 50)]
+    assert merged[0].dense == 0.85
+    assert merged[0].fused == 0.3
+
+
+def test_a_merge_past_the_limit_drops_the_weaker_overlap() -> None:
+    merged = merge_overlapping([cand("a", 0, 100, 0.3), cand("a", 90, 300, 0.1)], max_chars=200)
+    assert [(c.start, c.end) for c in merged] == [(0, 100)]
+
+
+def test_distant_chunks_of_one_article_stay_apart() -> None:
+    merged = merge_overlapping([cand("a", 0, 100, 0.3), cand("a", 500, 600, 0.1)], max_chars=900)
+    assert len(merged) == 2
+
+
+def test_near_duplicates_from_different_articles_collapse() -> None:
+    text = "Le Kazakhstan produit 40 % de l’uranium dans le monde et la crainte est grande."
+    kept = collapse_near_duplicates(
+        [text, text.replace("grande", "forte"), "Tout autre chose ici."]
+    )
+    assert kept == [0, 2]
+
+
+def test_best_sentence_is_inside_the_span() -> None:
+    spans = [(0, 10), (11, 20), (21, 30)]
+    scores = np.array([0.9, 0.5, 0.7], dtype=np.float32)
+    assert best_sentence(spans, scores, 11, 30) == (21, 30)
+    assert best_sentence(spans, scores, 40, 50) == (40, 50)
+
+
+ARTICLES = [
+    Article(
+        id="abeilles",
+        title="Abeilles",
+        text="Les abeilles produisent du miel.\n\nUne reine pond des œufs toute sa vie.",
+        sha256="1",
+    ),
+    Article(
+        id="volcans",
+        title="Volcans",
+        text="Un volcan entre en éruption quand le magma remonte.\n\nLa lave refroidit en basalte.",
+        sha256="2",
+    ),
+]
+
+
+@pytest.fixture
+def data(tmp_path: Path):  # type: ignore[no-untyped-def]
+    embedder = HashingEmbedder()
+    result = build_index(tmp_path, ARTICLES, embedder, BuildParams(embedder.model_id, 60, 0))
+    return result.data, embedder
+
+
+def test_search_quotes_verbatim_with_the_best_sentence(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    answer = search(index, embedder, "Que produisent les abeilles ?", SearchParams(min_score=0.05))
+    top = answer.quotes[0]
+    assert top.article_id == "abeilles"
+    assert ARTICLES[0].text[top.start : top.end] == top.text
+    assert top.highlight == "Les abeilles produisent du miel."
+    assert top.title == "Abeilles"
+
+
+def test_search_abstains_below_the_threshold(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    answer = search(
+        index, embedder, "Qui a gagné la coupe du monde ?", SearchParams(min_score=0.99)
+    )
+    assert answer.quotes == ()
+    assert not answer.answered
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x00", "🐝🐝🐝"])
+def test_search_survives_empty_and_odd_questions(data, question: str) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    answer = search(index, embedder, question, SearchParams(min_score=0.5))
+    assert answer.quotes == ()
+
+
+def test_search_pages_with_offset(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    params = replace(SearchParams(), min_score=-1.0, max_score_gap=2.0)
+    first = search(index, embedder, "lave magma abeilles", params, k=1)
+    second = search(index, embedder, "lave magma abeilles", params, k=1, offset=1)
+    assert len(first.quotes) == 1 and len(second.quotes) == 1
+    assert first.quotes[0] != second.quotes[0]
+    assert second.quotes[0] in first.more

@@ -1,0 +1,176 @@
+"""IndexService over a seeds folder: build, ask, add, remove, context, stats, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.cli import main
+from index.errors import ArticleLoadError, BuildInProgressError, IndexMissingError
+from index.service import IndexService
+from index.settings import IndexSettings
+
+SEED = Path(__file__).parent.parent / "seeds" / "000_7774940a137d78f0.txt"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> IndexSettings:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    (seeds / "volcans.txt").write_text(
+        "Les volcans\n\nUn volcan entre en éruption quand le magma remonte vers la surface.\n\n"
+        "La lave refroidie forme du basalte noir.",
+        encoding="utf-8",
+    )
+    return IndexSettings(seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128")
+
+
+def test_ensure_built_builds_once(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    report = service.ensure_built()
+    assert report is not None and report.articles == 2 and report.embedded > 0
+    assert IndexService(settings).ensure_built() is None
+
+
+def test_ask_before_any_build_says_how_to_build(settings: IndexSettings) -> None:
+    with pytest.raises(IndexMissingError, match="build one with 'python -m index build'"):
+        IndexService(settings).ask("Où est la lave ?")
+
+
+def test_rebuild_unchanged_embeds_nothing(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    again = service.rebuild()
+    assert again.embedded == 0 and again.reused > 0
+
+
+def test_boilerplate_of_the_seed_is_never_indexed(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    seed = service.article("000_7774940a137d78f0")
+    assert seed is not None
+    for junk in (
+        "©",
+        "Coffee pioneer",
+        "Lazarus Abraham",
+        "Laisser un commentaire",
+        "Affrontements au",
+    ):
+        assert junk not in seed.text
+
+
+def test_add_and_remove_one_article(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    path = settings.seeds_dir / "glaciers.md"
+    path.write_text(
+        "# Glaciers\n\nLes glaciers fondent sous l'effet du réchauffement.", encoding="utf-8"
+    )
+    article, passages = service.add_file(path)
+    assert (article.id, article.title, passages) == ("glaciers", "Glaciers", 1)
+    assert [a.id for a in service.articles()].count("glaciers") == 1
+    removed = service.remove("glaciers")
+    assert removed.title == "Glaciers"
+    assert "glaciers" not in {a.id for a in service.articles()}
+    with pytest.raises(KeyError):
+        service.remove("glaciers")
+
+
+def test_adding_an_empty_file_is_refused(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    path = settings.seeds_dir / "vide.txt"
+    path.write_text("   \n", encoding="utf-8")
+    with pytest.raises(ArticleLoadError, match="empty file"):
+        service.add_file(path)
+    assert len(service.articles()) == 2
+
+
+def test_a_second_build_meanwhile_is_refused(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    seen: list[str] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not seen:
+            seen.append(stage)
+            with pytest.raises(BuildInProgressError, match="a reindex is already running"):
+                service.rebuild()
+            assert service.building
+
+    service.rebuild(progress)
+    assert seen and not service.building
+
+
+def test_context_widens_to_whole_paragraphs(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    quote = service.ask("basalte noir lave", k=1).quotes[0]
+    wider = service.context(quote)
+    article = service.article(quote.article_id)
+    assert article is not None
+    assert article.text[wider.start : wider.end] == wider.text
+    assert wider.start <= quote.start and quote.end <= wider.end
+    assert "magma" in wider.text and "basalte" in wider.text
+
+
+def test_stats_describe_the_live_index(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    assert service.stats().articles == 0
+    service.rebuild()
+    stats = service.stats()
+    assert (stats.articles, stats.model, stats.dimension) == (2, "hashing-128", 128)
+    assert stats.chunks > 2 and stats.index_bytes > 0 and stats.built_at
+
+
+def test_cli_build_search_stats(settings: IndexSettings, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    monkeypatch.setenv("MIN_SCORE", "0.05")
+    args = ["--data", str(settings.data_dir)]
+    assert main(["build", "--seeds", str(settings.seeds_dir), *args]) == 0
+    assert "2 articles" in capsys.readouterr().out
+    assert main(["search", "magma volcan éruption", "--json", "--k", "2", *args]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results[0]["article_id"] == "volcans"
+    for key in (
+        "article_id",
+        "title",
+        "quote",
+        "start",
+        "end",
+        "highlight_start",
+        "highlight_end",
+        "score",
+    ):
+        assert key in results[0]
+    assert main(["stats", "--json", *args]) == 0
+    assert json.loads(capsys.readouterr().out)["articles"] == 2
+
+
+def test_cli_answers_nothing_with_an_empty_list(
+    settings: IndexSettings, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    monkeypatch.setenv("MIN_SCORE", "0.99")
+    args = ["--data", str(settings.data_dir)]
+    main(["build", "--seeds", str(settings.seeds_dir), *args])
+    capsys.readouterr()
+    assert main(["search", "zzz qqq", "--json", *args]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["search", "zzz qqq", *args]) == 0
+    assert capsys.readouterr().out == "The articles do not answer this question.\n"
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    assert main(["search", "x", "--data", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: no index in {tmp_path}: build one with 'python -m index build'\n"
+    )
+    monkeypatch.setenv("CHUNK_MAX_CHARS", "5")
+    assert main(["stats"]) == 2
+    assert capsys.readouterr().err.startswith("error: bad setting chunk_max_chars: ")
