@@ -1431,7 +1431,7 @@ def texts(records: Iterable[JSONDict]) -> list[str]:
 
 @asynccontextmanager
 async def polling(
-    app: Application[Any, Any, Any, Any, Any, Any], server: BotApiServer, timeout: float = 5.0
+    app: Application[Any, Any, Any, Any, Any, Any], server: BotApiServer, timeout: int = 5
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """Run ``app`` polling ``server`` (initialize, start, start_polling); stop it cleanly after.
 

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+# The bot's end-to-end fixtures (real index and model, a running Application per test).
+from tests.bot_fixtures import bot, embedder, seed_template, workspace  # noqa: F401
 from tests.botapi import BotApiServer, bypass_proxies_for_loopback
 
 # httpx honours proxy variables: keep the local Bot API server out of any proxy.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator, Callable
 

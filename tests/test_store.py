@@ -148,10 +148,10 @@ def test_a_damaged_index_says_to_reindex(tmp_path: Path) -> None:
     embedder = HashingEmbedder(32)
     build_index(tmp_path, ARTICLES, embedder, params(embedder))
     (tmp_path / "current" / "chunks.npy").unlink()
-    with pytest.raises(ModelMismatchError, match="is damaged or from another version .*: reindex"):
+    with pytest.raises(ModelMismatchError, match=r"is damaged or from another version .*: reindex"):
         open_index(tmp_path, embedder.model_id)
     (tmp_path / "current" / "manifest.json").write_text("{not json")
-    with pytest.raises(ModelMismatchError, match="is unreadable .*: reindex"):
+    with pytest.raises(ModelMismatchError, match=r"is unreadable .*: reindex"):
         open_index(tmp_path, embedder.model_id)
     (tmp_path / "current" / "manifest.json").write_text('{"format_version": 99}')
     with pytest.raises(ModelMismatchError, match="has format 99, this version reads 1: reindex"):

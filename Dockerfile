@@ -1,0 +1,34 @@
+# The bot with its index, CPU only. Build: docker build -t article-qa-bot .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HF_HUB_OFFLINE=1 \
+    SEEDS_DIR=/seeds \
+    DATA_DIR=/data
+
+WORKDIR /app
+
+# The CPU build of torch first: from PyPI, torch==2.13.0 for Linux is a multi-GB CUDA build.
+RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+
+COPY pyproject.toml README.md ./
+COPY index ./index
+COPY bot ./bot
+RUN pip install .
+
+# Named volumes start with the image's content: the shipped articles seed /seeds.
+COPY seeds /seeds
+RUN useradd --create-home --uid 10001 bot \
+    && mkdir -p /data \
+    && chown -R bot:bot /data /seeds
+USER bot
+VOLUME ["/data", "/seeds"]
+
+# Healthy once the index loads (the first start builds it from /seeds).
+HEALTHCHECK --interval=60s --timeout=20s --start-period=300s --retries=3 \
+    CMD python -m index stats > /dev/null || exit 1
+
+CMD ["python", "-m", "bot"]

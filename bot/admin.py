@@ -1,0 +1,168 @@
+"""Admin handlers: /reindex and /stats, and the refusal non-admins get (/add, /remove: collection)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.i18n import t
+from bot.render import format_bytes, format_seconds, utf16_len
+from bot.replies import NO_PREVIEW, reply_html
+from index.errors import BuildInProgressError, IndexFailure
+from index.service import BuildReport
+
+__all__ = [
+    "ADMIN_COMMANDS",
+    "refuse",
+    "reindex",
+    "stats_command",
+]
+
+logger = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = ("reindex", "add", "remove", "stats")
+PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram limits edits per chat)
+MAX_PROBLEMS_SHOWN = 10
+_STAGES = frozenset({"stage_chunk", "stage_embed", "stage_write"})
+
+
+async def refuse(update: Update, context: BotContext) -> None:
+    """Tell a non-admin that the command is for admins, and log the attempt."""
+    user = update.effective_user
+    message = update.effective_message
+    logger.warning(
+        "refused admin command from user %s: %r",
+        user.id if user else None,
+        (message.text or message.caption or "")[:100] if message else "",
+    )
+    if message is not None:
+        await reply_html(message, t("admin_only", context.language(user)))
+
+
+# ------------------------------------------------------------------------------ /reindex
+
+
+class _Progress:
+    """The latest progress text, set from the build thread and shown by ``show_until_done``."""
+
+    def __init__(self, message: Message, lang: str, shown: str) -> None:
+        self.message = message
+        self.lang = lang
+        self.latest = shown
+        self.shown = shown
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Progress callback of ``IndexService.rebuild`` (runs in the worker thread)."""
+        name = t(f"stage_{stage}", self.lang) if f"stage_{stage}" in _STAGES else stage
+        self.latest = t("reindex_progress", self.lang, stage=name, done=done, total=total)
+
+    async def show_until_done(self) -> None:
+        """Edit the status message at most every PROGRESS_EVERY seconds, only when it changed."""
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            await self.show(self.latest)
+
+    async def show(self, text: str) -> None:
+        if text == self.shown:
+            return  # an identical edit is an error ("message is not modified")
+        try:
+            await self.message.edit_text(
+                text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
+            self.shown = text
+        except TelegramError as exc:
+            logger.warning("could not edit the progress message: %s", exc)
+
+
+def _summary(report: BuildReport, lang: str) -> str:
+    text = t(
+        "reindex_done",
+        lang,
+        articles=report.articles,
+        passages=report.chunks,
+        embedded=report.embedded,
+        reused=report.reused,
+        seconds=f"{report.seconds:.1f}",
+    )
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        line = t("reindex_skipped", lang, path=Path(problem.path).name, reason=problem.reason)
+        if utf16_len(text) + utf16_len(line) > 3900:
+            break
+        text += "\n" + line
+    if len(report.problems) > MAX_PROBLEMS_SHOWN:
+        text += f"\n… (+{len(report.problems) - MAX_PROBLEMS_SHOWN})"
+    return text
+
+
+async def _run_reindex(context: BotContext, status: Message, lang: str) -> None:
+    """Rebuild in a worker thread while the status message shows progress."""
+    progress = _Progress(status, lang, t("reindex_started", lang))
+    shower = asyncio.create_task(progress.show_until_done())
+    try:
+        report = await asyncio.to_thread(context.service.rebuild, progress)
+    except BuildInProgressError:
+        final = t("reindex_running", lang)
+    except Exception as exc:
+        logger.exception("reindex failed")
+        reason = str(exc) if isinstance(exc, IndexFailure) else type(exc).__name__
+        final = t("reindex_failed", lang, reason=reason)
+    else:
+        final = _summary(report, lang)
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        context.stats.last_reindex = (
+            f"{when} ({report.articles} articles, {report.chunks} passages, {report.seconds:.1f} s)"
+        )
+        logger.info("reindex done: %s", context.stats.last_reindex)
+    finally:
+        shower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await shower
+    await progress.show(final)
+
+
+async def reindex(update: Update, context: BotContext) -> None:
+    """Rebuild the index in the background, showing progress; readers keep the old one."""
+    message = update.effective_message
+    if message is None:
+        return
+    lang = context.language(update.effective_user)
+    if context.service.building:
+        await reply_html(message, t("reindex_running", lang))
+        return
+    status = await reply_html(message, t("reindex_started", lang))
+    context.application.create_task(_run_reindex(context, status, lang), update=update)
+
+
+# ------------------------------------------------------------------------------ /stats
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    """Show the index's size and model, and the bot's answer counts and latency."""
+    message = update.effective_message
+    if message is None:
+        return
+    lang = context.language(update.effective_user)
+    index = await asyncio.to_thread(context.service.stats)
+    stats = context.stats
+    text = t(
+        "stats",
+        lang,
+        articles=index.articles,
+        passages=index.chunks,
+        model=index.model,
+        size=format_bytes(index.index_bytes),
+        last=stats.last_reindex or index.built_at or t("never", lang),
+        questions=stats.questions,
+        p50=format_seconds(stats.latency(50)),
+        p95=format_seconds(stats.latency(95)),
+        window=len(stats.latencies),
+    )
+    await reply_html(message, text)

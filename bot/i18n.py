@@ -1,0 +1,240 @@
+"""The bot's own words in French and English: ``t(key, lang, **values)``.
+
+Messages are Telegram HTML; ``t`` escapes every value it inserts, so user and article text can
+be passed as is. ``t_plain`` gives the same message as plain text for the console.
+
+>>> t("no_more", "en")
+'No more passages.'
+>>> t("add_done", "fr", title="<b>x</b>", id="x", passages=3)
+'Ajouté : « &lt;b&gt;x&lt;/b&gt; » (<code>x</code>), 3 passages.'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Final
+
+from index.errors import IndexMissingError, ModelMismatchError
+
+__all__ = ["LANGUAGES", "MESSAGES", "error_key", "pick_language", "t", "t_plain"]
+
+LANGUAGES: Final = ("fr", "en")
+
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    "help": {
+        "fr": (
+            "Je réponds aux questions sur {articles} article(s) en citant mot pour mot "
+            "les passages qui y répondent, avec leur source.\n\n"
+            "• En privé : écrivez simplement votre question.\n"
+            "• Dans un groupe : mentionnez-moi (@{bot} question), répondez à un de mes "
+            "messages ou utilisez /ask question.\n"
+            "• Dans n'importe quelle discussion : tapez @{bot} question.\n\n"
+            "Les questions peuvent être posées dans toutes les langues. "
+            "/sources liste les articles."
+        ),
+        "en": (
+            "I answer questions about {articles} article(s) by quoting, word for word, "
+            "the passages that answer them, with their source.\n\n"
+            "• In private: just write your question.\n"
+            "• In a group: mention me (@{bot} question), reply to one of my messages "
+            "or use /ask question.\n"
+            "• In any chat: type @{bot} question.\n\n"
+            "Questions are welcome in any language. /sources lists the articles."
+        ),
+    },
+    "admin_help": {
+        "fr": (
+            "Commandes d'administration : /reindex, /add (document ou URL), /remove ID, /stats."
+        ),
+        "en": "Admin commands: /reindex, /add (document or URL), /remove ID, /stats.",
+    },
+    "no_answer": {
+        "fr": "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent.",
+        "en": "The articles do not answer this question. /sources shows what they cover.",
+    },
+    "more_button": {"fr": "Plus", "en": "More"},
+    "context_button": {"fr": "Contexte {n}", "en": "Context {n}"},
+    "expired": {
+        "fr": "Cette réponse a expiré, posez à nouveau la question.",
+        "en": "This answer has expired, ask again.",
+    },
+    "no_more": {"fr": "Pas d'autres passages.", "en": "No more passages."},
+    "empty_question": {
+        "fr": "Posez-moi une question sur les articles, par exemple : /ask Qui est Tokaïev ?",
+        "en": "Ask me a question about the articles, for example: /ask Who is Tokayev?",
+    },
+    "rate_limited": {
+        "fr": "Vous posez beaucoup de questions : je reprends dans une minute.",
+        "en": "You are asking a lot of questions: I will answer again in a minute.",
+    },
+    "error": {
+        "fr": "Désolé, quelque chose s'est mal passé. Réessayez plus tard.",
+        "en": "Sorry, something went wrong. Please try again later.",
+    },
+    "index_missing": {
+        "fr": "Aucun index n'est encore construit ; un administrateur doit lancer /reindex.",
+        "en": "No index has been built yet; an admin must run /reindex.",
+    },
+    "model_mismatch": {
+        "fr": "L'index a été construit avec un autre modèle ; un administrateur doit lancer /reindex.",
+        "en": "The index was built with another model; an admin must run /reindex.",
+    },
+    "admin_only": {
+        "fr": "Désolé, cette commande est réservée aux administrateurs du bot.",
+        "en": "Sorry, this command is only for the bot's administrators.",
+    },
+    "sources_header": {
+        "fr": "<b>Articles ({count})</b> — page {page}/{pages}",
+        "en": "<b>Articles ({count})</b> — page {page}/{pages}",
+    },
+    "sources_empty": {
+        "fr": "Aucun article n'est indexé pour l'instant.",
+        "en": "No article is indexed yet.",
+    },
+    "prev_button": {"fr": "◀ Préc.", "en": "◀ Prev"},
+    "next_button": {"fr": "Suiv. ▶", "en": "Next ▶"},
+    "reindex_started": {"fr": "Réindexation…", "en": "Reindexing…"},
+    "reindex_progress": {
+        "fr": "Réindexation… {stage} {done}/{total}",
+        "en": "Reindexing… {stage} {done}/{total}",
+    },
+    "stage_chunk": {"fr": "découpage", "en": "chunking"},
+    "stage_embed": {"fr": "vectorisation", "en": "embedding"},
+    "stage_write": {"fr": "écriture", "en": "writing"},
+    "reindex_running": {
+        "fr": "Une réindexation est déjà en cours ; réessayez quand elle sera finie.",
+        "en": "A reindex is already running; try again when it ends.",
+    },
+    "reindex_done": {
+        "fr": (
+            "Réindexation terminée : {articles} article(s), {passages} passages "
+            "({embedded} textes vectorisés, {reused} réutilisés) en {seconds} s."
+        ),
+        "en": (
+            "Reindex done: {articles} article(s), {passages} passages "
+            "({embedded} texts embedded, {reused} reused) in {seconds} s."
+        ),
+    },
+    "reindex_skipped": {"fr": "Ignoré : {path} ({reason})", "en": "Skipped: {path} ({reason})"},
+    "reindex_failed": {
+        "fr": "La réindexation a échoué ({reason}) ; l'ancien index reste en service.",
+        "en": "The reindex failed ({reason}); the previous index is still serving.",
+    },
+    "add_usage": {
+        "fr": (
+            "Envoyez un document .txt, .md, .html ou .json avec la légende /add, répondez "
+            "/add à un document, ou écrivez /add URL."
+        ),
+        "en": (
+            "Send a .txt, .md, .html or .json document with the caption /add, reply /add "
+            "to a document, or write /add URL."
+        ),
+    },
+    "add_too_large": {
+        "fr": "Fichier trop gros ({size}) : la limite est {limit}.",
+        "en": "File too large ({size}): the limit is {limit}.",
+    },
+    "add_unsupported": {
+        "fr": "Type de fichier non pris en charge : utilisez .txt, .md, .html ou .json.",
+        "en": "Unsupported file type: use .txt, .md, .html or .json.",
+    },
+    "add_rejected": {"fr": "Non ajouté : {reason}.", "en": "Not added: {reason}."},
+    "add_fetch_failed": {
+        "fr": "Impossible de récupérer l'URL : {reason}.",
+        "en": "Could not fetch the URL: {reason}.",
+    },
+    "add_working": {"fr": "Ajout en cours…", "en": "Adding…"},
+    "add_done": {
+        "fr": "Ajouté : « {title} » (<code>{id}</code>), {passages} passages.",
+        "en": "Added: “{title}” (<code>{id}</code>), {passages} passages.",
+    },
+    "remove_usage": {
+        "fr": "Usage : /remove ID (les ID sont dans /sources).",
+        "en": "Usage: /remove ID (the ids are in /sources).",
+    },
+    "remove_unknown": {
+        "fr": "Aucun article n'a l'ID <code>{id}</code> ; voyez /sources.",
+        "en": "No article has the id <code>{id}</code>; see /sources.",
+    },
+    "remove_confirm": {
+        "fr": "Retirer « {title} » (<code>{id}</code>) ? Le fichier ira dans la corbeille.",
+        "en": "Remove “{title}” (<code>{id}</code>)? Its file will go to the trash.",
+    },
+    "yes_button": {"fr": "Oui, retirer", "en": "Yes, remove"},
+    "cancel_button": {"fr": "Annuler", "en": "Cancel"},
+    "remove_done": {
+        "fr": "Retiré : « {title} » (<code>{id}</code>). Fichier déplacé vers {trash}.",
+        "en": "Removed: “{title}” (<code>{id}</code>). File moved to {trash}.",
+    },
+    "remove_done_no_file": {
+        "fr": "Retiré de l'index : « {title} » (<code>{id}</code>) ; aucun fichier trouvé.",
+        "en": "Removed from the index: “{title}” (<code>{id}</code>); no file found.",
+    },
+    "remove_cancelled": {"fr": "Suppression annulée.", "en": "Removal cancelled."},
+    "stats": {
+        "fr": (
+            "<b>Statistiques</b>\n"
+            "Articles : {articles}\nPassages : {passages}\nModèle : {model}\n"
+            "Taille de l'index : {size}\nDernière réindexation : {last}\n"
+            "Questions traitées : {questions}\n"
+            "Temps de réponse : p50 {p50}, p95 {p95} (sur {window} réponses)"
+        ),
+        "en": (
+            "<b>Statistics</b>\n"
+            "Articles: {articles}\nPassages: {passages}\nModel: {model}\n"
+            "Index size: {size}\nLast reindex: {last}\n"
+            "Questions answered: {questions}\n"
+            "Answer latency: p50 {p50}, p95 {p95} (over {window} answers)"
+        ),
+    },
+    "never": {"fr": "jamais", "en": "never"},
+    "inline_hint": {"fr": "Tapez une question sur les articles", "en": "Type a question"},
+    "inline_no_answer": {
+        "fr": "Les articles ne répondent pas à cette question",
+        "en": "The articles do not answer this question",
+    },
+    "console_intro": {
+        "fr": (
+            "Console de questions sur {articles} article(s). Écrivez une question, "
+            "/more, /sources, /help, ou /quit pour sortir."
+        ),
+        "en": (
+            "Question console over {articles} article(s). Type a question, /more, "
+            "/sources, /help, or /quit to leave."
+        ),
+    },
+}
+
+_TAG = re.compile(r"</?[a-z][^>]*>")
+
+
+def error_key(error: BaseException) -> str:
+    """The message key for an error a reader can hit: index missing, model mismatch, or other."""
+    if isinstance(error, ModelMismatchError):
+        return "model_mismatch"
+    if isinstance(error, IndexMissingError):
+        return "index_missing"
+    return "error"
+
+
+def pick_language(language_code: str | None, default: str = "fr") -> str:
+    """The catalog language for a Telegram ``language_code`` ("fr-CA" -> "fr"), else ``default``."""
+    if language_code:
+        base = language_code.replace("_", "-").split("-", 1)[0].lower()
+        if base in LANGUAGES:
+            return base
+    return default if default in LANGUAGES else LANGUAGES[0]
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The message ``key`` in ``lang`` as Telegram HTML, with ``values`` escaped and filled in."""
+    variants = MESSAGES[key]
+    template = variants.get(lang) or variants[LANGUAGES[0]]
+    escaped = {k: html.escape(str(v), quote=False) for k, v in values.items()}
+    return template.format(**escaped)
+
+
+def t_plain(key: str, lang: str, **values: object) -> str:
+    """The message ``key`` as plain text (tags dropped, entities decoded), for the console."""
+    return html.unescape(_TAG.sub("", t(key, lang, **values)))

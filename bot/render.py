@@ -1,0 +1,251 @@
+"""Answers as Telegram HTML (escaped, ≤ 4096 characters per message) and as console text.
+
+Pure functions over ``index.models`` values: no I/O, testable with string literals.
+
+>>> from index.models import Quote
+>>> q = Quote("a", "Title & co", None, "One. Two <b>. Three.", 0, 20, 5, 13, 0.9)
+>>> render_quote(q, 1)
+'<b>1.</b> <i>Title &amp; co</i>\\n<blockquote>One. <b>Two &lt;b&gt;.</b> Three.</blockquote>'
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+
+from bot.i18n import t, t_plain
+from index.models import Answer, Article, Quote
+
+__all__ = [
+    "MAX_MESSAGE",
+    "format_bytes",
+    "format_seconds",
+    "render_answer",
+    "render_context",
+    "render_inline",
+    "render_plain",
+    "render_quote",
+    "render_sources",
+    "render_sources_plain",
+    "trim_around",
+    "utf16_len",
+]
+
+MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the parsed text
+ELLIPSIS = "…"
+MIN_BLOCK = 700  # below this a quote loses its meaning: split into messages instead
+MAX_TITLE = 200
+MAX_LINK = 300  # longer URLs are not linked (they would crowd out the quotes)
+_SEPARATOR = "\n\n"
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's limits (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def _http_url(url: str | None) -> str | None:
+    """The URL if it is a short http(s) one Telegram will accept in a link."""
+    if url and len(url) <= MAX_LINK and re.match(r"https?://[^\s<>\"]+$", url):
+        return url
+    return None
+
+
+def trim_around(text: str, hl_start: int, hl_end: int, budget: int) -> tuple[str, int, int]:
+    """Cut ``text`` to about ``budget`` characters around ``text[hl_start:hl_end]``.
+
+    Cuts fall on spaces and are marked with "…"; returns the text and the highlight's new
+    offsets in it. A highlight longer than the budget is itself cut.
+
+    >>> trim_around("aaa bbb CCC ddd eee", 8, 11, 13)
+    ('…bbb CCC ddd…', 5, 8)
+    """
+    if len(text) <= budget:
+        return text, hl_start, hl_end
+    budget = max(budget, 2)
+    if hl_end - hl_start >= budget - 2:
+        cut = text[hl_start : hl_start + budget - 1].rstrip() + ELLIPSIS
+        return cut, 0, len(cut)
+    room = budget - (hl_end - hl_start) - 2  # two ellipses
+    before = min(hl_start, room // 2)
+    after = min(len(text) - hl_end, room - before)
+    before = min(hl_start, room - after)
+    start, end = hl_start - before, hl_end + after
+    if start > 0 and not text[start - 1].isspace():  # do not start mid-word
+        space = text.find(" ", start, hl_start)
+        start = space + 1 if space != -1 else start
+    if end < len(text) and not text[end].isspace():  # nor end mid-word
+        space = text.rfind(" ", hl_end, end)
+        end = space if space != -1 else end
+    head = ELLIPSIS if start > 0 else ""
+    tail = ELLIPSIS if end < len(text) else ""
+    body = text[start:end]
+    stripped = body.lstrip()
+    lead = len(body) - len(stripped)
+    out = head + stripped.rstrip() + tail
+    shift = len(head) - start - lead
+    return out, hl_start + shift, min(hl_end + shift, len(out) - len(tail))
+
+
+def _title_html(quote: Quote) -> str:
+    title = _escape(_shorten(quote.title, MAX_TITLE))
+    url = _http_url(quote.url)
+    if url:
+        return f'<a href="{html.escape(url, quote=True)}">{title}</a>'
+    return f"<i>{title}</i>"
+
+
+def _quote_html(quote: Quote, budget: int | None) -> str:
+    hs, he = quote.highlight_start - quote.start, quote.highlight_end - quote.start
+    text = quote.text.strip("\n")
+    lead = len(quote.text) - len(quote.text.lstrip("\n"))
+    hs, he = max(hs - lead, 0), max(he - lead, 0)
+    hs, he = min(hs, len(text)), min(he, len(text))
+    if budget is not None:
+        text, hs, he = trim_around(text, hs, he, budget)
+    before, mark, after = text[:hs], text[hs:he], text[he:]
+    bold = f"<b>{_escape(mark)}</b>" if mark.strip() else _escape(mark)
+    return f"<blockquote>{_escape(before)}{bold}{_escape(after)}</blockquote>"
+
+
+def render_quote(quote: Quote, number: int | None = None, max_len: int = MAX_MESSAGE) -> str:
+    """One quote as HTML: number, title (linked when it has a URL), the text, highlight in bold.
+
+    The quote is trimmed around its highlight so that the block fits in ``max_len``.
+    """
+    head = f"<b>{number}.</b> " if number is not None else ""
+    head += _title_html(quote) + "\n"
+    available = max_len - utf16_len(head)
+    body = _quote_html(quote, None)
+    budget = len(quote.text)
+    for _ in range(12):
+        size = utf16_len(body)
+        if size <= available:
+            return head + body
+        # Escaping and astral characters make HTML size and text length differ: scale.
+        budget = max(1, min(budget - 1, int(budget * available / size) - 2))
+        body = _quote_html(quote, budget)
+    # Pathological text (every character an "&"): cut without mercy.
+    return head + _quote_html(quote, max(1, (available - 40) // 5))
+
+
+def _pack(blocks: Sequence[str], limit: int) -> list[str]:
+    """Greedily join blocks into messages of at most ``limit`` UTF-16 units."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        joined = f"{current}{_SEPARATOR}{block}" if current else block
+        if current and utf16_len(joined) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = joined
+    if current:
+        messages.append(current)
+    return messages
+
+
+def render_answer(
+    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE
+) -> list[str]:
+    """The reply to a question as HTML messages (usually one), each at most ``limit`` long.
+
+    Quotes are trimmed around their highlight to fit in one message; only when even trimmed
+    quotes cannot share one (many quotes) are they split into several messages.
+    """
+    if not answer.quotes:
+        return [t("no_answer", lang)]
+    quotes = answer.quotes
+    full = [render_quote(q, first_number + i, limit) for i, q in enumerate(quotes)]
+    if utf16_len(_SEPARATOR.join(full)) <= limit:
+        return [_SEPARATOR.join(full)]
+    share = (limit - len(_SEPARATOR) * (len(quotes) - 1)) // len(quotes)
+    target = min(limit, max(share, MIN_BLOCK))
+    return _pack([render_quote(q, first_number + i, target) for i, q in enumerate(quotes)], limit)
+
+
+def render_context(quote: Quote, limit: int = MAX_MESSAGE) -> str:
+    """The paragraph(s) around a quote (from ``IndexService.context``), highlight kept in bold."""
+    return render_quote(quote, None, limit)
+
+
+def render_inline(quote: Quote, question: str, limit: int = MAX_MESSAGE) -> str:
+    """The message an inline result posts: the question in italics, then the quote."""
+    head = f"❓ <i>{_escape(_shorten(question, 300))}</i>\n\n"
+    return head + render_quote(quote, None, limit - utf16_len(head))
+
+
+def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
+    """An answer for the console: numbered quotes, the highlight between ** **, the source."""
+    if not answer.quotes:
+        return t_plain("no_answer", lang)
+    parts = []
+    for i, quote in enumerate(answer.quotes, first_number):
+        hs, he = quote.highlight_start - quote.start, quote.highlight_end - quote.start
+        text = quote.text[:hs] + "**" + quote.text[hs:he] + "**" + quote.text[he:]
+        source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
+        parts.append(f"[{i}] {text.strip()}\n    — {source}")
+    return "\n\n".join(parts)
+
+
+def render_sources(
+    articles: Sequence[Article], page: int, lang: str, per_page: int = 10
+) -> tuple[str, int, int]:
+    """One page of the article list as HTML; returns (text, page actually shown, page count)."""
+    if not articles:
+        return t("sources_empty", lang), 0, 1
+    pages = max(1, math.ceil(len(articles) / per_page))
+    page = min(max(page, 0), pages - 1)
+    shown = articles[page * per_page : (page + 1) * per_page]
+    header = t("sources_header", lang, count=len(articles), page=page + 1, pages=pages)
+    for linked in (True, False):
+        lines = [header]
+        for article in shown:
+            title = _escape(_shorten(article.title, 150))
+            url = _http_url(article.url) if linked else None
+            if url:
+                title = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
+            lines.append(f"<code>{_escape(article.id)}</code> — {title}")
+        text = "\n".join(lines)
+        if utf16_len(text) <= MAX_MESSAGE:
+            break
+    return text, page, pages
+
+
+def render_sources_plain(articles: Sequence[Article], lang: str) -> str:
+    """Every article for the console: id, title and URL."""
+    if not articles:
+        return t_plain("sources_empty", lang)
+    lines = [
+        f"{a.id} — {_shorten(a.title, 150)}" + (f" <{a.url}>" if a.url else "") for a in articles
+    ]
+    return "\n".join(lines)
+
+
+def format_bytes(size: int) -> str:
+    """``123456`` -> ``'121 KB'``."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit in ("bytes", "KB") else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"  # pragma: no cover
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``0.0234`` -> ``'23 ms'``, ``2.5`` -> ``'2.50 s'``, None -> ``'–'``."""
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
