@@ -6,10 +6,10 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from index.settings import IndexSettings
+from index.settings import IndexSettings, describe_validation_error
 
 __all__ = ["Settings", "describe_validation_error"]
 
@@ -87,9 +87,6 @@ class Settings(IndexSettings):
         "telegram_bot_token",
         "webhook_url",
         "webhook_secret",
-        "query_prompt",
-        "passage_prompt",
-        "min_score",
         mode="before",
     )
     @classmethod
@@ -129,16 +126,3 @@ class Settings(IndexSettings):
 
 
 _LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line naming the first bad setting (by its environment name) and why."""
-    first = error.errors()[0]
-    name = ".".join(str(part) for part in first.get("loc", ()) if not isinstance(part, int))
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    more = len(error.errors()) - 1
-    extra = f" (and {more} more)" if more > 0 else ""
-    name = name.upper() or "?"
-    if message.startswith(name):  # our validators already name the setting
-        return f"bad setting: {message}{extra}"
-    return f"bad setting {name}: {message}{extra}"

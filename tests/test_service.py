@@ -173,4 +173,9 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  
     )
     monkeypatch.setenv("CHUNK_MAX_CHARS", "5")
     assert main(["stats"]) == 2
-    assert capsys.readouterr().err.startswith("error: bad setting chunk_max_chars: ")
+    assert capsys.readouterr().err == (
+        "error: bad setting CHUNK_MAX_CHARS: Input should be greater than or equal to 100\n"
+    )
+    monkeypatch.setenv("CHUNK_MAX_CHARS", "700")
+    monkeypatch.setenv("MIN_SCORE", "  ")  # blank means "the model's default"
+    assert main(["stats", "--data", str(tmp_path)]) == 0
