@@ -8,35 +8,42 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from index.errors import IndexFailure
 from index.evaluate import format_report, run_eval
 from index.models import Quote
-from index.service import BuildReport, IndexService, ProgressCallback
+from index.service import BuildReport, IndexService
 from index.settings import IndexSettings, describe_validation_error
 
 __all__ = ["main"]
 
 
-def _progress_bar() -> tuple[ProgressCallback, list[object]]:
-    """A tqdm bar per stage, on stderr."""
-    from tqdm import tqdm
+class _ProgressBar:
+    """One tqdm bar per build stage, on stderr; a new stage closes the previous bar."""
 
-    bars: dict[str, tqdm] = {}
-    opened: list[object] = []
+    def __init__(self) -> None:
+        self._stage = ""
+        self._bar: Any = None
 
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="", file=sys.stderr, leave=False)
-            opened.append(bar)
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
 
-    return progress, opened
+        if stage != self._stage:
+            self.close()
+            self._stage = stage
+            unit = {"chunk": " articles", "embed": " texts"}.get(stage, " steps")
+            self._bar = tqdm(total=total, desc=f"{stage:5s}", unit=unit, file=sys.stderr)
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def _print_build(report: BuildReport) -> None:
@@ -113,10 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
     service = IndexService(settings)
     if args.command == "build":
-        progress, bars = _progress_bar()
-        report = service.rebuild(progress)
-        for bar in bars:
-            bar.close()  # type: ignore[attr-defined]
+        progress = _ProgressBar()
+        try:
+            report = service.rebuild(progress)
+        finally:
+            progress.close()
         _print_build(report)
         return 0
     if args.command == "search":

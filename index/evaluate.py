@@ -178,7 +178,8 @@ def run_eval(
             if text[quote.start : quote.end] != quote.text:
                 raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
             checked += 1
-        top = answer.quotes[0].score if answer.quotes else -1.0
+        # The bot declines when no quote reaches the threshold: judge by the best score.
+        top = max((qt.score for qt in answer.quotes), default=-1.0)
         if q.unanswerable or q.article_id in held:
             unanswerable_scores.append(top)
             continue

