@@ -341,18 +341,8 @@ def build_index(
         raise
     replaced = _switch_current(data_dir, final)
     _prune_builds(data_dir, keep={final.name, replaced})
-    data = IndexData(
-        final,
-        manifest,
-        by_id,
-        chunks,
-        vectors,
-        chunk_vectors,
-        sentence_vectors,
-        sentence_ptr,
-        lexical,
-        background_vectors,
-    )
+    # Read back what was written: what serves is exactly what a restart would load.
+    data = _load(final, manifest)
     if progress:
         progress("write", 1, 1)
     return BuildResult(data, embedded, len(all_texts) - embedded, time.perf_counter() - started)
