@@ -199,7 +199,7 @@ def run_eval(
                 sum(s < t for s in unanswerable_scores) / max(len(unanswerable_scores), 1), 4
             ),
         }
-        for t in [round(threshold + 0.01 * i, 3) for i in range(-7, 8)]
+        for t in [round(threshold + 0.005 * i, 4) for i in range(-6, 7)]
     ]
     ms = sorted(x * 1000 for x in latencies) or [0.0]
     n_chunks = len(data.chunks)

@@ -34,7 +34,7 @@ __all__ = [
 Span = tuple[int, int]
 
 # Calibrated for multilingual-e5-small on PIAF dev (README, Evaluation).
-E5_MIN_SCORE = 0.255
+E5_MIN_SCORE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,8 @@ class SearchParams:
     # Answer score = similarity minus this share of the question's typical similarity to
     # unrelated text (``answer_scores``).
     baseline_weight: float = 0.75
+    # ... minus this times the share of the question's words the articles never use.
+    unknown_word_penalty: float = 0.04
     # Quotes whose similarity is this far below the best one are not shown.
     max_score_gap: float = 0.08
     # Overlapping passages of one article merge into one quote up to this length.
@@ -224,7 +226,8 @@ def search(
     _, dense_top = data.vectors.search(query.reshape(1, -1), min(params.dense_k, n))
     rows = {int(r) for r in dense_top[0] if r >= 0}
     tokens = data.lexical.query_tokens(question, query_lang)
-    lex_w = lexical_weight(query_lang, data.lexical.lang, data.lexical.coverage(tokens), params)
+    coverage = data.lexical.coverage(tokens)
+    lex_w = lexical_weight(query_lang, data.lexical.lang, coverage, params)
     bm25 = data.lexical.scores_for_tokens(tokens) if lex_w > 0 else np.zeros(n, np.float32)
     if lex_w > 0:
         top = np.argsort(-bm25)[: params.lexical_k]
@@ -243,6 +246,10 @@ def search(
         sentence_sims.append(sims)
     fused = fuse_scores(dense, bm25[cand_rows], lex_w)
     dense = answer_scores(dense, data.reference_vectors @ query, params.baseline_weight)
+    if query_lang == data.lexical.lang and tokens:
+        # Words the articles never use are evidence they do not answer, but only when the
+        # question is in their language: a German question's words are unknown anyway.
+        dense = dense - params.unknown_word_penalty * (1.0 - coverage)
 
     candidates: list[Candidate] = []
     sentence_hits: dict[str, list[tuple[Span, float]]] = {}

@@ -162,3 +162,16 @@ def test_a_huge_question_is_cut_before_embedding(data) -> None:  # type: ignore[
     answer = search(index, Recording(), "abeilles miel " * 1000, SearchParams(min_score=-1.0))
     assert len(seen[0]) == 1000
     assert answer.quotes[0].article_id == "abeilles"
+
+
+def test_unknown_words_lower_the_answer_score_only_in_the_articles_language(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    params = replace(SearchParams(min_score=-1.0, max_score_gap=2.0), unknown_word_penalty=0.5)
+    known = search(index, embedder, "abeilles miel reine", params, k=1).quotes[0].score
+    half = search(index, embedder, "abeilles miel zorglub quantix", params, k=1).quotes[0].score
+    no_penalty = replace(params, unknown_word_penalty=0.0)
+    plain = (
+        search(index, embedder, "abeilles miel zorglub quantix", no_penalty, k=1).quotes[0].score
+    )
+    assert half == pytest.approx(plain - 0.5 * 0.5, abs=1e-3)
+    assert known > half
