@@ -41,6 +41,8 @@ def _configure_logging(level: str) -> None:
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # bm25s sets its own logger to DEBUG and would print a line on every build.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
