@@ -105,9 +105,16 @@ async def reply_html(
 
 @contextlib.asynccontextmanager
 async def typing(context: BotContext, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" in the chat while the block runs (renewed every few seconds)."""
+    """Show "typing…" in the chat while the block runs (renewed every few seconds).
+
+    It starts after ``TYPING_DELAY`` seconds: an answer that arrives sooner needs no
+    indicator, and sending one would compete with the embedding for the CPU.
+    """
+    delay = context.settings.typing_delay
 
     async def keep_typing() -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
         while True:
             with contextlib.suppress(TelegramError):
                 await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
@@ -115,7 +122,8 @@ async def typing(context: BotContext, chat_id: int) -> AsyncIterator[None]:
 
     task = asyncio.create_task(keep_typing())
     try:
-        await asyncio.sleep(0)  # let the first chat action go out before the work starts
+        if delay == 0:
+            await asyncio.sleep(0)  # let the first chat action go out before the work starts
         yield
     finally:
         task.cancel()

@@ -55,6 +55,12 @@ class Settings(IndexSettings):
     answer_cache_size: int = Field(
         default=500, ge=10, le=100_000, description="Answers per chat kept for More/Context."
     )
+    typing_delay: float = Field(
+        default=0.3,
+        ge=0,
+        le=10,
+        description="Seconds before 'typing…' is shown; quicker answers need none.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("admin_ids", mode="before")

@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 READER_ID = 2002  # not an admin: the reader's path, with the rate limit switched off
 WARMUP = 3
 ROUND_TRIP_TIMEOUT = 60.0  # seconds for one answer before giving up
+PAUSE = 0.1  # seconds between questions: people ask one at a time, under the flood limit
 
 # About the shipped seed article (the Kazakhstan unrest of January 2022), plus two questions
 # it does not answer (the abstention path).
@@ -228,7 +229,9 @@ async def answer_round_trips(
         app = build_application(settings, service)
         async with polling(app, server):
             await measure_round_trips(server, app, user, warmup, ROUND_TRIP_TIMEOUT)
-            durations = await measure_round_trips(server, app, user, questions, ROUND_TRIP_TIMEOUT)
+            durations = await measure_round_trips(
+                server, app, user, questions, ROUND_TRIP_TIMEOUT, pause=PAUSE
+            )
         if server.rejected:
             log(f"warning: the server rejected {len(server.rejected)} of the bot's messages")
     return durations
@@ -333,8 +336,9 @@ def table(results: Results) -> str:
     ]
     n = int(results.answer["n"])
     lines = [
-        f"collection  {results.articles_dir.name}: {results.articles} articles, "
-        f"{results.passages} passages (index {results.index_note}; {results.data_dir})",
+        f"collection  {results.articles_dir}: {results.articles} articles, "
+        f"{results.passages} passages",
+        f"index       {results.data_dir}: {results.index_note}",
         f"questions   {n} measured after {WARMUP} warm-ups, {results.answered}/{n} answered "
         f"with quotes; {results.questions_source}",
         f"machine     {os.cpu_count()} CPUs; load = 1-min load average at the start, "

@@ -30,8 +30,12 @@ async def measure_round_trips(
     user: User,
     texts: Sequence[str],
     timeout: float = 10.0,
+    pause: float = 0.0,
 ) -> list[float]:
     """Send ``texts`` one after the other; return seconds per round trip.
+
+    ``pause`` seconds pass between an answer and the next question, as between people
+    asking: without it a fast bot runs into its own outgoing flood limit (30 messages/s).
 
     ``app`` is an Application (used as is if already running, otherwise started and stopped
     here) or a factory called with ``server`` that builds one (see
@@ -55,6 +59,8 @@ async def measure_round_trips(
 
             arrived = await server.wait_for(answered, timeout, f"an answer to {text!r}")
             durations.append(arrived - started)
+            if pause:
+                await asyncio.sleep(pause)
     return durations
 
 

@@ -94,6 +94,7 @@ def bot_settings(space: Workspace, server: BotApiServer, **overrides: Any) -> Se
         "data_dir": space.data,
         "admin_ids": [ADMIN_ID],
         "default_language": "fr",
+        "typing_delay": 0.0,  # show "typing…" at once, so every test can see it
         "_env_file": None,
     }
     values.update(overrides)

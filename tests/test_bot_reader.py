@@ -62,6 +62,16 @@ async def test_private_question_in_french(bot: BotHarness) -> None:
     assert all(len(data.encode()) <= 64 for _, data in buttons(reply))
 
 
+async def test_a_quick_answer_shows_no_typing_before_the_delay(
+    botapi: BotApiServer, workspace: Workspace, embedder: Embedder
+) -> None:
+    async with run_bot(botapi, workspace, embedder, typing_delay=5.0) as bot:
+        mark = bot.mark()
+        [reply] = await bot.say(bot.user(), QUESTION_FR)
+        assert ORDER in first_highlight(reply)
+        assert bot.server.chat_actions[mark.chat_actions :] == []
+
+
 async def test_private_question_in_english_gets_english_interface(bot: BotHarness) -> None:
     [reply] = await bot.say(bot.user(language_code="en-GB"), QUESTION_EN)
     assert PLANES in first_highlight(reply)
