@@ -15,12 +15,12 @@ from pathlib import Path
 
 from index.chunk import paragraph_spans
 from index.embed import Embedder, make_embedder
-from index.errors import BuildInProgressError, IndexMissingError
+from index.errors import BuildInProgressError, IndexFailure, IndexMissingError
 from index.ingest import load_article, load_articles
 from index.models import Answer, Article, LoadProblem, Quote
 from index.search import E5_MIN_SCORE, SearchParams, search
 from index.settings import IndexSettings
-from index.store import BuildParams, IndexData, build_index, open_index
+from index.store import BuildParams, IndexData, build_index, index_exists, open_index
 
 __all__ = [
     "BuildReport",
@@ -116,9 +116,10 @@ class IndexService:
         )
 
     def _previous(self) -> IndexData | None:
+        """The live index to reuse passages from; None when there is none for this model."""
         try:
             return self._current()
-        except (IndexMissingError, Exception):
+        except IndexFailure:
             return None
 
     # -- building ------------------------------------------------------------------------
@@ -159,11 +160,15 @@ class IndexService:
         return self._build_lock.locked()
 
     def has_index(self) -> bool:
-        """True when an index is loaded or on disk for this model."""
-        return self._previous() is not None
+        """True when an index is loaded or on disk, whatever its model."""
+        return self._data is not None or index_exists(self.settings.data_dir)
 
     def ensure_built(self, progress: ProgressCallback | None = None) -> BuildReport | None:
-        """Build from SEEDS_DIR when no index exists; None when one was already there."""
+        """Build from SEEDS_DIR when no index exists; None when one was already there.
+
+        An index built with another model is not replaced behind the admins' back (that
+        can mean minutes of embedding): questions are refused with "reindex" until they do.
+        """
         if self.has_index():
             return None
         return self.rebuild(progress)

@@ -41,6 +41,7 @@ __all__ = [
     "IndexData",
     "Manifest",
     "build_index",
+    "index_exists",
     "open_index",
 ]
 
@@ -400,10 +401,15 @@ def _prune_builds(data_dir: Path, keep: set[str]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def index_exists(data_dir: Path) -> bool:
+    """True when ``data_dir`` has a live index (of any model or format)."""
+    return (data_dir / CURRENT / "manifest.json").exists()
+
+
 def open_index(data_dir: Path, model_id: str | None = None) -> IndexData:
     """Load the live index; refuse one built with another model (``model_id``)."""
     link = data_dir / CURRENT
-    if not (link / "manifest.json").exists():
+    if not index_exists(data_dir):
         raise IndexMissingError(f"no index in {data_dir}: build one with 'python -m index build'")
     path = link.resolve()
     manifest = Manifest.read(path / "manifest.json")

