@@ -227,6 +227,17 @@ def run_eval(
     )
 
 
+def _build_line(report: EvalReport) -> str:
+    if report.build_seconds is None:
+        return "build: index reused (nothing to embed)"
+    if not report.embedded:
+        return f"build {report.build_seconds} s, nothing embedded (every vector from the cache)"
+    return (
+        f"build {report.build_seconds} s, embedded {report.embedded}, "
+        f"{report.chunks_per_second} texts/s"
+    )
+
+
 def format_report(report: EvalReport) -> str:
     """A short human summary of an evaluation."""
     o = report.overall
@@ -241,9 +252,7 @@ def format_report(report: EvalReport) -> str:
     lines += [
         f"unanswerable n={report.unanswerable_questions} abstained={report.unanswerable_abstained:.3f} (min_score={report.min_score})",
         f"latency p50={report.latency_p50_ms} ms p95={report.latency_p95_ms} ms",
-        f"build {report.build_seconds} s, embedded {report.embedded}, {report.chunks_per_second} texts/s"
-        if report.build_seconds is not None
-        else "build: index reused (nothing to embed)",
+        _build_line(report),
         f"quotes checked verbatim: {report.quotes_checked}",
     ]
     return "\n".join(lines)

@@ -80,17 +80,15 @@ class Candidate:
     chunk_rows: tuple[int, ...]  # index rows of the chunks it covers
 
 
-def lexical_weight(
-    query_lang: str, collection_lang: str, coverage: float, params: SearchParams
-) -> float:
+def lexical_weight(same_language: bool, coverage: float, params: SearchParams) -> float:
     """How much the BM25 leg may vote for this question.
 
-    Zero when none of its words occur in the articles; reduced when the question is
-    in another language than the articles, where shared words are mostly accidents.
+    Zero when none of its words occur in the articles; reduced when the question is in
+    a language none of the articles are in, where shared words are mostly accidents.
     """
     if coverage <= 0.0:
         return 0.0
-    if query_lang == collection_lang:
+    if same_language:
         return params.lexical_weight
     return params.cross_lingual_lexical_weight * coverage
 
@@ -225,10 +223,10 @@ def search(
 
     _, dense_top = data.vectors.search(query.reshape(1, -1), min(params.dense_k, n))
     rows = {int(r) for r in dense_top[0] if r >= 0}
-    tokens = data.lexical.query_tokens(question, query_lang)
-    coverage = data.lexical.coverage(tokens)
-    lex_w = lexical_weight(query_lang, data.lexical.lang, coverage, params)
-    bm25 = data.lexical.scores_for_tokens(tokens) if lex_w > 0 else np.zeros(n, np.float32)
+    terms = data.lexical.analyse(question, query_lang)
+    same_language = data.lexical.speaks(query_lang)
+    lex_w = lexical_weight(same_language, terms.coverage, params)
+    bm25 = data.lexical.scores_for_tokens(terms.tokens) if lex_w > 0 else np.zeros(n, np.float32)
     if lex_w > 0:
         top = np.argsort(-bm25)[: params.lexical_k]
         rows.update(int(r) for r in top if bm25[r] > 0)
@@ -246,10 +244,10 @@ def search(
         sentence_sims.append(sims)
     fused = fuse_scores(dense, bm25[cand_rows], lex_w)
     dense = answer_scores(dense, data.reference_vectors @ query, params.baseline_weight)
-    if query_lang == data.lexical.lang and tokens:
+    if same_language and terms.tokens:
         # Words the articles never use are evidence they do not answer, but only when the
         # question is in their language: a German question's words are unknown anyway.
-        dense = dense - params.unknown_word_penalty * (1.0 - coverage)
+        dense = dense - params.unknown_word_penalty * (1.0 - terms.coverage)
 
     candidates: list[Candidate] = []
     sentence_hits: dict[str, list[tuple[Span, float]]] = {}

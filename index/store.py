@@ -328,7 +328,8 @@ def build_index(
         np.save(staging / "sentence_ptr.npy", sentence_ptr)
         np.save(staging / "background.npy", background_vectors)
         lexical = LexicalIndex.build(
-            [f"{by_id[c.article_id].title}\n{c.text}" for c in chunks], lang
+            [f"{by_id[c.article_id].title}\n{c.text}" for c in chunks],
+            [by_id[c.article_id].lang for c in chunks] if chunks else lang,
         )
         lexical.save(staging / "lexical")
         _write_sqlite(staging / "store.sqlite", articles, chunks)

@@ -41,9 +41,24 @@ def test_stop_words_of_the_question_language_do_not_match() -> None:
 
 def test_coverage_is_the_share_of_known_words() -> None:
     index = LexicalIndex.build(TEXTS, "fr")
-    assert index.coverage(index.query_tokens("abeille volcan")) == 1.0
-    assert index.coverage(index.query_tokens("abeille zorglub")) == 0.5
-    assert index.coverage([]) == 0.0
+    assert index.analyse("abeille volcan").coverage == 1.0
+    assert index.analyse("abeille zorglub").coverage == 0.5
+    assert index.analyse("le la les").coverage == 0.0
+    assert index.analyse("").tokens == ()
+
+
+def test_a_mixed_collection_stems_each_article_in_its_language() -> None:
+    texts = ["Les abeilles produisent du miel.", "The bees were flying over the flowers."]
+    index = LexicalIndex.build(texts, ["fr", "en"])
+    assert index.speaks("fr") and index.speaks("en") and not index.speaks("de")
+    assert index.scores("flying bees", "en").argmax() == 1
+    assert index.scores("Que produisent les abeilles ?", "fr").argmax() == 0
+    assert index.analyse("flying bees", "en").coverage == 1.0
+
+
+def test_languages_must_match_the_texts() -> None:
+    with pytest.raises(ValueError, match="2 texts but 1 languages"):
+        LexicalIndex.build(["a b", "c d"], ["fr"])
 
 
 def test_no_known_word_scores_zero_everywhere() -> None:
@@ -70,6 +85,8 @@ def test_an_empty_index_saves_and_scores(tmp_path: Path) -> None:
 def test_a_foreign_format_is_refused(tmp_path: Path) -> None:
     index = LexicalIndex.build(TEXTS, "fr")
     index.save(tmp_path / "lex")
-    (tmp_path / "lex" / "lexical.json").write_text('{"format_version": 7, "lang": "fr", "size": 3}')
+    (tmp_path / "lex" / "lexical.json").write_text(
+        '{"format_version": 7, "langs": ["fr"], "size": 3}'
+    )
     with pytest.raises(ValueError, match="unsupported lexical index format 7"):
         LexicalIndex.load(tmp_path / "lex")

@@ -50,10 +50,10 @@ def test_a_silent_lexical_leg_leaves_the_dense_order() -> None:
 
 def test_lexical_weight_knows_the_question_language() -> None:
     params = SearchParams(lexical_weight=1.0, cross_lingual_lexical_weight=0.2)
-    assert lexical_weight("fr", "fr", 0.5, params) == 1.0
-    assert lexical_weight("es", "fr", 0.5, params) == pytest.approx(0.1)
-    assert lexical_weight("fr", "fr", 0.0, params) == 0.0
-    assert lexical_weight("de", "fr", 0.0, params) == 0.0
+    assert lexical_weight(True, 0.5, params) == 1.0
+    assert lexical_weight(False, 0.5, params) == pytest.approx(0.1)
+    assert lexical_weight(True, 0.0, params) == 0.0
+    assert lexical_weight(False, 0.0, params) == 0.0
 
 
 def test_overlapping_chunks_of_one_article_merge() -> None:
