@@ -45,6 +45,7 @@ from typing import Any
 from bot.app import build_application
 from bot.settings import Settings
 from index.embed import E5Embedder
+from index.errors import IndexFailure
 from index.ingest import load_articles
 from index.service import IndexService
 from tests.bench_roundtrip import echo_baseline, measure_round_trips, summarize
@@ -191,7 +192,11 @@ def prepare_index(service: IndexService) -> str:
     report = service.ensure_built(_progress())
     if report is None:
         wanted, _ = load_articles(service.settings.seeds_dir)
-        indexed = {a.id: a.sha256 for a in service.articles()}
+        try:
+            indexed = {a.id: a.sha256 for a in service.articles()}
+        except IndexFailure as exc:  # another model or an older format
+            log(f"the index cannot be used ({exc}): rebuilding")
+            indexed = {}
         if indexed == {a.id: a.sha256 for a in wanted}:
             return "reused"
         log("the index does not match the articles folder: rebuilding")
