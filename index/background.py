@@ -1,8 +1,8 @@
 """Everyday passages on unrelated topics: the yardstick for "is this question answered at all?".
 
 A question's cosine to the articles depends on its language and wording as much as on
-the answer being there: questions in English or German score ~0.03 lower against French
-passages than the same question in French. Its cosine to these passages, which answer
+the answer being there: asked in English or German, the same question scores ~0.04 lower
+against French passages than asked in French. Its cosine to these passages, which answer
 nothing, measures that offset, so the threshold compares like with like.
 """
 

@@ -124,11 +124,12 @@ def answer_scores(
 ) -> npt.NDArray[np.float32]:
     """Similarities made comparable across questions: minus ``weight`` x the reference median.
 
-    A question's cosine to *any* passage shifts with its language and wording (English
-    questions score ~0.03 lower against French text). The median of its cosines to text
-    that does not answer it (background passages and a sample of the collection) measures
-    that shift. On PIAF dev, with 70% of unanswerable questions refused, a fixed cosine
-    threshold also refuses 57% of answerable English questions; this score, 4%.
+    A question's cosine to *any* passage shifts with its language and wording (asked in
+    English, a question scores ~0.04 lower against French text than asked in French). The
+    median of its cosines to text that does not answer it (background passages and a
+    sample of the collection) measures that shift. On PIAF dev, with 70% of unanswerable
+    questions refused, a fixed cosine threshold also refuses 57% of answerable English
+    questions; this score, 4%.
 
     >>> answer_scores(np.array([0.9], np.float32), np.array([0.8, 0.7, 0.6], np.float32), 1.0)
     array([0.2], dtype=float32)
