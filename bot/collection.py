@@ -133,7 +133,12 @@ async def _add_url(message: Message, url: str, context: BotContext, lang: str) -
         return
     async with typing(context, message.chat_id):
         try:
-            page = await fetch_url(url, settings.fetch_timeout, settings.max_upload_bytes)
+            page = await fetch_url(
+                url,
+                settings.fetch_timeout,
+                settings.max_upload_bytes,
+                allow_private=settings.fetch_private_addresses,
+            )
         except FetchError as exc:
             await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
             return

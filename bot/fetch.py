@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -11,7 +13,7 @@ import httpx
 
 from index.ingest import safe_filename
 
-__all__ = ["FetchError", "Fetched", "fetch_url", "filename_for_url"]
+__all__ = ["FetchError", "Fetched", "check_public", "fetch_url", "filename_for_url"]
 
 _SUFFIX_BY_TYPE = {
     "text/plain": ".txt",
@@ -46,9 +48,36 @@ def check_url(url: str) -> str:
     return url
 
 
-async def fetch_url(url: str, timeout: float, max_bytes: int) -> Fetched:
-    """GET ``url`` (redirects followed) within ``timeout`` seconds and ``max_bytes`` bytes."""
+async def check_public(request: httpx.Request) -> None:
+    """Refuse a request (the first or a redirect) to a private, loopback or link-local address.
+
+    An admin's ``/add URL`` must not become a way to read the bot's own network (cloud
+    metadata at 169.254.169.254, services on localhost). The check resolves the host as the
+    connection will; a DNS answer that changes in between is not covered.
+    """
+    host = request.url.host
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise FetchError(f"cannot resolve {host}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise FetchError(
+                f"{host} is a private address ({address}); FETCH_PRIVATE_ADDRESSES=true allows it"
+            )
+
+
+async def fetch_url(
+    url: str, timeout: float, max_bytes: int, allow_private: bool = False
+) -> Fetched:
+    """GET ``url`` (redirects followed) within ``timeout`` seconds and ``max_bytes`` bytes.
+
+    Private, loopback and link-local addresses are refused unless ``allow_private``.
+    """
     url = check_url(url)
+    hooks = {} if allow_private else {"request": [check_public]}
     try:
         async with asyncio.timeout(timeout):
             async with (
@@ -57,6 +86,7 @@ async def fetch_url(url: str, timeout: float, max_bytes: int) -> Fetched:
                     timeout=timeout,
                     headers={"User-Agent": _USER_AGENT},
                     max_redirects=5,
+                    event_hooks=hooks,
                 ) as client,
                 client.stream("GET", url) as response,
             ):

@@ -48,6 +48,10 @@ class Settings(IndexSettings):
     )
     max_upload_bytes: int = Field(default=2_000_000, ge=1_000, le=20_000_000)
     fetch_timeout: float = Field(default=15.0, gt=0, le=300)
+    fetch_private_addresses: bool = Field(
+        default=False,
+        description="Let /add URL fetch private, loopback and link-local addresses (intranets).",
+    )
     rate_limit_per_minute: int = Field(default=20, ge=0, description="Questions per user; 0: off.")
     max_question_chars: int = Field(
         default=500, ge=10, le=4096, description="Longer questions are cut (embedding cost)."

@@ -95,6 +95,7 @@ def bot_settings(space: Workspace, server: BotApiServer, **overrides: Any) -> Se
         "admin_ids": [ADMIN_ID],
         "default_language": "fr",
         "typing_delay": 0.0,  # show "typing…" at once, so every test can see it
+        "fetch_private_addresses": True,  # the test web pages are served on 127.0.0.1
         "_env_file": None,
     }
     values.update(overrides)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiohttp import web
 
+from index.embed import Embedder
 from index.service import BuildReport, ProgressCallback
 from tests.bot_fixtures import (
     BotHarness,
@@ -303,6 +304,19 @@ async def test_add_by_url_failures(bot: BotHarness, web_pages: str, path: str, r
     [reply] = await bot.say(bot.admin, f"/add {web_pages}{path}", timeout=30)
     assert reply["plain_text"] == reason
     assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+
+
+async def test_add_by_url_refuses_private_addresses_by_default(
+    botapi: BotApiServer, workspace: Workspace, embedder: Embedder, web_pages: str
+) -> None:
+    async with run_bot(botapi, workspace, embedder, fetch_private_addresses=False) as harness:
+        [reply] = await harness.say(harness.admin, f"/add {web_pages}/articles/volcan.html")
+    assert reply["plain_text"] == (
+        "Impossible de récupérer l'URL : 127.0.0.1 is a private address (127.0.0.1); "
+        "FETCH_PRIVATE_ADDRESSES=true allows it."
+    )
+    assert seed_files(workspace) == [f"{SEED_ID}.txt"]
+    assert botapi.rejected == []
 
 
 async def test_add_by_url_refuses_other_schemes(bot: BotHarness) -> None:
