@@ -233,16 +233,16 @@ def search(
         rows.update(int(r) for r in top if bm25[r] > 0)
     cand_rows = np.array(sorted(rows), dtype=np.int64)
 
-    # Each passage's similarity mixes the whole passage and its best sentence.
-    sentence_sims: list[npt.NDArray[np.float32]] = []
-    dense = np.zeros(len(cand_rows), dtype=np.float32)
-    for i, row in enumerate(cand_rows):
-        lo, hi = int(data.sentence_ptr[row]), int(data.sentence_ptr[row + 1])
-        sims = data.sentence_vectors[lo:hi] @ query
-        chunk_sim = float(data.chunk_vectors[row] @ query)
-        best = float(sims.max()) if len(sims) else chunk_sim
-        dense[i] = (1 - params.sentence_mix) * chunk_sim + params.sentence_mix * best
-        sentence_sims.append(sims)
+    # Each passage's similarity mixes the whole passage and its best sentence. All the
+    # candidates' sentences are scored in one product: rows lo..hi of each candidate.
+    los, his = data.sentence_ptr[cand_rows], data.sentence_ptr[cand_rows + 1]
+    counts = his - los
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    sentence_rows = np.repeat(los - starts, counts) + np.arange(int(counts.sum()))
+    sims_all = data.sentence_vectors[sentence_rows] @ query
+    best = np.maximum.reduceat(sims_all, starts) if len(sims_all) else sims_all
+    chunk_sims = data.chunk_vectors[cand_rows] @ query
+    dense = ((1 - params.sentence_mix) * chunk_sims + params.sentence_mix * best).astype(np.float32)
     fused = fuse_scores(dense, bm25[cand_rows], lex_w)
     dense = answer_scores(dense, data.reference_vectors @ query, params.baseline_weight)
     if same_language and terms.tokens:
@@ -256,7 +256,11 @@ def search(
         row = int(cand_rows[i])
         chunk = data.chunks[row]
         sentence_hits.setdefault(chunk.article_id, []).extend(
-            zip(chunk.sentences, (float(x) for x in sentence_sims[i]), strict=True)
+            zip(
+                chunk.sentences,
+                (float(x) for x in sims_all[starts[i] : starts[i] + counts[i]]),
+                strict=True,
+            )
         )
         candidates.append(
             Candidate(
@@ -265,14 +269,15 @@ def search(
         )
 
     merged = merge_overlapping(candidates, params.max_quote_chars)
-    texts = [data.articles[c.article_id].text[c.start : c.end] for c in merged]
-    merged = [merged[i] for i in collapse_near_duplicates(texts)]
     if not merged or max(c.dense for c in merged) < params.min_score:
         return Answer(question=question, quotes=(), question_lang=query_lang)
     top_dense = max(c.dense for c in merged)
     shown = [
         c for c in merged if c.dense >= max(params.min_score, top_dense - params.max_score_gap)
     ]
+    # De-duplication last: it compares texts, the costliest step, so only those shown.
+    texts = [data.articles[c.article_id].text[c.start : c.end] for c in shown]
+    shown = [shown[i] for i in collapse_near_duplicates(texts)]
 
     quotes: list[Quote] = []
     for cand in shown:
