@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
         args.questions,
         data_dir,
         service.embedder,
-        service._build_params(),
+        service.build_params(),
         service.search_params,
         split=None if args.split == "all" else args.split,
         holdout=args.holdout,

@@ -77,7 +77,6 @@ class Candidate:
     end: int
     fused: float  # fusion score: decides the order
     dense: float  # answer score: decides "not in the articles"
-    chunk_rows: tuple[int, ...]  # index rows of the chunks it covers
 
 
 def lexical_weight(same_language: bool, coverage: float, params: SearchParams) -> float:
@@ -157,7 +156,6 @@ def merge_overlapping(candidates: list[Candidate], max_chars: int) -> list[Candi
                         start=start,
                         end=end,
                         dense=max(other.dense, cand.dense),
-                        chunk_rows=other.chunk_rows + cand.chunk_rows,
                     )
                 break
         else:
@@ -263,15 +261,13 @@ def search(
             )
         )
         candidates.append(
-            Candidate(
-                chunk.article_id, chunk.start, chunk.end, float(fused[i]), float(dense[i]), (row,)
-            )
+            Candidate(chunk.article_id, chunk.start, chunk.end, float(fused[i]), float(dense[i]))
         )
 
     merged = merge_overlapping(candidates, params.max_quote_chars)
-    if not merged or max(c.dense for c in merged) < params.min_score:
+    top_dense = max((c.dense for c in merged), default=-np.inf)
+    if top_dense < params.min_score:
         return Answer(question=question, quotes=(), question_lang=query_lang)
-    top_dense = max(c.dense for c in merged)
     shown = [
         c for c in merged if c.dense >= max(params.min_score, top_dense - params.max_score_gap)
     ]

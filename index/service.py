@@ -106,7 +106,8 @@ class IndexService:
             )
         return self._data
 
-    def _build_params(self) -> BuildParams:
+    def build_params(self) -> BuildParams:
+        """What a build made now from these settings would be built with."""
         return BuildParams(
             model_id=self.embedder.model_id,
             chunk_max_chars=self.settings.chunk_max_chars,
@@ -134,7 +135,7 @@ class IndexService:
             self.settings.data_dir,
             articles,
             self.embedder,
-            self._build_params(),
+            self.build_params(),
             previous=self._previous(),
             progress=progress,
         )

@@ -218,13 +218,6 @@ def _embed_with_cache(
     return matrix, len(missing)
 
 
-def _dominant_lang(articles: list[Article]) -> str:
-    counts: dict[str, int] = {}
-    for article in articles:
-        counts[article.lang] = counts.get(article.lang, 0) + len(article.text)
-    return max(counts, key=lambda lang: counts[lang]) if counts else "fr"
-
-
 def _faiss_index(vectors: Vectors, factory: str) -> Any:
     dim = vectors.shape[1]
     try:
@@ -300,7 +293,12 @@ def build_index(
 
     if progress:
         progress("write", 0, 1)
-    lang = _dominant_lang(articles)
+    # Each passage stemmed in its article's language; the collection's main language
+    # (the lexical index's first) is also the manifest's.
+    lexical = LexicalIndex.build(
+        [f"{by_id[c.article_id].title}\n{c.text}" for c in chunks],
+        [by_id[c.article_id].lang for c in chunks],
+    )
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model_id=embedder.model_id,
@@ -308,7 +306,7 @@ def build_index(
         chunk_max_chars=params.chunk_max_chars,
         chunk_overlap=params.chunk_overlap,
         faiss_factory=params.faiss_factory,
-        lexical_lang=lang,
+        lexical_lang=lexical.lang,
         articles={a.id: a.sha256 for a in articles},
         chunks=len(chunks),
         sentences=len(sentence_texts),
@@ -327,10 +325,6 @@ def build_index(
         np.save(staging / "sentences.npy", sentence_vectors)
         np.save(staging / "sentence_ptr.npy", sentence_ptr)
         np.save(staging / "background.npy", background_vectors)
-        lexical = LexicalIndex.build(
-            [f"{by_id[c.article_id].title}\n{c.text}" for c in chunks],
-            [by_id[c.article_id].lang for c in chunks] if chunks else lang,
-        )
         lexical.save(staging / "lexical")
         _write_sqlite(staging / "store.sqlite", articles, chunks)
         (staging / "manifest.json").write_text(

@@ -25,7 +25,7 @@ from index.store import BuildParams, build_index
 
 
 def cand(article: str, start: int, end: int, fused: float, dense: float = 0.9) -> Candidate:
-    return Candidate(article, start, end, fused, dense, (start,))
+    return Candidate(article, start, end, fused, dense)
 
 
 def test_zscores_standardise_and_survive_constant_input() -> None:
