@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -13,11 +15,12 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.console import console_progress, run_console
+from bot.logs import configure_logging
 from bot.settings import Settings, describe_validation_error
 from index.errors import IndexFailure
 from index.service import IndexService
 
-__all__ = ["main"]
+__all__ = ["WebhookOptions", "main", "webhook_options"]
 
 logger = logging.getLogger("bot")
 
@@ -35,14 +38,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+@dataclass(frozen=True, slots=True)
+class WebhookOptions:
+    """What ``run_webhook``/``Updater.start_webhook`` get: where to listen, and the secret."""
+
+    listen: str
+    port: int
+    url_path: str
+    webhook_url: str
+    secret_token: str
+
+
+def webhook_options(settings: Settings) -> WebhookOptions:
+    """The webhook server's options; never without a secret.
+
+    Without ``X-Telegram-Bot-Api-Secret-Token`` anyone who reaches the port could post an
+    update "from" an admin. When WEBHOOK_SECRET is unset a random one is made for this run and
+    registered with ``setWebhook``; PTB's server then answers 403 to any request without it.
+    """
+    if settings.webhook_url is None:
+        raise ValueError("WEBHOOK_URL is not set")
+    secret = settings.webhook_secret
+    return WebhookOptions(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
     )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # bm25s sets its own logger to DEBUG and would print a line on every build.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """What must never appear in a log line."""
+    values = [settings.telegram_bot_token, settings.webhook_secret]
+    return [v.get_secret_value() for v in values if v is not None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(describe_validation_error(exc), file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level, _secrets(settings))
     console = args.console or settings.telegram_bot_token is None
     try:
         service = IndexService(settings)
@@ -76,16 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_console(settings, service)
     application = build_application(settings, service)
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        logger.info("webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
+        options = webhook_options(settings)
+        logger.info(
+            "webhook server on %s:%s, path /%s, secret token required",
+            options.listen,
+            options.port,
+            options.url_path,
         )
+        application.run_webhook(**asdict(options), allowed_updates=Update.ALL_TYPES)
     else:
         logger.info("long polling")
         application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,4 +1,8 @@
-"""Admin handlers: /reindex and /stats, and the refusal non-admins get (/add, /remove: collection)."""
+"""Admin handlers: /reindex and /stats, and the refusal non-admins get (/add, /remove: collection).
+
+The admin command list is written once, here: the handlers' registration, the refusal and the
+command menus all read ``ADMIN_COMMANDS``.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,13 @@ from bot.context import BotContext
 from bot.i18n import t
 from bot.render import format_bytes, format_seconds, utf16_len
 from bot.replies import NO_PREVIEW, reply_html
-from index.errors import BuildInProgressError, IndexFailure
+from bot.state import ChangeQueueFull
+from index.errors import IndexFailure
 from index.service import BuildReport
 
 __all__ = [
     "ADMIN_COMMANDS",
+    "READER_COMMANDS",
     "refuse",
     "reindex",
     "stats_command",
@@ -28,6 +34,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# The command menus, in order; each has its description as the i18n key "command_<name>".
+READER_COMMANDS = ("ask", "sources", "help")
 ADMIN_COMMANDS = ("reindex", "add", "remove", "stats")
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram limits edits per chat)
 MAX_PROBLEMS_SHOWN = 10
@@ -103,13 +111,17 @@ def _summary(report: BuildReport, lang: str) -> str:
 
 
 async def _run_reindex(context: BotContext, status: Message, lang: str) -> None:
-    """Rebuild in a worker thread while the status message shows progress."""
+    """Rebuild in a worker thread, in turn, while the status message shows progress."""
     progress = _Progress(status, lang, t("reindex_started", lang))
-    shower = asyncio.create_task(progress.show_until_done())
+
+    async def waiting(running: str) -> None:
+        await progress.show(t("change_queued", lang, running=running))
+
     try:
-        report = await asyncio.to_thread(context.service.rebuild, progress)
-    except BuildInProgressError:
-        final = t("reindex_running", lang)
+        async with context.bot_data.changes.turn("/reindex", waiting):
+            report = await _rebuild_showing(context, progress)
+    except ChangeQueueFull:
+        final = t("changes_full", lang)
     except Exception as exc:
         logger.exception("reindex failed")
         reason = str(exc) if isinstance(exc, IndexFailure) else type(exc).__name__
@@ -117,15 +129,23 @@ async def _run_reindex(context: BotContext, status: Message, lang: str) -> None:
     else:
         final = _summary(report, lang)
         when = datetime.now(UTC).isoformat(timespec="seconds")
-        context.stats.last_reindex = (
+        stats = context.bot_data.stats
+        stats.last_reindex = (
             f"{when} ({report.articles} articles, {report.chunks} passages, {report.seconds:.1f} s)"
         )
-        logger.info("reindex done: %s", context.stats.last_reindex)
-    finally:
-        shower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await shower
+        logger.info("reindex done: %s", stats.last_reindex)
     await progress.show(final)
+
+
+async def _rebuild_showing(context: BotContext, progress: _Progress) -> BuildReport:
+    """The rebuild itself, with its progress edited into the status message meanwhile."""
+    editor = asyncio.create_task(progress.show_until_done())
+    try:
+        return await asyncio.to_thread(context.bot_data.collection.sync, progress)
+    finally:
+        editor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await editor
 
 
 async def reindex(update: Update, context: BotContext) -> None:
@@ -134,7 +154,7 @@ async def reindex(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
-    if context.service.building:
+    if context.bot_data.changes.has("/reindex"):
         await reply_html(message, t("reindex_running", lang))
         return
     status = await reply_html(message, t("reindex_started", lang))
@@ -150,8 +170,8 @@ async def stats_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
-    index = await asyncio.to_thread(context.service.stats)
-    stats = context.stats
+    index = await asyncio.to_thread(context.bot_data.service.stats)
+    stats = context.bot_data.stats
     text = t(
         "stats",
         lang,

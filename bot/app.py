@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -12,15 +13,15 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot import admin, collection, handlers
-from bot.context import BotApplication, BotContext, init_bot_data
+from bot import admin, callbacks, collection, handlers
+from bot.context import CONTEXT_TYPES, BotApplication
+from bot.i18n import t_plain
 from bot.settings import Settings
 from index.service import IndexService
 
@@ -30,43 +31,16 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 3  # RetryAfter (429) and flood waits are retried this many times
 
-_READER_COMMANDS = {
-    "fr": [
-        ("ask", "Poser une question sur les articles"),
-        ("sources", "La liste des articles"),
-        ("help", "Comment poser une question"),
-    ],
-    "en": [
-        ("ask", "Ask a question about the articles"),
-        ("sources", "The list of articles"),
-        ("help", "How to ask"),
-    ],
-}
-_ADMIN_COMMANDS = {
-    "fr": [
-        ("reindex", "Reconstruire l'index"),
-        ("add", "Ajouter un article (document ou URL)"),
-        ("remove", "Retirer un article par son ID"),
-        ("stats", "Statistiques de l'index et du bot"),
-    ],
-    "en": [
-        ("reindex", "Rebuild the index"),
-        ("add", "Add an article (document or URL)"),
-        ("remove", "Remove an article by its id"),
-        ("stats", "Index and bot statistics"),
-    ],
-}
-
 
 def bot_commands(lang: str, admin_commands: bool) -> list[BotCommand]:
     """The command menu in ``lang``, with the admin commands for admins."""
-    pairs = _READER_COMMANDS[lang] + (_ADMIN_COMMANDS[lang] if admin_commands else [])
-    return [BotCommand(name, description) for name, description in pairs]
+    names = admin.READER_COMMANDS + (admin.ADMIN_COMMANDS if admin_commands else ())
+    return [BotCommand(name, t_plain(f"command_{name}", lang)) for name in names]
 
 
 async def set_commands(application: BotApplication) -> None:
     """Register the command menus (post_init): readers' for everyone, admins' per admin chat."""
-    settings: Settings = application.bot_data["settings"]
+    settings = application.bot_data.settings
     bot = application.bot
     try:
         await bot.set_my_commands(
@@ -95,7 +69,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
-        .context_types(ContextTypes(context=BotContext))
+        .context_types(CONTEXT_TYPES)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -108,28 +82,30 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         .post_init(set_commands)
         .build()
     )
-    init_bot_data(application.bot_data, settings, service)
+    application.bot_data.setup(settings, service)
 
     admins = filters.User(user_id=settings.admin_ids)
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    # Commands and uploads act on new messages only: editing an old "/remove x" or "/add"
+    # message must not run it again.
     new_message = filters.UpdateType.MESSAGE
     add_caption = filters.Document.ALL & filters.CaptionRegex(collection.ADD_CAPTION)
 
     application.add_handlers(
         [
-            CommandHandler("start", handlers.start),
-            CommandHandler("help", handlers.help_command),
+            CommandHandler("start", handlers.start, filters=new_message),
+            CommandHandler("help", handlers.help_command, filters=new_message),
             CommandHandler("ask", handlers.ask_command, filters=new_message),
-            CommandHandler("sources", handlers.sources_command),
+            CommandHandler("sources", handlers.sources_command, filters=new_message),
             # Admin commands: the guard at registration, then a polite refusal for the others.
-            CommandHandler("reindex", admin.reindex, filters=admins),
+            CommandHandler("reindex", admin.reindex, filters=admins & new_message),
             CommandHandler("add", collection.add_command, filters=admins & new_message),
-            CommandHandler("remove", collection.remove_command, filters=admins),
-            CommandHandler("stats", admin.stats_command, filters=admins),
+            CommandHandler("remove", collection.remove_command, filters=admins & new_message),
+            CommandHandler("stats", admin.stats_command, filters=admins & new_message),
             MessageHandler(add_caption & admins & new_message, collection.add_document),
-            CommandHandler(list(admin.ADMIN_COMMANDS), admin.refuse),
-            MessageHandler(add_caption & new_message, admin.refuse),
+            CommandHandler(list(admin.ADMIN_COMMANDS), admin.refuse, filters=new_message),
+            MessageHandler(add_caption & new_message, collection.refuse_document),
             # Questions.
             MessageHandler(
                 private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text
@@ -138,12 +114,17 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
                 groups & new_message & filters.TEXT & ~filters.COMMAND, handlers.group_text
             ),
             InlineQueryHandler(handlers.inline_query),
-            # Buttons.
-            CallbackQueryHandler(handlers.more_button, pattern=r"^more:"),
-            CallbackQueryHandler(handlers.context_button, pattern=r"^ctx:"),
-            CallbackQueryHandler(handlers.sources_page, pattern=r"^src:\d+$"),
-            CallbackQueryHandler(collection.remove_button, pattern=r"^rm:[yn]:"),
+            # Buttons: each pattern accepts exactly what bot.callbacks writes.
+            CallbackQueryHandler(handlers.more_button, pattern=_whole(callbacks.MORE)),
+            CallbackQueryHandler(handlers.context_button, pattern=_whole(callbacks.CONTEXT)),
+            CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
+            CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
         ]
     )
     application.add_error_handler(handlers.error_handler)
     return application
+
+
+def _whole(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """PTB matches callback data with ``re.match``: anchor the end too."""
+    return re.compile(rf"(?:{pattern.pattern})\Z")

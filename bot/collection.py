@@ -1,94 +1,87 @@
-"""Admin handlers that change the collection: /add (upload or URL) and /remove."""
+"""Admin handlers that change the collection: /add (upload or URL) and /remove.
+
+The work itself is ``index.collection.ArticleCollection``'s; these handlers check what came
+from Telegram, wait their turn in the queue of changes, and say what happened.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
-import shutil
-from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
+from typing import TypeVar
 
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Document, Message, Update
 
+from bot.admin import refuse
+from bot.callbacks import remove_keyboard
 from bot.context import BotContext
-from bot.fetch import FetchError, fetch_url, filename_for_url
 from bot.i18n import t
 from bot.render import format_bytes
 from bot.replies import edit_html, index_error_text, reply_html, typing
-from index.errors import ArticleLoadError, BuildInProgressError, IndexFailure
-from index.ingest import SUPPORTED_SUFFIXES, article_from_bytes, article_id_for, safe_filename
-from index.models import Article
+from bot.state import ChangeQueueFull
+from index.collection import Added
+from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
+from index.fetch import FetchError
+from index.ingest import SUPPORTED_SUFFIXES
 
 __all__ = [
     "ADD_CAPTION",
     "add_command",
     "add_document",
-    "find_article_file",
+    "refuse_document",
     "remove_button",
     "remove_command",
-    "save_unique",
 ]
 
 logger = logging.getLogger(__name__)
 
-ADD_CAPTION = r"^/add(@\w+)?(\s|$)"  # a document sent with the caption "/add"
+T = TypeVar("T")
 
 
-# ------------------------------------------------------------------------------ /add
+# A document's caption that asks to add it: "/add" or "/add@bot"; which bot is checked at run
+# time (``_for_us``), since the username is known only once the bot has started.
+ADD_CAPTION = r"^/add(?:@(\w+))?(?:\s|$)"
 
 
-def save_unique(folder: Path, filename: str, data: bytes) -> tuple[Path, bool]:
-    """Write ``data`` as ``folder/filename`` without ever overwriting a different file.
-
-    A taken name (or one whose article id is taken) gets a numeric suffix: ``a-2.txt``.
-    Returns the path and whether it was created (False: the same bytes were already there).
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    stem, suffix = PurePosixPath(filename).stem, PurePosixPath(filename).suffix
-    taken = {article_id_for(p): p for p in folder.iterdir() if p.is_file()}
-    for n in range(1, 10_000):
-        candidate = folder / (filename if n == 1 else f"{stem}-{n}{suffix}")
-        owner = taken.get(article_id_for(candidate))
-        if owner is not None:
-            if owner == candidate and owner.read_bytes() == data:
-                return candidate, False
-            continue
-        temporary = folder / f".{candidate.name}.{os.getpid()}.partial"
-        temporary.write_bytes(data)
-        try:
-            os.link(temporary, candidate)  # fails if the name appeared meanwhile: no overwrite
-        except FileExistsError:
-            continue
-        finally:
-            temporary.unlink(missing_ok=True)
-        return candidate, True
-    raise FileExistsError(f"no free name for {filename} in {folder}")
+def _for_us(context: BotContext) -> bool:
+    """False for "/add@other_bot": that caption is another bot's business."""
+    named = context.matches[0][1] if context.matches else None
+    return named is None or named.lower() == (context.bot.username or "").lower()
 
 
-async def _save_and_index(
-    message: Message, context: BotContext, lang: str, filename: str, data: bytes
-) -> None:
-    """Save a checked article file into SEEDS_DIR and index it; undo the save on failure."""
-    seeds = context.settings.seeds_dir
-    path, created = await asyncio.to_thread(save_unique, seeds, filename, data)
+async def _in_turn(
+    message: Message, context: BotContext, lang: str, what: str, work: Callable[[], Awaitable[T]]
+) -> T | None:
+    """Run one change when its turn comes; tell the admin if it has to wait or cannot queue."""
+
+    async def waiting(running: str) -> None:
+        await reply_html(message, t("change_queued", lang, running=running))
+
     try:
-        article, passages = await asyncio.to_thread(context.service.add_file, path)
-    except BaseException as exc:
-        if created:
-            path.unlink(missing_ok=True)  # a file that is not indexed is not kept
-        if isinstance(exc, BuildInProgressError):
-            await reply_html(message, t("reindex_running", lang))
-            return
-        if isinstance(exc, ArticleLoadError):
-            await reply_html(message, t("add_rejected", lang, reason=str(exc)))
-            return
-        raise
-    logger.info("added %s as %s (%d passages)", article.id, path.name, passages)
-    await reply_html(
-        message, t("add_done", lang, title=article.title, id=article.id, passages=passages)
-    )
+        async with context.bot_data.changes.turn(what, waiting):
+            return await work()
+    except ChangeQueueFull:
+        await reply_html(message, t("changes_full", lang))
+        return None
+
+
+async def _added(
+    message: Message, context: BotContext, lang: str, work: Callable[[], Awaitable[Added]]
+) -> None:
+    """Wait for the turn, add, and report the outcome of one /add."""
+    try:
+        added = await _in_turn(message, context, lang, "/add", work)
+    except ArticleLoadError as exc:
+        await reply_html(message, t("add_rejected", lang, reason=str(exc)))
+        return
+    if added is not None:
+        article = added.article
+        await reply_html(
+            message,
+            t("add_done", lang, title=article.title, id=article.id, passages=added.passages),
+        )
 
 
 async def _add_document(
@@ -104,9 +97,7 @@ async def _add_document(
         size = format_bytes(document.file_size)
         await reply_html(message, t("add_too_large", lang, size=size, limit=format_bytes(limit)))
         return
-    if context.service.building:
-        await reply_html(message, t("reindex_running", lang))
-        return
+    collection = context.bot_data.collection
     async with typing(context, message.chat_id):
         telegram_file = await document.get_file()
         data = bytes(await telegram_file.download_as_bytearray())
@@ -116,50 +107,26 @@ async def _add_document(
                 message, t("add_too_large", lang, size=size, limit=format_bytes(limit))
             )
             return
-        filename = safe_filename(name)
-        try:
-            await asyncio.to_thread(article_from_bytes, filename, data, None, limit)
-        except ArticleLoadError as exc:
-            await reply_html(message, t("add_rejected", lang, reason=str(exc)))
-            return
-        await _save_and_index(message, context, lang, filename, data)
+        await _added(
+            message, context, lang, lambda: asyncio.to_thread(collection.add_bytes, name, data)
+        )
 
 
 async def _add_url(message: Message, url: str, context: BotContext, lang: str) -> None:
-    """Fetch a page, extract its article, save it as JSON (with its URL) and index it."""
-    settings = context.settings
-    if context.service.building:
-        await reply_html(message, t("reindex_running", lang))
-        return
+    """Fetch a page (while other changes go on), then add its article in turn."""
+    collection = context.bot_data.collection
     async with typing(context, message.chat_id):
         try:
-            page = await fetch_url(
-                url,
-                settings.fetch_timeout,
-                settings.max_upload_bytes,
-                allow_private=settings.fetch_private_addresses,
-            )
+            name, data = await collection.fetch(url)
         except FetchError as exc:
             await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
             return
-        fetched_name = filename_for_url(page.url, page.suffix)
-        try:
-            article = await asyncio.to_thread(
-                article_from_bytes, fetched_name, page.data, page.url, settings.max_upload_bytes
-            )
         except ArticleLoadError as exc:
             await reply_html(message, t("add_rejected", lang, reason=str(exc)))
             return
-        filename = str(PurePosixPath(fetched_name).with_suffix(".json"))
-        await _save_and_index(message, context, lang, filename, _as_json(article, page.url))
-
-
-def _as_json(article: Article, url: str) -> bytes:
-    """The extracted article as a JSON seed file, so its URL survives every reindex."""
-    record = {"title": article.title, "url": article.url or url, "text": article.text}
-    if article.date:
-        record["date"] = article.date
-    return json.dumps(record, ensure_ascii=False, indent=1).encode()
+        await _added(
+            message, context, lang, lambda: asyncio.to_thread(collection.add_bytes, name, data)
+        )
 
 
 async def add_command(update: Update, context: BotContext) -> None:
@@ -180,27 +147,18 @@ async def add_command(update: Update, context: BotContext) -> None:
 async def add_document(update: Update, context: BotContext) -> None:
     """Add the article file sent with the caption ``/add``."""
     message = update.effective_message
-    if message is None or message.document is None:
+    if message is None or message.document is None or not _for_us(context):
         return
     await _add_document(message, message.document, context, context.language(update.effective_user))
 
 
+async def refuse_document(update: Update, context: BotContext) -> None:
+    """A non-admin's upload captioned ``/add`` (for this bot): the polite refusal."""
+    if _for_us(context):
+        await refuse(update, context)
+
+
 # ------------------------------------------------------------------------------ /remove
-
-
-def find_article_file(folder: Path, article_id: str) -> Path | None:
-    """The file of SEEDS_DIR that gives the article ``article_id``, if any."""
-    if not folder.is_dir():
-        return None
-    for path in sorted(folder.iterdir()):
-        if (
-            path.is_file()
-            and not path.name.startswith(".")
-            and path.suffix.lower() in SUPPORTED_SUFFIXES
-            and article_id_for(path) == article_id
-        ):
-            return path
-    return None
 
 
 async def remove_command(update: Update, context: BotContext) -> None:
@@ -214,53 +172,24 @@ async def remove_command(update: Update, context: BotContext) -> None:
         return
     article_id = context.args[0].strip()
     try:
-        article = await asyncio.to_thread(context.service.article, article_id)
+        article = await asyncio.to_thread(context.bot_data.service.article, article_id)
     except IndexFailure as exc:
         await reply_html(message, index_error_text(exc, lang))
         return
     if article is None:
         await reply_html(message, t("remove_unknown", lang, id=article_id[:64]))
         return
-    token = context.pending_removals.put(message.chat_id, article.id)
-    buttons = [
-        InlineKeyboardButton(t("yes_button", lang), callback_data=f"rm:y:{token}"),
-        InlineKeyboardButton(t("cancel_button", lang), callback_data=f"rm:n:{token}"),
-    ]
+    if context.chat_data is None:  # a command always has a chat
+        return
+    token = context.chat_data.ask_removal(article.id)
     text = t("remove_confirm", lang, title=article.title, id=article.id)
-    await reply_html(message, text, InlineKeyboardMarkup([buttons]))
-
-
-def _to_trash(path: Path, data_dir: Path) -> Path:
-    """Move a seed file to DATA_DIR/trash/<timestamp>-<name> (nothing is deleted)."""
-    trash = data_dir / "trash"
-    trash.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    target = trash / f"{stamp}-{path.name}"
-    n = 1
-    while target.exists():
-        n += 1
-        target = trash / f"{stamp}-{n}-{path.name}"
-    shutil.move(str(path), str(target))
-    return target
-
-
-def _remove(context: BotContext, article_id: str) -> tuple[Article, Path | None]:
-    """Move the article's file to the trash, then drop it from the index (blocking)."""
-    settings = context.settings
-    source = find_article_file(settings.seeds_dir, article_id)
-    trashed = _to_trash(source, settings.data_dir) if source else None
-    try:
-        return context.service.remove(article_id), trashed
-    except BaseException:
-        if source is not None and trashed is not None:
-            shutil.move(str(trashed), str(source))  # the index still has it: put it back
-        raise
+    await reply_html(message, text, remove_keyboard(token, lang))
 
 
 async def remove_button(update: Update, context: BotContext) -> None:
     """Carry out or cancel a removal confirmed by an admin's button."""
     query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    if query is None or context.match is None or not isinstance(query.message, Message):
         return
     user = update.effective_user
     lang = context.language(user)
@@ -268,8 +197,8 @@ async def remove_button(update: Update, context: BotContext) -> None:
         logger.warning("refused a removal button from user %s", user.id if user else None)
         await query.answer(t("admin_only", lang), show_alert=True)
         return
-    _, action, token = query.data.split(":")
-    article_id = context.pending_removals.pop(query.message.chat.id, token)
+    action, token = context.match[1], context.match[2]
+    article_id = context.chat_data.take_removal(token) if context.chat_data else None
     if article_id is None:
         await query.answer(t("expired", lang), show_alert=True)
         return
@@ -277,17 +206,24 @@ async def remove_button(update: Update, context: BotContext) -> None:
     if action != "y":
         await edit_html(query.message, t("remove_cancelled", lang))
         return
+    collection = context.bot_data.collection
     try:
-        article, trashed = await asyncio.to_thread(_remove, context, article_id)
-    except KeyError:
-        text = t("remove_unknown", lang, id=article_id)
-    except BuildInProgressError:
-        text = t("reindex_running", lang)
+        removed = await _in_turn(
+            query.message,
+            context,
+            lang,
+            "/remove",
+            lambda: asyncio.to_thread(collection.remove, article_id),
+        )
+    except ArticleNotFoundError:
+        await edit_html(query.message, t("remove_unknown", lang, id=article_id))
+        return
+    if removed is None:
+        return
+    article = removed.article
+    if removed.trashed is None:
+        text = t("remove_done_no_file", lang, title=article.title, id=article.id)
     else:
-        logger.info("removed %s; file in %s", article.id, trashed)
-        if trashed is None:
-            text = t("remove_done_no_file", lang, title=article.title, id=article.id)
-        else:
-            trash = f"trash/{trashed.name}"
-            text = t("remove_done", lang, title=article.title, id=article.id, trash=trash)
+        trash = f"trash/{removed.trashed.name}"
+        text = t("remove_done", lang, title=article.title, id=article.id, trash=trash)
     await edit_html(query.message, text)

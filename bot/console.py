@@ -10,12 +10,13 @@ from bot.render import render_plain, render_sources_plain
 from bot.replies import clean_question
 from bot.settings import Settings
 from index.errors import IndexFailure
-from index.models import Answer
 from index.service import IndexService, ProgressCallback
+from index.session import ChatSession
 
 __all__ = ["console_progress", "run_console"]
 
 QUIT = frozenset({"/quit", "/exit", "/q"})
+CONSOLE_CHAT = 0  # the console is one chat
 
 
 def console_progress(out: TextIO) -> ProgressCallback:
@@ -43,8 +44,8 @@ def run_console(
     lang = settings.default_language
     interactive = stdin.isatty()
     print(t_plain("console_intro", lang, articles=len(service.articles())), file=out)
-    last: Answer | None = None
-    shown = 0
+    session = ChatSession(service, per_chat=10, max_chats=1)
+    last_key = ""  # the page /more continues; "" when there is none
     while True:
         if interactive:
             print("\n> ", end="", file=out, flush=True)
@@ -65,12 +66,10 @@ def run_console(
             continue
         try:
             if text == "/more":
-                if last is None or not last.quotes:
+                page = session.more(CONSOLE_CHAT, last_key) if last_key else None
+                if page is None or not page.answer.quotes:
                     print(t_plain("no_more", lang), file=out)
-                    continue
-                answer = service.ask(last.question, None, shown)
-                if not answer.quotes:
-                    print(t_plain("no_more", lang), file=out)
+                    last_key = ""
                     continue
             else:
                 question = clean_question(
@@ -79,10 +78,10 @@ def run_console(
                 if not question:
                     print(t_plain("empty_question", lang), file=out)
                     continue
-                answer, shown = service.ask(question), 0
+                page = session.ask(CONSOLE_CHAT, question)
         except IndexFailure as exc:
             print(t_plain(error_key(exc), lang), file=out)
             continue
-        print(render_plain(answer, lang, first_number=shown + 1), file=out, flush=True)
-        last, shown = answer, shown + len(answer.quotes)
+        print(render_plain(page.answer, lang, first_number=page.first + 1), file=out, flush=True)
+        last_key = page.key
     return 0

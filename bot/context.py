@@ -1,55 +1,77 @@
-"""The typed ``CallbackContext`` every handler receives: the service, settings and state."""
+"""Typed context for every handler (PTB's ``ContextTypes``): ``context.bot_data`` and ``chat_data``.
+
+As in python-telegram-bot's ``examples/contexttypesbot.py``, the data live in plain classes
+instead of string keys: ``context.bot_data.session`` is a ``ChatSession``, and so on.
+"""
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias, cast
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 from telegram import User
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.i18n import pick_language
 from bot.settings import Settings
-from bot.state import AnswerCache, BotStats, RateLimiter, StoredAnswer
+from bot.state import BotStats, ChangeQueue, RateLimiter
+from index.collection import ArticleCollection
 from index.service import IndexService
+from index.session import ChatSession
 
-__all__ = ["BotApplication", "BotContext", "init_bot_data"]
+__all__ = ["CONTEXT_TYPES", "BotApplication", "BotContext", "BotData", "ChatData"]
 
-_SERVICE = "service"
-_SETTINGS = "settings"
-_STATS = "stats"
-_ANSWERS = "answers"
-_PENDING = "pending_removals"
-_LIMITER = "rate_limiter"
+MAX_PENDING_REMOVALS = 20
 
 
-class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """``context`` in handlers: long-lived objects live in ``bot_data``, reached through here."""
+@dataclass
+class BotData:
+    """What every handler shares; PTB makes it empty, ``setup`` fills it in once."""
 
-    @property
-    def service(self) -> IndexService:
-        return cast(IndexService, self.bot_data[_SERVICE])
+    settings: Settings = field(init=False)
+    service: IndexService = field(init=False)
+    collection: ArticleCollection = field(init=False)
+    session: ChatSession = field(init=False)  # answers shown, for More and Context
+    limiter: RateLimiter = field(init=False)
+    changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
+    stats: BotStats = field(default_factory=BotStats)
+
+    def setup(self, settings: Settings, service: IndexService) -> None:
+        self.settings = settings
+        self.service = service
+        self.collection = ArticleCollection(settings, service)
+        self.session = ChatSession(service, per_chat=settings.answer_cache_size)
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.changes = ChangeQueue()
+
+
+@dataclass
+class ChatData:
+    """Per chat: the removals an admin has been asked to confirm, by button token."""
+
+    pending_removals: OrderedDict[str, str] = field(default_factory=OrderedDict)
+
+    def ask_removal(self, article_id: str) -> str:
+        """A token for the Yes/Cancel buttons of removing ``article_id``."""
+        token = secrets.token_urlsafe(6)
+        self.pending_removals[token] = article_id
+        while len(self.pending_removals) > MAX_PENDING_REMOVALS:
+            self.pending_removals.popitem(last=False)
+        return token
+
+    def take_removal(self, token: str) -> str | None:
+        """The article id of a confirmation, once (None when unknown or already answered)."""
+        return self.pending_removals.pop(token, None)
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]):
+    """``context`` in handlers."""
 
     @property
     def settings(self) -> Settings:
-        return cast(Settings, self.bot_data[_SETTINGS])
-
-    @property
-    def stats(self) -> BotStats:
-        return cast(BotStats, self.bot_data[_STATS])
-
-    @property
-    def answers(self) -> AnswerCache[StoredAnswer]:
-        """Answers shown per chat, for the More and Context buttons."""
-        return cast(AnswerCache[StoredAnswer], self.bot_data[_ANSWERS])
-
-    @property
-    def pending_removals(self) -> AnswerCache[str]:
-        """Article ids awaiting a Yes/Cancel from an admin, per chat."""
-        return cast(AnswerCache[str], self.bot_data[_PENDING])
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        return cast(RateLimiter, self.bot_data[_LIMITER])
+        return self.bot_data.settings
 
     def language(self, user: User | None) -> str:
         """The language to speak to ``user`` in (their Telegram language, else the default)."""
@@ -60,16 +82,8 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
         return user is not None and user.id in self.settings.admin_ids
 
 
+CONTEXT_TYPES = ContextTypes(context=BotContext, chat_data=ChatData, bot_data=BotData)
+
 BotApplication: TypeAlias = Application[
-    ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
+    ExtBot[Any], BotContext, dict[Any, Any], ChatData, BotData, None
 ]
-
-
-def init_bot_data(bot_data: dict[str, Any], settings: Settings, service: IndexService) -> None:
-    """Put the service, settings and fresh state into ``bot_data``."""
-    bot_data[_SERVICE] = service
-    bot_data[_SETTINGS] = settings
-    bot_data[_STATS] = BotStats()
-    bot_data[_ANSWERS] = AnswerCache[StoredAnswer](per_chat=settings.answer_cache_size)
-    bot_data[_PENDING] = AnswerCache[str](per_chat=50)
-    bot_data[_LIMITER] = RateLimiter(settings.rate_limit_per_minute)

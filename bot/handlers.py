@@ -5,23 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
+    CallbackQuery,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
     Message,
     Update,
+    User,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.callbacks import answer_keyboard, sources_keyboard
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import error_key, t, t_plain
 from bot.render import render_answer, render_context, render_inline, render_sources
 from bot.replies import (
     NO_PREVIEW,
@@ -31,9 +32,9 @@ from bot.replies import (
     reply_html,
     typing,
 )
-from bot.state import Limit, StoredAnswer
-from index.errors import IndexFailure
-from index.models import Answer
+from bot.state import Limit
+from index.errors import AnswerExpiredError, IndexFailure
+from index.session import Page
 
 __all__ = [
     "answer_question",
@@ -57,38 +58,17 @@ INLINE_CACHE_SECONDS = 10
 SOURCES_PER_PAGE = 10
 
 
-def _answer_keyboard(
-    key: str, first: int, count: int, has_more: bool, lang: str
-) -> InlineKeyboardMarkup | None:
-    """Context buttons for quotes ``first..first+count-1`` (0-based) and a More button."""
-    rows: list[list[InlineKeyboardButton]] = []
-    context_row = [
-        InlineKeyboardButton(t("context_button", lang, n=i + 1), callback_data=f"ctx:{key}:{i}")
-        for i in range(first, first + count)
-    ]
-    for start in range(0, len(context_row), 4):
-        rows.append(context_row[start : start + 4])
-    if has_more:
-        rows.append([InlineKeyboardButton(t("more_button", lang), callback_data=f"more:{key}")])
-    return InlineKeyboardMarkup(rows) if rows else None
+def _limit(context: BotContext, user: User | None) -> Limit:
+    """The rate limit's verdict on one more search by ``user`` (admins are not limited)."""
+    if user is None or context.is_admin(user):
+        return Limit.ALLOW
+    return context.bot_data.limiter.check(user.id)
 
 
-async def _send_answer(
-    message: Message,
-    context: BotContext,
-    answer: Answer,
-    lang: str,
-    previous: StoredAnswer | None = None,
-) -> None:
-    """Reply with the rendered answer; remember it for its buttons."""
-    first = previous.shown if previous else 0
-    chunks = render_answer(answer, lang, first_number=first + 1)
-    markup = None
-    if answer.quotes:
-        quotes = (previous.quotes if previous else ()) + answer.quotes
-        stored = StoredAnswer(answer.question, quotes, first, has_more=bool(answer.more))
-        key = context.answers.put(message.chat_id, stored)
-        markup = _answer_keyboard(key, first, len(answer.quotes), stored.has_more, lang)
+async def _send_page(message: Message, page: Page, lang: str) -> None:
+    """Reply with a page of an answer; its buttons go under the last message."""
+    chunks = render_answer(page.answer, lang, first_number=page.first + 1)
+    markup = answer_keyboard(page, lang)
     for i, chunk in enumerate(chunks):
         await reply_html(message, chunk, markup if i == len(chunks) - 1 else None)
 
@@ -99,23 +79,21 @@ async def answer_question(message: Message, context: BotContext, question: str, 
     if not question:
         await reply_html(message, t("empty_question", lang))
         return
-    user = message.from_user
-    if user is not None and not context.is_admin(user):
-        verdict = context.rate_limiter.check(user.id)
-        if verdict is Limit.WARN:
-            await reply_html(message, t("rate_limited", lang))
-        if verdict is not Limit.ALLOW:
-            return
+    verdict = _limit(context, message.from_user)
+    if verdict is Limit.WARN:
+        await reply_html(message, t("rate_limited", lang))
+    if verdict is not Limit.ALLOW:
+        return
     started = time.perf_counter()
     async with typing(context, message.chat_id):
         try:
-            answer = await asyncio.to_thread(context.service.ask, question)
+            page = await asyncio.to_thread(context.bot_data.session.ask, message.chat_id, question)
         except IndexFailure as exc:
             logger.warning("question not answered: %s", exc)
             await reply_html(message, index_error_text(exc, lang))
             return
-        await _send_answer(message, context, answer, lang)
-    context.stats.record_answer(time.perf_counter() - started)
+        await _send_page(message, page, lang)
+    context.bot_data.stats.record_answer(time.perf_counter() - started)
 
 
 # ------------------------------------------------------------------------------ commands
@@ -132,7 +110,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
-    count = len(await asyncio.to_thread(context.service.articles))
+    count = len(await asyncio.to_thread(context.bot_data.service.articles))
     text = t("help", lang, articles=count, bot=context.bot.username)
     if context.is_admin(update.effective_user):
         text += "\n\n" + t("admin_help", lang)
@@ -173,18 +151,9 @@ async def sources_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
-    articles = await asyncio.to_thread(context.service.articles)
+    articles = await asyncio.to_thread(context.bot_data.service.articles)
     text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE)
-    await reply_html(message, text, _sources_keyboard(page, pages, lang))
-
-
-def _sources_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
-    row = []
-    if page > 0:
-        row.append(InlineKeyboardButton(t("prev_button", lang), callback_data=f"src:{page - 1}"))
-    if page < pages - 1:
-        row.append(InlineKeyboardButton(t("next_button", lang), callback_data=f"src:{page + 1}"))
-    return InlineKeyboardMarkup([row]) if row else None
+    await reply_html(message, text, sources_keyboard(page, pages, lang))
 
 
 # ------------------------------------------------------------------------------ buttons
@@ -193,17 +162,17 @@ def _sources_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup 
 async def sources_page(update: Update, context: BotContext) -> None:
     """Show another page of /sources in place."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None or context.match is None:
         return
     await query.answer()
     lang = context.language(update.effective_user)
-    articles = await asyncio.to_thread(context.service.articles)
-    text, page, pages = render_sources(articles, int(query.data.split(":")[1]), lang)
+    articles = await asyncio.to_thread(context.bot_data.service.articles)
+    text, page, pages = render_sources(articles, int(context.match[1]), lang, SOURCES_PER_PAGE)
     try:
         await query.edit_message_text(
             text,
             parse_mode=ParseMode.HTML,
-            reply_markup=_sources_keyboard(page, pages, lang),
+            reply_markup=sources_keyboard(page, pages, lang),
             link_preview_options=NO_PREVIEW,
         )
     except BadRequest as exc:
@@ -211,61 +180,71 @@ async def sources_page(update: Update, context: BotContext) -> None:
             raise
 
 
-async def more_button(update: Update, context: BotContext) -> None:
-    """Send the next passages for the question of an answer."""
+async def _pressed(
+    update: Update, context: BotContext
+) -> tuple[CallbackQuery, Message, str, Page] | None:
+    """The checks every answer button starts with; None when it was already answered.
+
+    The page must still be kept and the presser within the rate limit (a button is a search
+    too); the callback is answered at once, before any work ("query is too old" otherwise).
+    """
     query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    if query is None or context.match is None or not isinstance(query.message, Message):
+        return None
+    message, lang = query.message, context.language(update.effective_user)
+    try:
+        page = context.bot_data.session.page_of(message.chat_id, context.match[1])
+    except AnswerExpiredError:
+        await query.answer(t_plain("expired", lang), show_alert=True)
+        return None
+    verdict = _limit(context, update.effective_user)
+    if verdict is not Limit.ALLOW:
+        warning = t_plain("rate_limited", lang) if verdict is Limit.WARN else None
+        await query.answer(warning, show_alert=warning is not None)
+        return None
+    return query, message, lang, page
+
+
+async def more_button(update: Update, context: BotContext) -> None:
+    """Send the next passages for the question of an answer (once per answer)."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    lang = context.language(update.effective_user)
-    chat_id = query.message.chat.id
-    key = query.data.split(":")[1]
-    stored = context.answers.get(chat_id, key)
-    if stored is None:
-        await query.answer(t("expired", lang), show_alert=True)
+    query, message, lang, shown = pressed
+    if not shown.has_more:
+        await query.answer(t_plain("page_spent", lang), show_alert=True)
         return
     await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
-    if message is None:
-        return
-    async with typing(context, chat_id):
+    session = context.bot_data.session
+    async with typing(context, message.chat_id):
         try:
-            answer = await asyncio.to_thread(
-                context.service.ask, stored.question, None, stored.shown
-            )
+            page = await asyncio.to_thread(session.more, message.chat_id, shown.key)
         except IndexFailure as exc:
             await reply_html(message, index_error_text(exc, lang))
             return
-        if not answer.quotes:
+        if not page.answer.quotes:
             await reply_html(message, t("no_more", lang))
             return
         # This message's More is spent: keep only its Context buttons.
-        spent = _answer_keyboard(key, stored.first, stored.shown - stored.first, False, lang)
+        spent = session.page_of(message.chat_id, shown.key)
         with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(spent)
-        await _send_answer(message, context, answer, lang, previous=stored)
+            await query.edit_message_reply_markup(answer_keyboard(spent, lang))
+        await _send_page(message, page, lang)
 
 
 async def context_button(update: Update, context: BotContext) -> None:
-    """Send the paragraph around one quote of an answer."""
-    query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    """Send the paragraphs around one quote of an answer."""
+    pressed = await _pressed(update, context)
+    if pressed is None or context.match is None:
         return
-    lang = context.language(update.effective_user)
-    _, key, index = query.data.split(":")
-    stored = context.answers.get(query.message.chat.id, key)
-    if stored is None or not index.isdigit() or int(index) >= len(stored.quotes):
-        await query.answer(t("expired", lang), show_alert=True)
-        return
+    query, message, lang, shown = pressed
     await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
-    if message is None:
-        return
+    number = int(context.match[2])
     try:
-        wider = await asyncio.to_thread(context.service.context, stored.quotes[int(index)])
-    except KeyError:  # the article was removed since
-        await reply_html(message, t("expired", lang))
-        return
-    except IndexFailure as exc:
+        wider = await asyncio.to_thread(
+            context.bot_data.session.context, message.chat_id, shown.key, number
+        )
+    except IndexFailure as exc:  # out of date, expired, no index
         await reply_html(message, index_error_text(exc, lang))
         return
     await reply_html(message, render_context(wider))
@@ -281,31 +260,17 @@ async def inline_query(update: Update, context: BotContext) -> None:
         return
     lang = context.language(query.from_user)
     question = clean_question(query.query, context.settings.max_question_chars)
-    hint = t("inline_hint", lang)
-    limited = (
-        bool(question)
-        and not context.is_admin(query.from_user)
-        and context.rate_limiter.check(query.from_user.id) is not Limit.ALLOW
-    )
-    if limited:
-        question, hint = "", t("rate_limited", lang)
+    hint = t_plain("inline_hint", lang)
+    if question and _limit(context, query.from_user) is not Limit.ALLOW:
+        question, hint = "", t_plain("rate_limited", lang)
     if not question:
-        await query.answer(
-            [],
-            cache_time=INLINE_CACHE_SECONDS,
-            button=InlineQueryResultsButton(text=hint[:64], start_parameter="help"),
-        )
+        await _inline_hint(query.answer, hint)
         return
     started = time.perf_counter()
     try:
-        answer = await asyncio.to_thread(context.service.ask, question, INLINE_RESULTS)
+        answer = await asyncio.to_thread(context.bot_data.service.ask, question, INLINE_RESULTS)
     except IndexFailure as exc:
-        text = re.sub(r"<[^>]+>", "", index_error_text(exc, lang))
-        await query.answer(
-            [],
-            cache_time=INLINE_CACHE_SECONDS,
-            button=InlineQueryResultsButton(text=text[:64], start_parameter="help"),
-        )
+        await _inline_hint(query.answer, t_plain(error_key(exc), lang))
         return
     results = [
         InlineQueryResultArticle(
@@ -320,13 +285,17 @@ async def inline_query(update: Update, context: BotContext) -> None:
         )
         for i, quote in enumerate((answer.quotes + answer.more)[:50])
     ]
-    button = None
     if not results:
-        button = InlineQueryResultsButton(
-            text=t("inline_no_answer", lang)[:64], start_parameter="help"
-        )
-    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False, button=button)
-    context.stats.record_answer(time.perf_counter() - started)
+        await _inline_hint(query.answer, t_plain("inline_no_answer", lang))
+    else:
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    context.bot_data.stats.record_answer(time.perf_counter() - started)
+
+
+async def _inline_hint(answer: Callable[..., Awaitable[bool]], text: str) -> None:
+    """No results, and a button with ``text`` that opens the private chat on /start help."""
+    button = InlineQueryResultsButton(text=text[:64], start_parameter="help")
+    await answer([], cache_time=INLINE_CACHE_SECONDS, button=button)
 
 
 # ------------------------------------------------------------------------------ errors
@@ -338,13 +307,12 @@ async def error_handler(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         return
     lang = context.language(update.effective_user)
-    error = context.error
-    text = index_error_text(error, lang) if isinstance(error, IndexFailure) else t("error", lang)
+    key = error_key(context.error) if context.error is not None else "error"
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(re.sub(r"<[^>]+>", "", text)[:200], show_alert=True)
+            await update.callback_query.answer(t_plain(key, lang)[:200], show_alert=True)
         return
     message = update.effective_message
     if message is not None and update.effective_chat is not None:
         with contextlib.suppress(TelegramError):
-            await reply_html(message, text)
+            await reply_html(message, t(key, lang))

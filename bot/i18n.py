@@ -15,11 +15,20 @@ import html
 import re
 from typing import Final
 
-from index.errors import IndexMissingError, ModelMismatchError
+from index.errors import (
+    AnswerExpiredError,
+    AnswerOutOfDateError,
+    IndexMissingError,
+    ModelMismatchError,
+    PageSpentError,
+)
 
-__all__ = ["LANGUAGES", "MESSAGES", "error_key", "pick_language", "t", "t_plain"]
+__all__ = ["LANGUAGES", "MAX_VALUE_CHARS", "MESSAGES", "error_key", "pick_language", "t", "t_plain"]
 
 LANGUAGES: Final = ("fr", "en")
+# A value put into a message (a title, a file name, a reason) is cut past this: a 5,000-character
+# title must not make "Added: …" longer than Telegram's 4,096 and lose the reply.
+MAX_VALUE_CHARS: Final = 200
 
 MESSAGES: Final[dict[str, dict[str, str]]] = {
     "help": {
@@ -60,6 +69,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "This answer has expired, ask again.",
     },
     "no_more": {"fr": "Pas d'autres passages.", "en": "No more passages."},
+    "page_spent": {
+        "fr": "Les passages suivants sont déjà affichés plus bas.",
+        "en": "The next passages are already shown below.",
+    },
+    "answer_outdated": {
+        "fr": "L'article a changé depuis cette réponse ; posez à nouveau la question.",
+        "en": "The article changed since this answer; ask again.",
+    },
     "empty_question": {
         "fr": "Posez-moi une question sur les articles, par exemple : /ask Qui est Tokaïev ?",
         "en": "Ask me a question about the articles, for example: /ask Who is Tokayev?",
@@ -144,7 +161,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Impossible de récupérer l'URL : {reason}.",
         "en": "Could not fetch the URL: {reason}.",
     },
-    "add_working": {"fr": "Ajout en cours…", "en": "Adding…"},
+    "change_queued": {
+        "fr": "Une autre modification est en cours ({running}) ; la vôtre suit dès qu'elle est finie.",
+        "en": "Another change is running ({running}); yours follows as soon as it ends.",
+    },
+    "changes_full": {
+        "fr": "Trop de modifications attendent déjà ; réessayez dans quelques minutes.",
+        "en": "Too many changes are already waiting; try again in a few minutes.",
+    },
     "add_done": {
         "fr": "Ajouté : « {title} » (<code>{id}</code>), {passages} passages.",
         "en": "Added: “{title}” (<code>{id}</code>), {passages} passages.",
@@ -189,6 +213,19 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
     },
     "never": {"fr": "jamais", "en": "never"},
+    "command_ask": {
+        "fr": "Poser une question sur les articles",
+        "en": "Ask a question about the articles",
+    },
+    "command_sources": {"fr": "La liste des articles", "en": "The list of articles"},
+    "command_help": {"fr": "Comment poser une question", "en": "How to ask"},
+    "command_reindex": {"fr": "Reconstruire l'index", "en": "Rebuild the index"},
+    "command_add": {
+        "fr": "Ajouter un article (document ou URL)",
+        "en": "Add an article (document or URL)",
+    },
+    "command_remove": {"fr": "Retirer un article par son ID", "en": "Remove an article by its id"},
+    "command_stats": {"fr": "Statistiques de l'index et du bot", "en": "Index and bot statistics"},
     "inline_hint": {"fr": "Tapez une question sur les articles", "en": "Type a question"},
     "inline_no_answer": {
         "fr": "Les articles ne répondent pas à cette question",
@@ -209,13 +246,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
 _TAG = re.compile(r"</?[a-z][^>]*>")
 
 
+_ERROR_KEYS: Final = (
+    (ModelMismatchError, "model_mismatch"),
+    (IndexMissingError, "index_missing"),
+    (AnswerExpiredError, "expired"),
+    (PageSpentError, "page_spent"),
+    (AnswerOutOfDateError, "answer_outdated"),
+)
+
+
 def error_key(error: BaseException) -> str:
-    """The message key for an error a reader can hit: index missing, model mismatch, or other."""
-    if isinstance(error, ModelMismatchError):
-        return "model_mismatch"
-    if isinstance(error, IndexMissingError):
-        return "index_missing"
-    return "error"
+    """The message key for an error a reader can hit (index missing, answer expired…), or "error"."""
+    return next((key for kind, key in _ERROR_KEYS if isinstance(error, kind)), "error")
 
 
 def pick_language(language_code: str | None, default: str = "fr") -> str:
@@ -231,8 +273,12 @@ def t(key: str, lang: str, **values: object) -> str:
     """The message ``key`` in ``lang`` as Telegram HTML, with ``values`` escaped and filled in."""
     variants = MESSAGES[key]
     template = variants.get(lang) or variants[LANGUAGES[0]]
-    escaped = {k: html.escape(str(v), quote=False) for k, v in values.items()}
+    escaped = {k: html.escape(_cut(str(v)), quote=False) for k, v in values.items()}
     return template.format(**escaped)
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 1] + "…"
 
 
 def t_plain(key: str, lang: str, **values: object) -> str:

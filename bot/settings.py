@@ -38,19 +38,17 @@ class Settings(IndexSettings):
     webhook_url: str | None = Field(
         default=None, description="Public HTTPS URL of the webhook; unset means long polling."
     )
-    webhook_listen: str = Field(default="0.0.0.0", description="Address the webhook server binds.")
+    webhook_listen: str = Field(
+        default="127.0.0.1",
+        description="Address the webhook server binds: loopback behind a reverse proxy; "
+        "0.0.0.0 only where the port is meant to be reached (a container).",
+    )
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(
         default=None, description="X-Telegram-Bot-Api-Secret-Token checked on every webhook call."
     )
     default_language: Literal["fr", "en"] = Field(
         default="fr", description="Language of the bot's messages when the user's is unknown."
-    )
-    max_upload_bytes: int = Field(default=2_000_000, ge=1_000, le=20_000_000)
-    fetch_timeout: float = Field(default=15.0, gt=0, le=300)
-    fetch_private_addresses: bool = Field(
-        default=False,
-        description="Let /add URL fetch private, loopback and link-local addresses (intranets).",
     )
     rate_limit_per_minute: int = Field(default=20, ge=0, description="Questions per user; 0: off.")
     max_question_chars: int = Field(

@@ -1,91 +1,23 @@
-"""In-memory state the bot keeps in ``bot_data``: answers for buttons, rate limits, statistics."""
+"""In-memory state the bot keeps in ``bot_data``: rate limits, the queue of changes, statistics."""
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+import contextlib
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Generic, TypeVar
-
-from index.models import Quote
 
 __all__ = [
-    "AnswerCache",
     "BotStats",
+    "ChangeQueue",
+    "ChangeQueueFull",
     "Limit",
     "RateLimiter",
-    "StoredAnswer",
     "percentile",
 ]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAnswer:
-    """What the More and Context buttons of one reply need: the question and the quotes shown."""
-
-    question: str
-    quotes: tuple[Quote, ...]  # every quote shown so far for this question, numbered from 1
-    first: int  # index in ``quotes`` of the first quote of this message
-    has_more: bool
-
-    @property
-    def shown(self) -> int:
-        """Quotes shown so far: the offset of the next "More"."""
-        return len(self.quotes)
-
-
-class AnswerCache(Generic[T]):
-    """A bounded LRU of values per chat, under short random keys that fit in ``callback_data``.
-
-    >>> cache: AnswerCache[str] = AnswerCache(per_chat=2)
-    >>> key = cache.put(42, "a")
-    >>> cache.get(42, key), cache.get(7, key)
-    ('a', None)
-    """
-
-    def __init__(self, per_chat: int = 500, max_chats: int = 10_000) -> None:
-        self.per_chat = per_chat
-        self.max_chats = max_chats
-        self._chats: OrderedDict[int, OrderedDict[str, T]] = OrderedDict()
-
-    def put(self, chat_id: int, value: T) -> str:
-        """Store ``value`` and return its key (8 URL-safe characters)."""
-        entries = self._chats.setdefault(chat_id, OrderedDict())
-        self._chats.move_to_end(chat_id)
-        key = secrets.token_urlsafe(6)
-        while key in entries:
-            key = secrets.token_urlsafe(6)
-        entries[key] = value
-        while len(entries) > self.per_chat:
-            entries.popitem(last=False)
-        while len(self._chats) > self.max_chats:
-            self._chats.popitem(last=False)
-        return key
-
-    def get(self, chat_id: int, key: str) -> T | None:
-        """The value stored under ``key`` for this chat, or None once evicted."""
-        entries = self._chats.get(chat_id)
-        if entries is None or key not in entries:
-            return None
-        entries.move_to_end(key)
-        return entries[key]
-
-    def replace(self, chat_id: int, key: str, value: T) -> None:
-        """Update an entry that is still there (no-op once evicted)."""
-        entries = self._chats.get(chat_id)
-        if entries is not None and key in entries:
-            entries[key] = value
-
-    def pop(self, chat_id: int, key: str) -> T | None:
-        entries = self._chats.get(chat_id)
-        return entries.pop(key, None) if entries is not None else None
-
-    def __len__(self) -> int:
-        return sum(len(entries) for entries in self._chats.values())
 
 
 class Limit(Enum):
@@ -166,3 +98,51 @@ class BotStats:
 
     def latency(self, q: float) -> float | None:
         return percentile(list(self.latencies), q)
+
+
+class ChangeQueueFull(Exception):
+    """Too many changes are already waiting: refuse this one before doing anything."""
+
+
+class ChangeQueue:
+    """Changes to the collection run one at a time, in the order asked; a bounded number wait.
+
+    An admin's /add that arrives during a reindex waits its turn instead of being refused (and
+    its file is never dropped). Waiting happens on the event loop, not in a worker thread, so
+    questions keep being answered meanwhile.
+    """
+
+    def __init__(self, max_waiting: int = 20) -> None:
+        self.max_waiting = max_waiting
+        self._lock = asyncio.Lock()  # FIFO: waiters are woken in order
+        self._waiting: Counter[str] = Counter()
+        self.running: str | None = None  # what holds the turn ("/reindex", "/add", "/remove")
+
+    def has(self, what: str) -> bool:
+        """True while a change of this kind runs or waits (one /reindex is enough)."""
+        return self.running == what or self._waiting[what] > 0
+
+    @contextlib.asynccontextmanager
+    async def turn(
+        self, what: str, on_wait: Callable[[str], Awaitable[object]] | None = None
+    ) -> AsyncIterator[None]:
+        """Hold the turn for one change; ``on_wait(running)`` is awaited first if it must wait.
+
+        ``ChangeQueueFull`` when ``max_waiting`` changes are waiting already.
+        """
+        if self._lock.locked():
+            if self._waiting.total() >= self.max_waiting:
+                raise ChangeQueueFull(f"{self._waiting.total()} changes are waiting")
+            if on_wait is not None:
+                await on_wait(self.running or what)
+        self._waiting[what] += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting[what] -= 1
+        self.running = what
+        try:
+            yield
+        finally:
+            self.running = None
+            self._lock.release()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 __all__ = [
+    "AnswerExpiredError",
+    "AnswerOutOfDateError",
     "ArticleLoadError",
+    "ArticleNotFoundError",
     "BuildInProgressError",
     "IndexFailure",
     "IndexMissingError",
     "ModelMismatchError",
+    "PageSpentError",
 ]
 
 
@@ -29,3 +33,19 @@ class ModelMismatchError(IndexFailure):
 
 class BuildInProgressError(IndexFailure):
     """A rebuild is already running."""
+
+
+class ArticleNotFoundError(IndexFailure):
+    """No article has this id."""
+
+
+class AnswerExpiredError(IndexFailure):
+    """The answer a button refers to is no longer kept (evicted, or the bot restarted)."""
+
+
+class PageSpentError(IndexFailure):
+    """The "More" of this answer was already used: its next passages are shown."""
+
+
+class AnswerOutOfDateError(IndexFailure):
+    """The article a quote came from changed or went away since the answer was given."""

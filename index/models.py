@@ -59,6 +59,8 @@ class Quote:
     highlight_start: int
     highlight_end: int
     score: float
+    # The article's hash when the quote was taken: a later Context checks it is still the same text.
+    article_sha256: str = ""
 
     @property
     def highlight(self) -> str:
@@ -78,4 +80,5 @@ class Answer:
 
     @property
     def answered(self) -> bool:
+        """True when some passage answers (public API: scripts and benchmarks read it)."""
         return bool(self.quotes)

@@ -293,6 +293,7 @@ def search(
                 highlight_start=h_start,
                 highlight_end=h_end,
                 score=round(cand.dense, 4),
+                article_sha256=article.sha256,
             )
         )
     page = quotes[offset : offset + k]

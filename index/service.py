@@ -15,7 +15,13 @@ from pathlib import Path
 
 from index.chunk import paragraph_spans
 from index.embed import Embedder, make_embedder
-from index.errors import BuildInProgressError, IndexFailure, IndexMissingError
+from index.errors import (
+    AnswerOutOfDateError,
+    ArticleNotFoundError,
+    BuildInProgressError,
+    IndexFailure,
+    IndexMissingError,
+)
 from index.ingest import load_article, load_articles
 from index.models import Answer, Article, LoadProblem, Quote
 from index.search import E5_MIN_SCORE, SearchParams, search
@@ -202,12 +208,12 @@ class IndexService:
         return article, count
 
     def remove(self, article_id: str) -> Article:
-        """Drop one article from the index (the caller moves its file away). KeyError if unknown."""
+        """Drop one article from the index (the caller moves its file away)."""
         lock = self._exclusive()
         try:
             current = self._current()
             if article_id not in current.articles:
-                raise KeyError(article_id)
+                raise ArticleNotFoundError(f"no article has the id {article_id!r}")
             removed = current.articles[article_id]
             rest = [a for a in current.articles.values() if a.id != article_id]
             self._build(rest, [], None)
@@ -240,10 +246,16 @@ class IndexService:
         return self._current().articles.get(article_id)
 
     def context(self, quote: Quote, chars: int = 1200) -> Quote:
-        """The paragraph(s) around a quote, as a wider verbatim quote of the same article."""
+        """The paragraph(s) around a quote, as a wider verbatim quote of the same article.
+
+        ``AnswerOutOfDateError`` when the article went away or changed since the quote was
+        taken: its offsets would point at other text.
+        """
         article = self._current().articles.get(quote.article_id)
         if article is None:
-            raise KeyError(quote.article_id)
+            raise AnswerOutOfDateError(f"the article {quote.article_id!r} was removed")
+        if quote.article_sha256 and quote.article_sha256 != article.sha256:
+            raise AnswerOutOfDateError(f"the article {quote.article_id!r} changed")
         paragraphs = paragraph_spans(article.text)
         inside = [i for i, (s, e) in enumerate(paragraphs) if s < quote.end and quote.start < e]
         if not inside:

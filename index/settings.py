@@ -45,6 +45,13 @@ class IndexSettings(BaseSettings):
         default=None,
         description="Abstention threshold on the answer score; None uses the model's calibrated one.",
     )
+    # Adding articles (the bot's /add, the command line, feeds): the same limits everywhere.
+    max_upload_bytes: int = Field(default=2_000_000, ge=1_000, le=20_000_000)
+    fetch_timeout: float = Field(default=15.0, gt=0, le=300)
+    fetch_private_addresses: bool = Field(
+        default=False,
+        description="Let /add URL fetch private, loopback and link-local addresses (intranets).",
+    )
 
     @field_validator("embedding_model")
     @classmethod

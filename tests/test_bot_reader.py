@@ -9,10 +9,10 @@ import pytest
 from telegram import BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.app import set_commands
-from bot.state import AnswerCache
 from index.embed import Embedder
 from index.ingest import safe_filename
 from index.service import IndexService
+from index.session import ChatSession
 from index.settings import IndexSettings
 from tests.bot_fixtures import (
     ADMIN_ID,
@@ -157,7 +157,7 @@ async def test_more_then_context(bot: BotHarness) -> None:
 async def test_expired_answer_buttons(bot: BotHarness) -> None:
     user = bot.user()
     [answer] = await bot.say(user, QUESTION_FR)
-    bot.app.bot_data["answers"] = AnswerCache()  # as if 500 newer answers had pushed it out
+    bot.app.bot_data.session = ChatSession(bot.service)  # as if newer answers had pushed it out
     for label in ("Plus", "Contexte 2"):
         mark = bot.mark()
         await bot.server.press_button(user, answer, dict(buttons(answer))[label])
@@ -256,8 +256,7 @@ async def test_hostile_questions_get_valid_replies(bot: BotHarness) -> None:
 
 
 async def test_many_quotes_are_trimmed_into_the_limit(bot: BotHarness) -> None:
-    bot.app.bot_data["settings"] = bot.settings.model_copy(update={"search_k": 20})
-    bot.service.settings = bot.app.bot_data["settings"]
+    bot.service.settings = bot.settings.model_copy(update={"search_k": 20})
     [reply] = await bot.say(bot.user(), "Kazakhstan Russie Tokaïev manifestants OTSC")
     assert len(reply["plain_text"].encode("utf-16-le")) // 2 <= 4096
     assert reply["plain_text"].count(TITLE) >= 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.fetch import FetchError, check_public, check_url, filename_for_url
+from index.fetch import FetchError, check_public, check_url, filename_for_url
 
 
 @pytest.mark.parametrize(

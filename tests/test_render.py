@@ -20,7 +20,7 @@ from bot.render import (
     trim_around,
     utf16_len,
 )
-from bot.state import AnswerCache, BotStats, Limit, RateLimiter, percentile
+from bot.state import BotStats, Limit, RateLimiter, percentile
 from index.models import Answer, Article, Quote
 from tests.botapi import parse_html
 
@@ -258,21 +258,6 @@ def test_t_escapes_values_and_t_plain_gives_text() -> None:
 
 
 # ------------------------------------------------------------------------------ state
-
-
-def test_answer_cache_is_a_bounded_lru_per_chat() -> None:
-    cache: AnswerCache[int] = AnswerCache(per_chat=3, max_chats=2)
-    keys = [cache.put(1, n) for n in range(4)]
-    assert cache.get(1, keys[0]) is None  # evicted
-    assert [cache.get(1, k) for k in keys[1:]] == [1, 2, 3]
-    assert all(len(k.encode()) <= 12 for k in keys)
-    cache.get(1, keys[1])  # refreshed: the oldest is now keys[2]
-    cache.put(1, 4)
-    assert cache.get(1, keys[2]) is None and cache.get(1, keys[1]) == 1
-    other = cache.put(2, 20)
-    cache.put(3, 30)  # a third chat evicts the least recently used chat (1)
-    assert cache.get(1, keys[1]) is None and cache.get(2, other) == 20
-    assert cache.pop(2, other) == 20 and cache.get(2, other) is None
 
 
 def test_rate_limiter() -> None:

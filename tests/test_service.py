@@ -10,7 +10,9 @@ import pytest
 
 from index.cli import main
 from index.errors import (
+    AnswerOutOfDateError,
     ArticleLoadError,
+    ArticleNotFoundError,
     BuildInProgressError,
     IndexMissingError,
     ModelMismatchError,
@@ -81,7 +83,7 @@ def test_add_and_remove_one_article(settings: IndexSettings) -> None:
     removed = service.remove("glaciers")
     assert removed.title == "Glaciers"
     assert "glaciers" not in {a.id for a in service.articles()}
-    with pytest.raises(KeyError):
+    with pytest.raises(ArticleNotFoundError, match="no article has the id 'glaciers'"):
         service.remove("glaciers")
 
 
@@ -209,3 +211,18 @@ def test_an_index_of_another_model_is_not_silently_rebuilt(settings: IndexSettin
         other.ask("magma")
     assert other.rebuild().articles == 2  # /reindex does it
     assert other.ask("magma volcan éruption", k=1).quotes
+
+
+def test_context_of_a_changed_or_removed_article_is_out_of_date(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    quote = service.ask("basalte noir lave", k=1).quotes[0]
+    path = settings.seeds_dir / "volcans.txt"
+    path.write_text("Les volcans\n\nTout autre texte, plus long que le premier.", encoding="utf-8")
+    service.rebuild()
+    with pytest.raises(AnswerOutOfDateError, match="the article 'volcans' changed"):
+        service.context(quote)
+    path.unlink()
+    service.rebuild()
+    with pytest.raises(AnswerOutOfDateError, match="the article 'volcans' was removed"):
+        service.context(quote)

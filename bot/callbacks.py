@@ -1,0 +1,78 @@
+"""Every inline button of the bot: its callback data, the keyboard that carries it, its pattern.
+
+Callback data is what a client sends back, so anyone can forge it: each pattern accepts exactly
+what the keyboards here produce (ASCII digits, keys of ``KEY_PATTERN``) and nothing else, and
+handlers read the parts from ``context.match``.
+
+>>> MORE.fullmatch("more:abcdEF_-")[1]
+'abcdEF_-'
+>>> CONTEXT.fullmatch("ctx:abcdEF_-:²") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import t
+from index.session import KEY_PATTERN, Page
+
+__all__ = [
+    "CONTEXT",
+    "MORE",
+    "REMOVE",
+    "SOURCES",
+    "answer_keyboard",
+    "remove_keyboard",
+    "sources_keyboard",
+]
+
+MORE = re.compile(rf"more:({KEY_PATTERN})")
+CONTEXT = re.compile(rf"ctx:({KEY_PATTERN}):([0-9]{{1,3}})")
+SOURCES = re.compile(r"src:([0-9]{1,5})")
+REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
+
+CONTEXT_BUTTONS_PER_ROW = 4
+
+
+def answer_keyboard(page: Page, lang: str) -> InlineKeyboardMarkup | None:
+    """A Context button per quote of the page, and More while there are further passages."""
+    if not page.key:
+        return None
+    context_row = [
+        InlineKeyboardButton(t("context_button", lang, n=n), callback_data=f"ctx:{page.key}:{n}")
+        for n in page.numbers
+    ]
+    rows = [
+        context_row[i : i + CONTEXT_BUTTONS_PER_ROW]
+        for i in range(0, len(context_row), CONTEXT_BUTTONS_PER_ROW)
+    ]
+    if page.has_more:
+        rows.append(
+            [InlineKeyboardButton(t("more_button", lang), callback_data=f"more:{page.key}")]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def sources_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
+    """Prev/Next under a page of /sources."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(t("prev_button", lang), callback_data=f"src:{page - 1}"))
+    if page < pages - 1:
+        row.append(InlineKeyboardButton(t("next_button", lang), callback_data=f"src:{page + 1}"))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def remove_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
+    """Yes/Cancel under a /remove confirmation."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("yes_button", lang), callback_data=f"rm:y:{token}"),
+                InlineKeyboardButton(t("cancel_button", lang), callback_data=f"rm:n:{token}"),
+            ]
+        ]
+    )

@@ -1,0 +1,215 @@
+"""The articles folder (SEEDS_DIR) and the index, changed together: add, remove, sync.
+
+Every change goes to both or to neither: an added file that cannot be indexed is not kept,
+a removed article's file goes to ``DATA_DIR/trash/`` (nothing is deleted) and comes back if
+the index cannot drop it. Shared by the bot's admin commands, the command line and feeds.
+Blocking: run it off the event loop, one change at a time (the service refuses a second).
+
+>>> collection = ArticleCollection(settings, service)  # doctest: +SKIP
+>>> collection.add_bytes("volcan.txt", b"Le volcan\\n\\nIl fume.").article.id  # doctest: +SKIP
+'volcan'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from index.errors import ArticleLoadError, ArticleNotFoundError
+from index.fetch import fetch_url, filename_for_url
+from index.ingest import SUPPORTED_SUFFIXES, article_from_bytes, article_id_for, safe_filename
+from index.models import Article, LoadProblem
+from index.service import BuildReport, IndexService, ProgressCallback
+from index.settings import IndexSettings
+
+__all__ = [
+    "Added",
+    "ArticleCollection",
+    "Removed",
+    "find_article_file",
+    "move_to_trash",
+    "save_unique",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """An article now in SEEDS_DIR and in the index."""
+
+    article: Article
+    passages: int
+    path: Path
+    created: bool  # False: the very same file was already there
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """An article taken out of the index; its file, if it had one, is in the trash."""
+
+    article: Article
+    trashed: Path | None
+
+
+class ArticleCollection:
+    """SEEDS_DIR and the index kept in step."""
+
+    def __init__(self, settings: IndexSettings, service: IndexService) -> None:
+        self.settings = settings
+        self.service = service
+
+    @property
+    def busy(self) -> bool:
+        """True while a change or a sync is running."""
+        return self.service.building
+
+    def add_bytes(self, filename: str, data: bytes, url: str | None = None) -> Added:
+        """Check an article file, save it under a free safe name, and index it.
+
+        ``ArticleLoadError`` (nothing saved) when the bytes are not a usable article.
+        """
+        name = safe_filename(filename)
+        article_from_bytes(name, data, url, self.settings.max_upload_bytes)  # refuse early
+        path, created = save_unique(self.settings.seeds_dir, name, data)
+        try:
+            article, passages = self.service.add_file(path)
+        except BaseException:
+            if created:
+                path.unlink(missing_ok=True)  # a file that is not indexed is not kept
+            raise
+        logger.info("added %s as %s (%d passages)", article.id, path.name, passages)
+        return Added(article, passages, path, created)
+
+    async def fetch(self, url: str) -> tuple[str, bytes]:
+        """A web page's article as a JSON article file (name, bytes) ready for ``add_bytes``.
+
+        The JSON keeps the page's URL, so it survives every reindex. ``FetchError`` when the
+        page cannot be had, ``ArticleLoadError`` when it holds no article.
+        """
+        settings = self.settings
+        page = await fetch_url(
+            url,
+            settings.fetch_timeout,
+            settings.max_upload_bytes,
+            allow_private=settings.fetch_private_addresses,
+        )
+        fetched_name = filename_for_url(page.url, page.suffix)
+        article = await asyncio.to_thread(
+            article_from_bytes, fetched_name, page.data, page.url, settings.max_upload_bytes
+        )
+        return str(PurePosixPath(fetched_name).with_suffix(".json")), _as_json(article, page.url)
+
+    async def add_url(self, url: str) -> Added:
+        """Fetch a page and add its article (the indexing runs in a worker thread)."""
+        filename, data = await self.fetch(url)
+        return await asyncio.to_thread(self.add_bytes, filename, data)
+
+    def add_files(self, paths: list[Path]) -> tuple[list[Added], list[LoadProblem]]:
+        """Add several files (the command line); one that cannot be added is reported, not fatal."""
+        added: list[Added] = []
+        problems: list[LoadProblem] = []
+        for path in paths:
+            try:
+                if path.stat().st_size > self.settings.max_upload_bytes:
+                    raise ArticleLoadError("file is larger than MAX_UPLOAD_BYTES")
+                added.append(self.add_bytes(path.name, path.read_bytes()))
+            except ArticleLoadError as exc:
+                problems.append(LoadProblem(str(path), str(exc)))
+            except OSError as exc:
+                problems.append(LoadProblem(str(path), f"cannot read the file ({exc.strerror})"))
+        return added, problems
+
+    def remove(self, article_id: str) -> Removed:
+        """Move the article's file to the trash, then drop it from the index.
+
+        ``ArticleNotFoundError`` when no article has this id (its file, if any, stays put).
+        """
+        settings = self.settings
+        if self.service.article(article_id) is None:
+            raise ArticleNotFoundError(f"no article has the id {article_id!r}")
+        source = find_article_file(settings.seeds_dir, article_id)
+        trashed = move_to_trash(source, settings.data_dir / "trash") if source else None
+        try:
+            article = self.service.remove(article_id)
+        except BaseException:
+            if source is not None and trashed is not None:
+                shutil.move(str(trashed), str(source))  # the index still has it: put it back
+            raise
+        logger.info("removed %s; file in %s", article.id, trashed)
+        return Removed(article, trashed)
+
+    def sync(self, progress: ProgressCallback | None = None) -> BuildReport:
+        """Make the index match SEEDS_DIR (a reindex)."""
+        return self.service.rebuild(progress)
+
+
+def _as_json(article: Article, url: str) -> bytes:
+    """The extracted article as a JSON seed file, so its URL survives every reindex."""
+    record = {"title": article.title, "url": article.url or url, "text": article.text}
+    if article.date:
+        record["date"] = article.date
+    return json.dumps(record, ensure_ascii=False, indent=1).encode()
+
+
+def save_unique(folder: Path, filename: str, data: bytes) -> tuple[Path, bool]:
+    """Write ``data`` as ``folder/filename`` without ever overwriting a different file.
+
+    A taken name (or one whose article id is taken) gets a numeric suffix: ``a-2.txt``.
+    Returns the path and whether it was created (False: the same bytes were already there).
+    A failed write leaves nothing behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, suffix = PurePosixPath(filename).stem, PurePosixPath(filename).suffix
+    taken = {article_id_for(p): p for p in folder.iterdir() if p.is_file()}
+    for n in range(1, 10_000):
+        candidate = folder / (filename if n == 1 else f"{stem}-{n}{suffix}")
+        owner = taken.get(article_id_for(candidate))
+        if owner is not None:
+            if owner == candidate and owner.read_bytes() == data:
+                return candidate, False
+            continue
+        temporary = folder / f".{candidate.name}.{os.getpid()}.partial"
+        try:
+            temporary.write_bytes(data)
+            os.link(temporary, candidate)  # fails if the name appeared meanwhile: no overwrite
+        except FileExistsError:
+            continue
+        finally:
+            temporary.unlink(missing_ok=True)
+        return candidate, True
+    raise FileExistsError(f"no free name for {filename} in {folder}")
+
+
+def find_article_file(folder: Path, article_id: str) -> Path | None:
+    """The file of SEEDS_DIR that gives the article ``article_id``, if any."""
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.iterdir()):
+        if (
+            path.is_file()
+            and not path.name.startswith(".")
+            and path.suffix.lower() in SUPPORTED_SUFFIXES
+            and article_id_for(path) == article_id
+        ):
+            return path
+    return None
+
+
+def move_to_trash(path: Path, trash: Path) -> Path:
+    """Move a file to ``trash/<timestamp>-<name>`` (nothing is deleted); returns where."""
+    trash.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = trash / f"{stamp}-{path.name}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = trash / f"{stamp}-{n}-{path.name}"
+    shutil.move(str(path), str(target))
+    return target

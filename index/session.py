@@ -1,0 +1,174 @@
+"""Chats with the index: a question, then its next page ("More") or a quote's surroundings.
+
+Telegram-free, shared by the bot's handlers and the console. Each answer shown is kept
+under a short random key (what a button carries) per chat, in a bounded LRU.
+
+>>> session = ChatSession(service)  # doctest: +SKIP
+>>> page = session.ask(42, "Qui est Tokaïev ?")  # doctest: +SKIP
+>>> session.more(42, page.key).first  # doctest: +SKIP
+3
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+from index.errors import AnswerExpiredError, PageSpentError
+from index.models import Answer, Quote
+from index.service import IndexService
+
+__all__ = ["KEY_PATTERN", "ChatMemory", "ChatSession", "Page"]
+
+T = TypeVar("T")
+
+# What ``ChatMemory.put`` returns: 8 URL-safe characters (fits in a button's 64 bytes).
+KEY_PATTERN = r"[A-Za-z0-9_-]{8}"
+
+
+class ChatMemory(Generic[T]):
+    """A bounded LRU of values per chat, under short random keys.
+
+    >>> memory: ChatMemory[str] = ChatMemory(per_chat=2)
+    >>> key = memory.put(42, "a")
+    >>> memory.get(42, key), memory.get(7, key)
+    ('a', None)
+    """
+
+    def __init__(self, per_chat: int = 500, max_chats: int = 10_000) -> None:
+        self.per_chat = per_chat
+        self.max_chats = max_chats
+        self._chats: OrderedDict[int, OrderedDict[str, T]] = OrderedDict()
+        self._lock = threading.Lock()  # the bot calls in from worker threads
+
+    def put(self, chat_id: int, value: T) -> str:
+        """Store ``value`` and return its key."""
+        with self._lock:
+            entries = self._chats.setdefault(chat_id, OrderedDict())
+            self._chats.move_to_end(chat_id)
+            key = secrets.token_urlsafe(6)
+            while key in entries:
+                key = secrets.token_urlsafe(6)
+            entries[key] = value
+            while len(entries) > self.per_chat:
+                entries.popitem(last=False)
+            while len(self._chats) > self.max_chats:
+                self._chats.popitem(last=False)
+            return key
+
+    def get(self, chat_id: int, key: str) -> T | None:
+        """The value stored under ``key`` for this chat, or None once evicted."""
+        with self._lock:
+            entries = self._chats.get(chat_id)
+            if entries is None or key not in entries:
+                return None
+            entries.move_to_end(key)
+            return entries[key]
+
+    def pop(self, chat_id: int, key: str) -> T | None:
+        """Take the value out (a second pop gets None)."""
+        with self._lock:
+            entries = self._chats.get(chat_id)
+            return entries.pop(key, None) if entries is not None else None
+
+    def swap(self, chat_id: int, key: str, expected: T, new: T) -> bool:
+        """Replace the value under ``key`` if it is still ``expected`` (compare and set)."""
+        with self._lock:
+            entries = self._chats.get(chat_id)
+            if entries is None or entries.get(key) is not expected:
+                return False
+            entries[key] = new
+            return True
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self._chats.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """An answer as far as it was shown: what its More and Context buttons need."""
+
+    question: str
+    quotes: tuple[Quote, ...]  # every quote shown so far for this question, numbered from 1
+    first: int  # index in ``quotes`` of this page's first quote
+    has_more: bool
+    spent: bool = False  # its More was used: the next page exists already
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One message's worth of an answer: ``answer.quotes`` numbered from ``first + 1``."""
+
+    key: str  # what the page's buttons carry; "" when there is nothing to come back to
+    answer: Answer
+    first: int
+    has_more: bool
+
+    @property
+    def numbers(self) -> range:
+        """The 1-based numbers of this page's quotes."""
+        return range(self.first + 1, self.first + 1 + len(self.answer.quotes))
+
+
+class ChatSession:
+    """Ask, then More and Context on what was shown, per chat. Blocking: run it off the event loop."""
+
+    def __init__(self, service: IndexService, per_chat: int = 500, max_chats: int = 10_000) -> None:
+        self.service = service
+        self._shown: ChatMemory[_Shown] = ChatMemory(per_chat, max_chats)
+
+    def ask(self, chat_id: int, question: str) -> Page:
+        """The first page of the answer to ``question``."""
+        answer = self.service.ask(question)
+        return self._keep(chat_id, question, (), answer)
+
+    def more(self, chat_id: int, key: str) -> Page:
+        """The next page after the one kept under ``key``; each page's More works once.
+
+        ``AnswerExpiredError`` when the page is no longer kept, ``PageSpentError`` when its
+        More was already used. A page with no quotes means there is nothing more.
+        """
+        shown = self._get(chat_id, key)
+        spent = replace(shown, spent=True)
+        # Compare-and-set: of two presses at once, one goes on and the other is told.
+        if shown.spent or not self._shown.swap(chat_id, key, shown, spent):
+            raise PageSpentError("these passages are already shown")
+        try:
+            answer = self.service.ask(shown.question, None, len(shown.quotes))
+        except BaseException:
+            self._shown.swap(chat_id, key, spent, shown)  # it may be pressed again
+            raise
+        if not answer.quotes:
+            return Page("", answer, len(shown.quotes), False)
+        return self._keep(chat_id, shown.question, shown.quotes, answer)
+
+    def context(self, chat_id: int, key: str, number: int) -> Quote:
+        """The paragraphs around quote ``number`` (1-based) of a kept page.
+
+        ``AnswerOutOfDateError`` when the article changed or went away since.
+        """
+        shown = self._get(chat_id, key)
+        if not 1 <= number <= len(shown.quotes):
+            raise AnswerExpiredError(f"no quote {number} in this answer")
+        return self.service.context(shown.quotes[number - 1])
+
+    def page_of(self, chat_id: int, key: str) -> Page:
+        """The page kept under ``key`` as it was shown (its buttons, after its More was used)."""
+        shown = self._get(chat_id, key)
+        answer = Answer(shown.question, shown.quotes[shown.first :])
+        return Page(key, answer, shown.first, shown.has_more and not shown.spent)
+
+    def _get(self, chat_id: int, key: str) -> _Shown:
+        shown = self._shown.get(chat_id, key)
+        if shown is None:
+            raise AnswerExpiredError("this answer is no longer kept")
+        return shown
+
+    def _keep(self, chat_id: int, question: str, before: tuple[Quote, ...], answer: Answer) -> Page:
+        if not answer.quotes:
+            return Page("", answer, len(before), False)
+        shown = _Shown(question, before + answer.quotes, len(before), bool(answer.more))
+        return Page(self._shown.put(chat_id, shown), answer, len(before), shown.has_more)
