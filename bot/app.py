@@ -119,6 +119,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CallbackQueryHandler(handlers.context_button, pattern=_whole(callbacks.CONTEXT)),
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
             CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
+            CallbackQueryHandler(handlers.unknown_button),
         ]
     )
     application.add_error_handler(handlers.error_handler)

@@ -49,6 +49,7 @@ __all__ = [
     "sources_command",
     "sources_page",
     "start",
+    "unknown_button",
 ]
 
 logger = logging.getLogger(__name__)
@@ -248,6 +249,16 @@ async def context_button(update: Update, context: BotContext) -> None:
         await reply_html(message, index_error_text(exc, lang))
         return
     await reply_html(message, render_context(wider))
+
+
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """Callback data no pattern accepts (forged, or from an older version): say it expired."""
+    query = update.callback_query
+    if query is not None:
+        logger.info("unknown callback data %r", (query.data or "")[:64])
+        await query.answer(
+            t_plain("expired", context.language(update.effective_user)), show_alert=True
+        )
 
 
 # ------------------------------------------------------------------------------ inline mode

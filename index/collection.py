@@ -75,9 +75,8 @@ class ArticleCollection:
 
         ``ArticleLoadError`` (nothing saved) when the bytes are not a usable article.
         """
-        name = safe_filename(filename)
-        article_from_bytes(name, data, url, self.settings.max_upload_bytes)  # refuse early
-        path, created = save_unique(self.settings.seeds_dir, name, data)
+        article_from_bytes(filename, data, url, self.settings.max_upload_bytes)  # refuse early
+        path, created = save_unique(self.settings.seeds_dir, safe_filename(filename), data)
         try:
             article, passages = self.service.add_file(path)
         except BaseException:

@@ -664,6 +664,21 @@ class BotApiServer:
         )
         return await self._inject_message(message)
 
+    async def edit_text(self, message: Message, text: str) -> Message:
+        """Inject an ``edited_message``: the user edited ``message`` to read ``text``."""
+        edited = Message(
+            message_id=message.message_id,
+            date=message.date,
+            chat=message.chat,
+            from_user=message.from_user,
+            text=text,
+            entities=auto_entities(text),
+            edit_date=self._now(),
+        )
+        self._store(edited)
+        await self.inject(Update(next(self._update_ids), edited_message=edited))
+        return edited
+
     async def send_document(
         self,
         user: User,
@@ -695,17 +710,23 @@ class BotApiServer:
         return await self._inject_message(message)
 
     async def press_button(
-        self, user: User, message: Message | JSONDict | int, callback_data: str
+        self,
+        user: User,
+        message: Message | JSONDict | int,
+        callback_data: str,
+        *,
+        forged: bool = False,
     ) -> CallbackQuery:
         """Inject a callback query for a button of a message the bot sent.
 
         ``message`` is a ``sent``/``edits`` record, a Message or its JSON. Raises ValueError if
-        the message (in its current state) has no button with that ``callback_data``.
+        the message (in its current state) has no button with that ``callback_data``, unless
+        ``forged``: a client can send any data, or a button the message no longer shows.
         """
         target = self._resolve_message(message, user.id)
         markup = target.reply_markup
         buttons = [b for row in markup.inline_keyboard for b in row] if markup else []
-        if not any(b.callback_data == callback_data for b in buttons):
+        if not forged and not any(b.callback_data == callback_data for b in buttons):
             available = [b.callback_data for b in buttons]
             raise ValueError(f"no button with callback_data {callback_data!r}: {available}")
         query = CallbackQuery(

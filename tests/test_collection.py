@@ -1,0 +1,132 @@
+"""ArticleCollection: SEEDS_DIR and the index changed together, or not at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from index.collection import ArticleCollection, save_unique
+from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
+from index.service import IndexService
+from index.settings import IndexSettings
+
+VOLCANO = "Les volcans\n\nUn volcan entre en éruption quand le magma remonte vers la surface.\n"
+GLACIER = "Les glaciers\n\nLes glaciers des Alpes fondent chaque été un peu plus vite.\n"
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> ArticleCollection:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "volcans.txt").write_text(VOLCANO, encoding="utf-8")
+    settings = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128"
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    return ArticleCollection(settings, service)
+
+
+def seed_names(collection: ArticleCollection) -> list[str]:
+    return sorted(p.name for p in collection.settings.seeds_dir.iterdir())
+
+
+def indexed(collection: ArticleCollection) -> set[str]:
+    return {a.id for a in collection.service.articles()}
+
+
+def test_add_then_remove(collection: ArticleCollection) -> None:
+    added = collection.add_bytes("../../Glaciers des Alpes.txt", GLACIER.encode())
+    assert (added.article.id, added.path.name, added.created) == (
+        "glaciers-des-alpes",
+        "Glaciers-des-Alpes.txt",
+        True,
+    )
+    assert indexed(collection) == {"volcans", "glaciers-des-alpes"}
+    again = collection.add_bytes("Glaciers des Alpes.txt", GLACIER.encode())
+    assert not again.created and again.path == added.path  # the very same file
+    removed = collection.remove("glaciers-des-alpes")
+    assert removed.trashed is not None and removed.trashed.parent.name == "trash"
+    assert removed.trashed.read_text(encoding="utf-8") == GLACIER
+    assert seed_names(collection) == ["volcans.txt"] and indexed(collection) == {"volcans"}
+    with pytest.raises(ArticleNotFoundError, match="no article has the id 'glaciers-des-alpes'"):
+        collection.remove("glaciers-des-alpes")
+
+
+def test_an_unusable_file_is_not_kept(collection: ArticleCollection) -> None:
+    with pytest.raises(ArticleLoadError, match="empty file"):
+        collection.add_bytes("vide.txt", b"  \n")
+    with pytest.raises(ArticleLoadError, match=r"unsupported file type '\.exe'"):
+        collection.add_bytes("x.exe", b"MZ")
+    assert seed_names(collection) == ["volcans.txt"]
+
+
+def test_a_file_the_index_cannot_take_is_not_kept(
+    collection: ArticleCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(path: Path) -> None:
+        raise IndexFailure("disk full")
+
+    monkeypatch.setattr(collection.service, "add_file", broken)
+    with pytest.raises(IndexFailure, match="disk full"):
+        collection.add_bytes("glaciers.txt", GLACIER.encode())
+    assert seed_names(collection) == ["volcans.txt"]
+
+
+def test_a_removal_the_index_refuses_puts_the_file_back(
+    collection: ArticleCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(article_id: str) -> None:
+        raise IndexFailure("disk full")
+
+    monkeypatch.setattr(collection.service, "remove", broken)
+    with pytest.raises(IndexFailure, match="disk full"):
+        collection.remove("volcans")
+    assert seed_names(collection) == ["volcans.txt"]
+    assert not list((collection.settings.data_dir / "trash").iterdir())
+
+
+def test_add_files_reports_each_problem(collection: ArticleCollection, tmp_path: Path) -> None:
+    good = tmp_path / "glaciers.txt"
+    good.write_text(GLACIER, encoding="utf-8")
+    empty = tmp_path / "vide.md"
+    empty.write_text(" ", encoding="utf-8")
+    added, problems = collection.add_files([good, empty, tmp_path / "absent.txt"])
+    assert [a.article.id for a in added] == ["glaciers"]
+    assert [(Path(p.path).name, p.reason) for p in problems] == [
+        ("vide.md", "empty file"),
+        ("absent.txt", "cannot read the file (No such file or directory)"),
+    ]
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path: Path) -> None:
+    # A file size limit makes the write fail half way, as a full disk would.
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from pathlib import Path
+        from index.collection import save_unique
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+        try:
+            save_unique(Path({str(tmp_path)!r}), "big.txt", b"x" * 5000)
+        except OSError as exc:
+            print("refused", exc.errno)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.startswith("refused")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_unique_never_overwrites(tmp_path: Path) -> None:
+    first, created = save_unique(tmp_path, "a.txt", b"one")
+    second, created_again = save_unique(tmp_path, "a.txt", b"two")
+    assert (first.name, second.name, created, created_again) == ("a.txt", "a-2.txt", True, True)
+    assert first.read_bytes() == b"one" and second.read_bytes() == b"two"
