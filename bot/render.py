@@ -108,14 +108,13 @@ def _title_html(quote: Quote) -> str:
 
 
 def _quote_html(quote: Quote, budget: int | None) -> str:
-    hs, he = quote.highlight_start - quote.start, quote.highlight_end - quote.start
     text = quote.text.strip("\n")
     lead = len(quote.text) - len(quote.text.lstrip("\n"))
-    hs, he = max(hs - lead, 0), max(he - lead, 0)
-    hs, he = min(hs, len(text)), min(he, len(text))
+    mark_start = min(max(quote.highlight_start - quote.start - lead, 0), len(text))
+    mark_end = min(max(quote.highlight_end - quote.start - lead, 0), len(text))
     if budget is not None:
-        text, hs, he = trim_around(text, hs, he, budget)
-    before, mark, after = text[:hs], text[hs:he], text[he:]
+        text, mark_start, mark_end = trim_around(text, mark_start, mark_end, budget)
+    before, mark, after = text[:mark_start], text[mark_start:mark_end], text[mark_end:]
     bold = f"<b>{_escape(mark)}</b>" if mark.strip() else _escape(mark)
     return f"<blockquote>{_escape(before)}{bold}{_escape(after)}</blockquote>"
 
@@ -193,8 +192,11 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
         return t_plain("no_answer", lang)
     parts = []
     for i, quote in enumerate(answer.quotes, first_number):
-        hs, he = quote.highlight_start - quote.start, quote.highlight_end - quote.start
-        text = quote.text[:hs] + "**" + quote.text[hs:he] + "**" + quote.text[he:]
+        mark_start = quote.highlight_start - quote.start
+        mark_end = quote.highlight_end - quote.start
+        text = (
+            f"{quote.text[:mark_start]}**{quote.text[mark_start:mark_end]}**{quote.text[mark_end:]}"
+        )
         source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
         parts.append(f"[{i}] {text.strip()}\n    — {source}")
     return "\n\n".join(parts)
@@ -237,11 +239,11 @@ def render_sources_plain(articles: Sequence[Article], lang: str) -> str:
 def format_bytes(size: int) -> str:
     """``123456`` -> ``'121 KB'``."""
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit in ("bytes", "KB") else f"{value:.1f} {unit}"
+    for unit in ("bytes", "KB", "MB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit != "MB" else f"{value:.1f} {unit}"
         value /= 1024
-    return f"{size} bytes"  # pragma: no cover
+    return f"{value:.1f} GB"
 
 
 def format_seconds(seconds: float | None) -> str:

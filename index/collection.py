@@ -65,11 +65,6 @@ class ArticleCollection:
         self.settings = settings
         self.service = service
 
-    @property
-    def busy(self) -> bool:
-        """True while a change or a sync is running."""
-        return self.service.building
-
     def add_bytes(self, filename: str, data: bytes, url: str | None = None) -> Added:
         """Check an article file, save it under a free safe name, and index it.
 

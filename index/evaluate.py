@@ -144,6 +144,20 @@ def _figures(rows: list[tuple[int | None, float]], min_score: float) -> GroupFig
     )
 
 
+@dataclass(slots=True)
+class _Outcomes:
+    """What the questions got: hit ranks and best scores, answerable or not."""
+
+    answerable: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
+    unanswerable_scores: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    quotes_checked: int = 0
+
+    @property
+    def answerable_scores(self) -> list[float]:
+        return [score for rows in self.answerable.values() for _, score in rows]
+
+
 def run_eval(
     articles_dir: Path,
     questions_file: Path,
@@ -161,59 +175,22 @@ def run_eval(
     held = held_out_ids(articles, holdout)
     indexed = [a for a in articles if a.id not in held]
     data, build_seconds, embedded = _reuse_or_build(data_dir, indexed, embedder, build_params)
-
-    # Rank everything: abstention is scored separately from retrieval.
-    open_params = replace(search_params, min_score=-1.0, max_score_gap=2.0)
-    answerable: dict[str, list[tuple[int | None, float]]] = {}
-    unanswerable_scores: list[float] = []
-    answerable_scores: list[float] = []
-    latencies: list[float] = []
-    checked = 0
-    for q in load_questions(questions_file, split):
-        started = time.perf_counter()
-        answer = search(data, embedder, q.question, open_params, k=10)
-        latencies.append(time.perf_counter() - started)
-        for quote in answer.quotes:
-            text = data.articles[quote.article_id].text
-            if text[quote.start : quote.end] != quote.text:
-                raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
-            checked += 1
-        # The bot declines when no quote reaches the threshold: judge by the best score.
-        top = max((qt.score for qt in answer.quotes), default=-1.0)
-        if q.unanswerable or q.article_id in held:
-            unanswerable_scores.append(top)
-            continue
-        rank = _rank_of_hit((qt.text for qt in answer.quotes), q.answers)
-        answerable.setdefault(q.lang, []).append((rank, top))
-        answerable_scores.append(top)
-
+    questions = load_questions(questions_file, split)
+    outcomes = _ask_all(data, embedder, questions, held, search_params)
     threshold = search_params.min_score
-    everything = [row for rows in answerable.values() for row in rows]
-    sweep = [
-        {
-            "min_score": t,
-            "answerable_abstained": round(
-                sum(s < t for s in answerable_scores) / max(len(answerable_scores), 1), 4
-            ),
-            "unanswerable_abstained": round(
-                sum(s < t for s in unanswerable_scores) / max(len(unanswerable_scores), 1), 4
-            ),
-        }
-        for t in [round(threshold + 0.005 * i, 4) for i in range(-6, 7)]
-    ]
-    ms = sorted(x * 1000 for x in latencies) or [0.0]
-    n_chunks = len(data.chunks)
+    everything = [row for rows in outcomes.answerable.values() for row in rows]
+    ms = sorted(x * 1000 for x in outcomes.latencies) or [0.0]
     return EvalReport(
         split=split or "all",
         articles_indexed=len(indexed),
         articles_held_out=len(held),
-        chunks=n_chunks,
+        chunks=len(data.chunks),
         overall=_figures(everything, threshold),
-        by_lang={lang: _figures(rows, threshold) for lang, rows in sorted(answerable.items())},
-        unanswerable_questions=len(unanswerable_scores),
-        unanswerable_abstained=round(
-            sum(s < threshold for s in unanswerable_scores) / max(len(unanswerable_scores), 1), 4
-        ),
+        by_lang={
+            lang: _figures(rows, threshold) for lang, rows in sorted(outcomes.answerable.items())
+        },
+        unanswerable_questions=len(outcomes.unanswerable_scores),
+        unanswerable_abstained=_share_below(outcomes.unanswerable_scores, threshold),
         min_score=threshold,
         latency_p50_ms=round(statistics.median(ms), 1),
         latency_p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
@@ -222,9 +199,55 @@ def run_eval(
         chunks_per_second=(
             round(embedded / build_seconds, 2) if build_seconds and embedded else None
         ),
-        quotes_checked=checked,
-        threshold_sweep=sweep,
+        quotes_checked=outcomes.quotes_checked,
+        threshold_sweep=_sweep(outcomes, threshold),
     )
+
+
+def _ask_all(
+    data: IndexData,
+    embedder: Embedder,
+    questions: list[Question],
+    held: set[str],
+    search_params: SearchParams,
+) -> _Outcomes:
+    """Ask every question with nothing cut (abstention is scored apart from retrieval)."""
+    open_params = replace(search_params, min_score=-1.0, max_score_gap=2.0)
+    outcomes = _Outcomes()
+    for q in questions:
+        started = time.perf_counter()
+        answer = search(data, embedder, q.question, open_params, k=10)
+        outcomes.latencies.append(time.perf_counter() - started)
+        for quote in answer.quotes:
+            text = data.articles[quote.article_id].text
+            if text[quote.start : quote.end] != quote.text:
+                raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
+            outcomes.quotes_checked += 1
+        # The bot declines when no quote reaches the threshold: judge by the best score.
+        top = max((qt.score for qt in answer.quotes), default=-1.0)
+        if q.unanswerable or q.article_id in held:
+            outcomes.unanswerable_scores.append(top)
+        else:
+            rank = _rank_of_hit((qt.text for qt in answer.quotes), q.answers)
+            outcomes.answerable.setdefault(q.lang, []).append((rank, top))
+    return outcomes
+
+
+def _share_below(scores: list[float], threshold: float) -> float:
+    return round(sum(s < threshold for s in scores) / max(len(scores), 1), 4)
+
+
+def _sweep(outcomes: _Outcomes, threshold: float) -> list[dict[str, float]]:
+    """Abstention on both sides for thresholds around the chosen one."""
+    answerable = outcomes.answerable_scores
+    return [
+        {
+            "min_score": t,
+            "answerable_abstained": _share_below(answerable, t),
+            "unanswerable_abstained": _share_below(outcomes.unanswerable_scores, t),
+        }
+        for t in [round(threshold + 0.005 * i, 4) for i in range(-6, 7)]
+    ]
 
 
 def _build_line(report: EvalReport) -> str:

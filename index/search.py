@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 Span = tuple[int, int]
+Vector = npt.NDArray[np.float32]
 
 # Calibrated for multilingual-e5-small on PIAF dev (README, Evaluation).
 E5_MIN_SCORE = 0.25
@@ -76,7 +77,7 @@ class Candidate:
     start: int
     end: int
     fused: float  # fusion score: decides the order
-    dense: float  # answer score: decides "not in the articles"
+    answer_score: float  # decides "not in the articles"
 
 
 def lexical_weight(same_language: bool, coverage: float, params: SearchParams) -> float:
@@ -155,7 +156,7 @@ def merge_overlapping(candidates: list[Candidate], max_chars: int) -> list[Candi
                         other,
                         start=start,
                         end=end,
-                        dense=max(other.dense, cand.dense),
+                        answer_score=max(other.answer_score, cand.answer_score),
                     )
                 break
         else:
@@ -204,6 +205,30 @@ def best_sentence(
     return best or (start, end)
 
 
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """What the two legs retrieved for a question: candidate rows and their BM25 scores."""
+
+    rows: npt.NDArray[np.int64]  # passage rows, ascending
+    bm25: npt.NDArray[np.float32]  # BM25 of each candidate row (zeros when the leg is off)
+    lexical_weight: float
+    same_language: bool  # the question is in a language some articles are in
+    coverage: float  # share of the question's words the articles use
+    has_terms: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """The candidates scored: their order, their answer scores, and their sentences' cosines."""
+
+    rows: npt.NDArray[np.int64]
+    fused: npt.NDArray[np.float32]  # decides the order
+    answer: npt.NDArray[np.float32]  # decides "not in the articles"
+    sentence_sims: npt.NDArray[np.float32]  # every candidate's sentences, candidate by candidate
+    sentence_first: npt.NDArray[np.int64]  # candidate i's sentences: sentence_first[i] + ...
+    sentence_count: npt.NDArray[np.int64]  # ... for sentence_count[i] of them
+
+
 def search(
     data: IndexData,
     embedder: Embedder,
@@ -212,15 +237,35 @@ def search(
     k: int = 3,
     offset: int = 0,
 ) -> Answer:
-    """Quotes answering ``question``, best first; none when nothing clears ``min_score``."""
+    """Quotes answering ``question``, best first; none when nothing clears ``min_score``.
+
+    retrieve (both legs) -> score (fusion, answer score) -> select (rank, merge, threshold,
+    de-duplicate) -> quote (verbatim text and best sentence).
+    """
     question = question.strip()[: params.max_question_chars]
     query_lang = detect_language(question, default=data.manifest.lexical_lang)
     if not question or not data.chunks:
         return Answer(question=question, quotes=(), question_lang=query_lang)
     query = embedder.embed_queries([question])[0]
-    n = len(data.chunks)
+    pool = _retrieve(data, query, question, query_lang, params)
+    scored = _score(data, pool, query, params)
+    candidates, sentence_hits = _rank(data, scored, params)
+    shown = _select(data, candidates, params)
+    quotes = [_quote(data, cand, sentence_hits.get(cand.article_id, [])) for cand in shown]
+    return Answer(
+        question=question,
+        quotes=tuple(quotes[offset : offset + k]),
+        question_lang=query_lang,
+        more=tuple(quotes[offset + k :]),
+    )
 
-    _, dense_top = data.vectors.search(query.reshape(1, -1), min(params.dense_k, n))
+
+def _retrieve(
+    data: IndexData, query: Vector, question: str, query_lang: str, params: SearchParams
+) -> _Pool:
+    """The union of the dense leg's and the lexical leg's best passages."""
+    n = len(data.chunks)
+    _, dense_top = data.faiss_index.search(query.reshape(1, -1), min(params.dense_k, n))
     rows = {int(r) for r in dense_top[0] if r >= 0}
     terms = data.lexical.analyse(question, query_lang)
     same_language = data.lexical.speaks(query_lang)
@@ -230,76 +275,87 @@ def search(
         top = np.argsort(-bm25)[: params.lexical_k]
         rows.update(int(r) for r in top if bm25[r] > 0)
     cand_rows = np.array(sorted(rows), dtype=np.int64)
+    return _Pool(
+        cand_rows, bm25[cand_rows], lex_w, same_language, terms.coverage, bool(terms.tokens)
+    )
 
-    # Each passage's similarity mixes the whole passage and its best sentence. All the
-    # candidates' sentences are scored in one product: rows lo..hi of each candidate.
-    los, his = data.sentence_ptr[cand_rows], data.sentence_ptr[cand_rows + 1]
-    counts = his - los
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    sentence_rows = np.repeat(los - starts, counts) + np.arange(int(counts.sum()))
-    sims_all = data.sentence_vectors[sentence_rows] @ query
-    best = np.maximum.reduceat(sims_all, starts) if len(sims_all) else sims_all
-    chunk_sims = data.chunk_vectors[cand_rows] @ query
-    dense = ((1 - params.sentence_mix) * chunk_sims + params.sentence_mix * best).astype(np.float32)
-    fused = fuse_scores(dense, bm25[cand_rows], lex_w)
-    dense = answer_scores(dense, data.reference_vectors @ query, params.baseline_weight)
-    if same_language and terms.tokens:
+
+def _score(data: IndexData, pool: _Pool, query: Vector, params: SearchParams) -> _Scored:
+    """Each candidate's similarity (passage and best sentence), fused order and answer score."""
+    # All the candidates' sentences are scored in one product: rows first..last of each.
+    firsts = data.sentence_ptr[pool.rows]
+    counts = data.sentence_ptr[pool.rows + 1] - firsts
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    sentence_rows = np.repeat(firsts - offsets, counts) + np.arange(int(counts.sum()))
+    sentence_sims = data.sentence_vectors[sentence_rows] @ query
+    best_sentence_sims = (
+        np.maximum.reduceat(sentence_sims, offsets) if len(sentence_sims) else sentence_sims
+    )
+    passage_sims = data.chunk_vectors[pool.rows] @ query
+    mix = params.sentence_mix
+    similarity = ((1 - mix) * passage_sims + mix * best_sentence_sims).astype(np.float32)
+    fused = fuse_scores(similarity, pool.bm25, pool.lexical_weight)
+    answer = answer_scores(similarity, data.reference_vectors @ query, params.baseline_weight)
+    if pool.same_language and pool.has_terms:
         # Words the articles never use are evidence they do not answer, but only when the
         # question is in their language: a German question's words are unknown anyway.
-        dense = dense - params.unknown_word_penalty * (1.0 - terms.coverage)
+        answer = answer - params.unknown_word_penalty * (1.0 - pool.coverage)
+    return _Scored(pool.rows, fused, answer, sentence_sims, offsets, counts)
 
+
+def _rank(
+    data: IndexData, scored: _Scored, params: SearchParams
+) -> tuple[list[Candidate], dict[str, list[tuple[Span, float]]]]:
+    """The best ``params.candidates`` passages in fused order, and their sentences' cosines."""
     candidates: list[Candidate] = []
     sentence_hits: dict[str, list[tuple[Span, float]]] = {}
-    for i in np.argsort(-fused, kind="stable")[: params.candidates]:
-        row = int(cand_rows[i])
-        chunk = data.chunks[row]
+    for i in np.argsort(-scored.fused, kind="stable")[: params.candidates]:
+        chunk = data.chunks[int(scored.rows[i])]
+        first, count = scored.sentence_first[i], scored.sentence_count[i]
+        sims = (float(x) for x in scored.sentence_sims[first : first + count])
         sentence_hits.setdefault(chunk.article_id, []).extend(
-            zip(
-                chunk.sentences,
-                (float(x) for x in sims_all[starts[i] : starts[i] + counts[i]]),
-                strict=True,
-            )
+            zip(chunk.sentences, sims, strict=True)
         )
         candidates.append(
-            Candidate(chunk.article_id, chunk.start, chunk.end, float(fused[i]), float(dense[i]))
-        )
-
-    merged = merge_overlapping(candidates, params.max_quote_chars)
-    top_dense = max((c.dense for c in merged), default=-np.inf)
-    if top_dense < params.min_score:
-        return Answer(question=question, quotes=(), question_lang=query_lang)
-    shown = [
-        c for c in merged if c.dense >= max(params.min_score, top_dense - params.max_score_gap)
-    ]
-    # De-duplication last: it compares texts, the costliest step, so only those shown.
-    texts = [data.articles[c.article_id].text[c.start : c.end] for c in shown]
-    shown = [shown[i] for i in collapse_near_duplicates(texts)]
-
-    quotes: list[Quote] = []
-    for cand in shown:
-        article = data.articles[cand.article_id]
-        hits = sentence_hits.get(cand.article_id, [])
-        spans = [span for span, _ in hits]
-        scores = np.asarray([score for _, score in hits], dtype=np.float32)
-        h_start, h_end = best_sentence(spans, scores, cand.start, cand.end)
-        quotes.append(
-            Quote(
-                article_id=article.id,
-                title=article.title,
-                url=article.url,
-                text=article.text[cand.start : cand.end],
-                start=cand.start,
-                end=cand.end,
-                highlight_start=h_start,
-                highlight_end=h_end,
-                score=round(cand.dense, 4),
-                article_sha256=article.sha256,
+            Candidate(
+                chunk.article_id,
+                chunk.start,
+                chunk.end,
+                float(scored.fused[i]),
+                float(scored.answer[i]),
             )
         )
-    page = quotes[offset : offset + k]
-    return Answer(
-        question=question,
-        quotes=tuple(page),
-        question_lang=query_lang,
-        more=tuple(quotes[offset + k :]),
+    return candidates, sentence_hits
+
+
+def _select(data: IndexData, candidates: list[Candidate], params: SearchParams) -> list[Candidate]:
+    """What is shown: merged passages above the threshold, near the best, no near-duplicates."""
+    merged = merge_overlapping(candidates, params.max_quote_chars)
+    top = max((c.answer_score for c in merged), default=-np.inf)
+    if top < params.min_score:
+        return []
+    floor = max(params.min_score, top - params.max_score_gap)
+    shown = [c for c in merged if c.answer_score >= floor]
+    # De-duplication last: it compares texts, the costliest step, so only those shown.
+    texts = [data.articles[c.article_id].text[c.start : c.end] for c in shown]
+    return [shown[i] for i in collapse_near_duplicates(texts)]
+
+
+def _quote(data: IndexData, cand: Candidate, sentence_hits: list[tuple[Span, float]]) -> Quote:
+    """The verbatim quote of a shown passage, its best sentence as the highlight."""
+    article = data.articles[cand.article_id]
+    spans = [span for span, _ in sentence_hits]
+    scores = np.asarray([score for _, score in sentence_hits], dtype=np.float32)
+    highlight_start, highlight_end = best_sentence(spans, scores, cand.start, cand.end)
+    return Quote(
+        article_id=article.id,
+        title=article.title,
+        url=article.url,
+        text=article.text[cand.start : cand.end],
+        start=cand.start,
+        end=cand.end,
+        highlight_start=highlight_start,
+        highlight_end=highlight_end,
+        score=round(cand.answer_score, 4),
+        article_sha256=article.sha256,
     )

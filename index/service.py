@@ -122,7 +122,7 @@ class IndexService:
             batch_size=self.settings.embed_batch_size,
         )
 
-    def _previous(self) -> IndexData | None:
+    def _live_or_none(self) -> IndexData | None:
         """The live index to reuse passages from; None when there is none for this model."""
         try:
             return self._current()
@@ -142,7 +142,7 @@ class IndexService:
             articles,
             self.embedder,
             self.build_params(),
-            previous=self._previous(),
+            previous=self._live_or_none(),
             progress=progress,
         )
         self._data = result.data  # one reference swap: readers see the old or the new index
@@ -198,7 +198,7 @@ class IndexService:
         article = load_article(path)
         lock = self._exclusive()
         try:
-            current = self._previous()
+            current = self._live_or_none()
             articles = dict(current.articles) if current else {}
             articles[article.id] = article
             self._build(list(articles.values()), [], None)

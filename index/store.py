@@ -117,7 +117,7 @@ class IndexData:
         manifest: Manifest,
         articles: dict[str, Article],
         chunks: list[Chunk],
-        vectors: Any,
+        faiss_index: Any,
         chunk_vectors: Vectors,
         sentence_vectors: Vectors,
         sentence_ptr: npt.NDArray[np.int64],
@@ -128,7 +128,7 @@ class IndexData:
         self.manifest = manifest
         self.articles = articles
         self.chunks = chunks
-        self.vectors = vectors  # a faiss.Index over chunk vectors, row i = chunks[i]
+        self.faiss_index = faiss_index  # over the chunk vectors, row i = chunks[i]
         # The exact vectors too: an approximate FAISS index cannot give them back.
         self.chunk_vectors = chunk_vectors
         self.sentence_vectors = sentence_vectors
@@ -319,8 +319,9 @@ def build_index(
     staging = builds / f"{name}.partial"
     staging.mkdir()
     try:
-        vectors = _faiss_index(chunk_vectors, params.faiss_factory)
-        faiss.write_index(vectors, str(staging / "vectors.faiss"))
+        faiss.write_index(
+            _faiss_index(chunk_vectors, params.faiss_factory), str(staging / "vectors.faiss")
+        )
         np.save(staging / "chunks.npy", chunk_vectors)
         np.save(staging / "sentences.npy", sentence_vectors)
         np.save(staging / "sentence_ptr.npy", sentence_ptr)
@@ -453,20 +454,20 @@ def _load(path: Path, manifest: Manifest) -> IndexData:
         ]
     finally:
         db.close()
-    vectors = faiss.read_index(str(path / "vectors.faiss"))
+    faiss_index = faiss.read_index(str(path / "vectors.faiss"))
     chunk_vectors = np.load(path / "chunks.npy")
     sentence_vectors = np.load(path / "sentences.npy")
     sentence_ptr = np.load(path / "sentence_ptr.npy")
     lexical = LexicalIndex.load(path / "lexical")
     background_vectors = np.load(path / "background.npy")
-    if vectors.ntotal != len(chunks) or len(sentence_ptr) != len(chunks) + 1:
+    if faiss_index.ntotal != len(chunks) or len(sentence_ptr) != len(chunks) + 1:
         raise ModelMismatchError(f"the index in {path} is inconsistent with its manifest: reindex")
     return IndexData(
         path,
         manifest,
         articles,
         chunks,
-        vectors,
+        faiss_index,
         chunk_vectors,
         sentence_vectors,
         sentence_ptr,

@@ -62,7 +62,7 @@ def test_overlapping_chunks_of_one_article_merge() -> None:
         max_chars=500,
     )
     assert [(c.article_id, c.start, c.end) for c in merged] == [("a", 0, 180), ("b", 0, 50)]
-    assert merged[0].dense == 0.85
+    assert merged[0].answer_score == 0.85
     assert merged[0].fused == 0.3
 
 

@@ -45,7 +45,7 @@ def test_build_then_open_round_trips(tmp_path: Path) -> None:
     loaded = open_index(tmp_path, embedder.model_id)
     assert loaded.chunks == built.chunks
     assert loaded.articles == built.articles
-    assert loaded.vectors.ntotal == len(built.chunks)
+    assert loaded.faiss_index.ntotal == len(built.chunks)
     manifest = json.loads((tmp_path / "current" / "manifest.json").read_text())
     assert manifest["model_id"] == "hashing-32"
     assert manifest["articles"] == {"deux": ARTICLES[1].sha256, "un": ARTICLES[0].sha256}
@@ -114,7 +114,7 @@ def test_old_builds_are_pruned(tmp_path: Path) -> None:
 def test_an_empty_collection_builds_an_empty_index(tmp_path: Path) -> None:
     embedder = HashingEmbedder(32)
     data = build_index(tmp_path, [], embedder, params(embedder)).data
-    assert data.chunks == [] and data.vectors.ntotal == 0
+    assert data.chunks == [] and data.faiss_index.ntotal == 0
     assert open_index(tmp_path, embedder.model_id).chunks == []
 
 
@@ -131,7 +131,7 @@ def test_an_ivf_factory_works_when_it_can_train(tmp_path: Path) -> None:
     data = build_index(
         tmp_path, many, embedder, BuildParams(embedder.model_id, faiss_factory="IVF4,Flat")
     ).data
-    assert data.vectors.ntotal == len(data.chunks)
+    assert data.faiss_index.ntotal == len(data.chunks)
 
 
 def test_cache_ignores_vectors_of_the_wrong_size(tmp_path: Path) -> None:
