@@ -22,7 +22,7 @@ from bot.render import format_bytes, format_seconds, utf16_len
 from bot.replies import NO_PREVIEW, reply_html
 from bot.state import ChangeQueueFull
 from index.errors import IndexFailure
-from index.service import BuildReport
+from index.indexer import SyncReport
 
 __all__ = [
     "ADMIN_COMMANDS",
@@ -90,12 +90,16 @@ class _Progress:
             logger.warning("could not edit the progress message: %s", exc)
 
 
-def _summary(report: BuildReport, lang: str) -> str:
+def _summary(report: SyncReport, lang: str) -> str:
     text = t(
         "reindex_done",
         lang,
         articles=report.articles,
         passages=report.chunks,
+        added=report.added,
+        updated=report.updated,
+        removed=report.removed,
+        unchanged=report.unchanged,
         embedded=report.embedded,
         reused=report.reused,
         seconds=f"{report.seconds:.1f}",
@@ -137,7 +141,7 @@ async def _run_reindex(context: BotContext, status: Message, lang: str) -> None:
     await progress.show(final)
 
 
-async def _rebuild_showing(context: BotContext, progress: _Progress) -> BuildReport:
+async def _rebuild_showing(context: BotContext, progress: _Progress) -> SyncReport:
     """The rebuild itself, with its progress edited into the status message meanwhile."""
     editor = asyncio.create_task(progress.show_until_done())
     try:

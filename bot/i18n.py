@@ -125,12 +125,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "reindex_done": {
         "fr": (
-            "Réindexation terminée : {articles} article(s), {passages} passages "
-            "({embedded} textes vectorisés, {reused} réutilisés) en {seconds} s."
+            "Réindexation terminée : {articles} article(s), {passages} passages. "
+            "{added} ajouté(s), {updated} modifié(s), {removed} retiré(s), {unchanged} inchangé(s) ; "
+            "{embedded} textes vectorisés, {reused} réutilisés ; {seconds} s."
         ),
         "en": (
-            "Reindex done: {articles} article(s), {passages} passages "
-            "({embedded} texts embedded, {reused} reused) in {seconds} s."
+            "Reindex done: {articles} article(s), {passages} passages. "
+            "{added} added, {updated} changed, {removed} removed, {unchanged} unchanged; "
+            "{embedded} texts embedded, {reused} reused; {seconds} s."
         ),
     },
     "reindex_skipped": {"fr": "Ignoré : {path} ({reason})", "en": "Skipped: {path} ({reason})"},

@@ -1,4 +1,8 @@
-"""``python -m index build|search|stats|eval``: the index from the command line."""
+"""``python -m index build|search|stats|eval|add|remove|migrate``: the index from the command line.
+
+``add`` and ``remove`` take the same path as the bot's /add and /remove (``ArticleCollection``):
+the file goes into SEEDS_DIR (or out to the trash) and the index changes with it.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from index.errors import IndexFailure
+from index.collection import ArticleCollection
+from index.errors import ArticleNotFoundError, IndexFailure
 from index.evaluate import format_report, run_eval
+from index.indexer import SyncReport
 from index.models import Quote
-from index.service import BuildReport, IndexService
+from index.service import IndexService
 from index.settings import IndexSettings, describe_validation_error
+from index.stores import open_store
 
 __all__ = ["main"]
 
@@ -46,12 +53,13 @@ class _ProgressBar:
             self._bar = None
 
 
-def _print_build(report: BuildReport) -> None:
+def _print_build(report: SyncReport) -> None:
     for problem in report.problems:
         print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
     print(
-        f"{report.articles} articles, {report.chunks} passages; embedded {report.embedded}, "
-        f"reused {report.reused}; {report.seconds:.2f} s"
+        f"{report.articles} articles, {report.chunks} passages; {report.added} added, "
+        f"{report.updated} changed, {report.removed} removed, {report.unchanged} unchanged; "
+        f"embedded {report.embedded}, reused {report.reused}; {report.seconds:.2f} s"
     )
 
 
@@ -85,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
     stats.add_argument("--json", action="store_true", help="print JSON")
+    add = sub.add_parser("add", help="add article files (copied into SEEDS_DIR, then indexed)")
+    add.add_argument("files", nargs="+", type=Path)
+    add.add_argument("--seeds", type=Path, help="articles folder (SEEDS_DIR)")
+    add.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    remove = sub.add_parser("remove", help="remove articles by id (files go to DATA_DIR/trash)")
+    remove.add_argument("ids", nargs="+")
+    remove.add_argument("--seeds", type=Path, help="articles folder (SEEDS_DIR)")
+    remove.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    migrate = sub.add_parser(
+        "migrate", help="copy the embedded index into PostgreSQL, embedding nothing again"
+    )
+    migrate.add_argument("--to", required=True, help="postgresql://user:password@host/db")
+    migrate.add_argument("--data", type=Path, help="index folder to copy from (DATA_DIR)")
     ev = sub.add_parser("eval", help="evaluate retrieval on a QA set")
     ev.add_argument("--articles", type=Path, required=True)
     ev.add_argument("--questions", type=Path, required=True)
@@ -118,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
+    if args.command == "migrate":
+        return _migrate(settings, args.to)
     service = IndexService(settings)
     if args.command == "build":
         progress = _ProgressBar()
@@ -127,6 +150,8 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
             progress.close()
         _print_build(report)
         return 0
+    if args.command in ("add", "remove"):
+        return _change(ArticleCollection(settings, service), args)
     if args.command == "search":
         answer = service.ask(args.question, k=args.k)
         if args.json:
@@ -160,4 +185,46 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
         holdout=args.holdout,
     )
     print(evaluation.to_json() if args.json else format_report(evaluation))
+    return 0
+
+
+def _change(collection: ArticleCollection, args: argparse.Namespace) -> int:
+    """``add FILE…`` / ``remove ID…``; exit 1 when any of them could not be done."""
+    if args.command == "add":
+        added, problems = collection.add_files(args.files)
+        for item in added:
+            print(f"added {item.article.id}: {item.article.title} ({item.passages} passages)")
+        for problem in problems:
+            print(f"not added {problem.path}: {problem.reason}", file=sys.stderr)
+        return 1 if problems else 0
+    failed = False
+    for article_id in args.ids:
+        try:
+            removed = collection.remove(article_id)
+        except ArticleNotFoundError as exc:
+            print(f"not removed: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        where = f"; file moved to {removed.trashed}" if removed.trashed else ""
+        print(f"removed {removed.article.id}: {removed.article.title}{where}")
+    return 1 if failed else 0
+
+
+def _migrate(settings: IndexSettings, url: str) -> int:
+    """Copy the embedded store of DATA_DIR (articles, passages, vectors, cache) into ``url``."""
+    from index.stores.embedded import EmbeddedStore
+    from index.stores.migrate import copy_store
+
+    target_settings = settings.model_copy(update={"database_url": SecretStr(url)})
+    source = EmbeddedStore(settings.data_dir)
+    target = open_store(target_settings)
+    try:
+        report = copy_store(source, target)
+    finally:
+        source.close()
+        target.close()
+    print(
+        f"copied {report.articles} articles, {report.passages} passages and "
+        f"{report.cached} cached vectors in {report.seconds:.1f} s; nothing was embedded"
+    )
     return 0

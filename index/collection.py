@@ -23,9 +23,10 @@ from pathlib import Path, PurePosixPath
 
 from index.errors import ArticleLoadError, ArticleNotFoundError
 from index.fetch import fetch_url, filename_for_url
+from index.indexer import SyncReport
 from index.ingest import SUPPORTED_SUFFIXES, article_from_bytes, article_id_for, safe_filename
 from index.models import Article, LoadProblem
-from index.service import BuildReport, IndexService, ProgressCallback
+from index.service import IndexService, ProgressCallback
 from index.settings import IndexSettings
 
 __all__ = [
@@ -139,7 +140,7 @@ class ArticleCollection:
         logger.info("removed %s; file in %s", article.id, trashed)
         return Removed(article, trashed)
 
-    def sync(self, progress: ProgressCallback | None = None) -> BuildReport:
+    def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index match SEEDS_DIR (a reindex)."""
         return self.service.rebuild(progress)
 

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from index.embed import Embedder
 from index.errors import IndexFailure
+from index.indexer import BuildParams, Indexer, SyncReport
 from index.ingest import article_id_for, load_articles
 from index.models import Article
 from index.search import SearchParams, search
-from index.store import BuildParams, IndexData, build_index, open_index
+from index.stores.base import IndexStore
+from index.stores.embedded import EmbeddedStore
 
 __all__ = ["EvalReport", "Question", "load_questions", "run_eval"]
 
@@ -110,25 +112,12 @@ def _rank_of_hit(quotes: Iterable[str], answers: tuple[str, ...], limit: int = 1
     return None
 
 
-def _reuse_or_build(
+def _index(
     data_dir: Path, articles: list[Article], embedder: Embedder, params: BuildParams
-) -> tuple[IndexData, float | None, int | None]:
-    """The existing index when it holds exactly these articles with these parameters."""
-    try:
-        data = open_index(data_dir, embedder.model_id)
-        m = data.manifest
-        if (
-            m.articles == {a.id: a.sha256 for a in articles}
-            and m.chunk_max_chars == params.chunk_max_chars
-            and m.chunk_overlap == params.chunk_overlap
-            and m.faiss_factory == params.faiss_factory
-        ):
-            return data, None, None
-        previous: IndexData | None = data
-    except IndexFailure:
-        previous = None
-    result = build_index(data_dir, articles, embedder, params, previous=previous)
-    return result.data, result.seconds, result.embedded
+) -> tuple[EmbeddedStore, SyncReport]:
+    """An embedded store in ``data_dir`` holding exactly these articles (only changes cost)."""
+    store = EmbeddedStore(data_dir)
+    return store, Indexer(store, embedder, params).sync_articles(articles)
 
 
 def _figures(rows: list[tuple[int | None, float]], min_score: float) -> GroupFigures:
@@ -174,9 +163,15 @@ def run_eval(
         raise IndexFailure(f"{len(problems)} article files could not be read: {problems[0]}")
     held = held_out_ids(articles, holdout)
     indexed = [a for a in articles if a.id not in held]
-    data, build_seconds, embedded = _reuse_or_build(data_dir, indexed, embedder, build_params)
+    store, sync = _index(data_dir, indexed, embedder, build_params)
+    changed = sync.rebuilt or sync.added or sync.updated or sync.removed
+    build_seconds, embedded = (sync.seconds, sync.embedded) if changed else (None, None)
     questions = load_questions(questions_file, split)
-    outcomes = _ask_all(data, embedder, questions, held, search_params)
+    texts = {a.id: a.text for a in indexed}
+    try:
+        outcomes = _ask_all(store, texts, embedder, questions, held, search_params)
+    finally:
+        store.close()
     threshold = search_params.min_score
     everything = [row for rows in outcomes.answerable.values() for row in rows]
     ms = sorted(x * 1000 for x in outcomes.latencies) or [0.0]
@@ -184,7 +179,7 @@ def run_eval(
         split=split or "all",
         articles_indexed=len(indexed),
         articles_held_out=len(held),
-        chunks=len(data.chunks),
+        chunks=sync.chunks,
         overall=_figures(everything, threshold),
         by_lang={
             lang: _figures(rows, threshold) for lang, rows in sorted(outcomes.answerable.items())
@@ -205,7 +200,8 @@ def run_eval(
 
 
 def _ask_all(
-    data: IndexData,
+    store: IndexStore,
+    texts: dict[str, str],
     embedder: Embedder,
     questions: list[Question],
     held: set[str],
@@ -216,11 +212,10 @@ def _ask_all(
     outcomes = _Outcomes()
     for q in questions:
         started = time.perf_counter()
-        answer = search(data, embedder, q.question, open_params, k=10)
+        answer = search(store, embedder, q.question, open_params, k=10)
         outcomes.latencies.append(time.perf_counter() - started)
         for quote in answer.quotes:
-            text = data.articles[quote.article_id].text
-            if text[quote.start : quote.end] != quote.text:
+            if texts[quote.article_id][quote.start : quote.end] != quote.text:
                 raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
             outcomes.quotes_checked += 1
         # The bot declines when no quote reaches the threshold: judge by the best score.

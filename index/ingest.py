@@ -25,17 +25,22 @@ from index.models import Article, LoadProblem
 
 __all__ = [
     "MAX_BYTES",
+    "PARSER_VERSION",
     "SUPPORTED_SUFFIXES",
     "article_from_bytes",
     "article_id_for",
     "load_article",
     "load_articles",
     "safe_filename",
+    "source_digest",
 ]
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
+# Bump when loading or cleaning changes what a file gives: a sync then parses every file again
+# (and embeds only the passages whose text changed).
+PARSER_VERSION = 1
 MAX_BYTES = 5_000_000
 _MAX_ID_CHARS = 64
 _MAX_FILENAME_CHARS = 80
@@ -102,6 +107,11 @@ def load_articles(
     for problem in problems:
         logger.warning("skipped %s: %s", problem.path, problem.reason)
     return articles, problems
+
+
+def source_digest(data: bytes) -> str:
+    """What says a file is unchanged: the hash of its bytes and of the parser's version."""
+    return hashlib.sha256(f"{PARSER_VERSION}\x00".encode() + data).hexdigest()
 
 
 def article_id_for(path: PurePath) -> str:

@@ -1,29 +1,23 @@
-"""The lexical leg: BM25 (bm25s) over stemmed, accent-folded words.
+"""The lexical leg's words: stemmed, accent-folded, stop words out, in each text's language.
 
->>> lexical = LexicalIndex.build(["Les abeilles font du miel.", "Le chat dort."], lang="fr")
->>> int(lexical.scores("abeille").argmax())
-0
+Stores index ``passage_tokens`` and score a question's ``question_stems`` with BM25; the
+words are made here, the same for every store.
+
+>>> tokenize("Les abeilles d’Amérique", "fr")
+['abeil', 'amer']
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from functools import lru_cache
-from pathlib import Path
 
-import bm25s
-import numpy as np
-import numpy.typing as npt
 import Stemmer
 from bm25s import stopwords as bm25s_stopwords
 
-__all__ = ["LexicalIndex", "QueryTerms", "tokenize"]
-
-FORMAT_VERSION = 2
+__all__ = ["coverage", "passage_tokens", "question_stems", "tokenize"]
 
 _STEMMERS = {
     "fr": "french",
@@ -85,105 +79,39 @@ def tokenize(text: str, lang: str = "fr", stop_langs: tuple[str, ...] = ()) -> l
     return [_fold(s) for s in stems]
 
 
-@dataclass(frozen=True, slots=True)
-class QueryTerms:
-    """A question as the lexical index sees it."""
-
-    tokens: tuple[str, ...]  # its words, stemmed as each language of the collection would
-    coverage: float  # share of its words the collection uses at all (0 when it has none)
+def passage_tokens(title: str, text: str, lang: str) -> str:
+    """What the lexical leg indexes for a passage: its title and text, stemmed in its language."""
+    return " ".join(tokenize(f"{title}\n{text}", lang))
 
 
-class LexicalIndex:
-    """BM25 over a fixed list of passages; scores come back in passage order.
+def question_stems(
+    question: str, question_lang: str | None, langs: Sequence[str]
+) -> list[tuple[str, ...]]:
+    """Each distinct word of the question (a stop word in every language left out), stemmed
+    in every language of the collection: a French collection's "abeille" matches "abeilles".
 
-    Each passage is stemmed in its own article's language, so a collection that mixes
-    French and English articles matches each in its own words.
+    Stop words of the question's own language go too ("the" in an English question about
+    French articles).
+
+    >>> question_stems("Les abeilles et le miel", "fr", ["fr"])
+    [('abeil',), ('miel',)]
     """
+    stems: list[tuple[str, ...]] = []
+    for word in dict.fromkeys(_WORD.findall(question.lower())):
+        if len(word) < 2:
+            continue
+        found: dict[str, None] = {}
+        for lang in langs:
+            found.update(
+                dict.fromkeys(tokenize(word, lang, (question_lang,) if question_lang else ()))
+            )
+        if found:
+            stems.append(tuple(found))
+    return stems
 
-    def __init__(self, retriever: bm25s.BM25, langs: tuple[str, ...], size: int) -> None:
-        self._retriever = retriever
-        self.langs = langs or ("fr",)  # the collection's languages, most text first
-        self.size = size
-        self._vocab: dict[str, int] = dict(getattr(retriever, "vocab_dict", {}) or {})
 
-    @property
-    def lang(self) -> str:
-        """The collection's main language."""
-        return self.langs[0]
-
-    @classmethod
-    def build(cls, texts: list[str], langs: str | list[str] = "fr") -> LexicalIndex:
-        """Index ``texts``, each in its language (``langs``: one per text, or one for all).
-
-        BM25 Lucene variant, k1=1.2, b=0.75 (flat on PIAF dev between 0.9 and 2, 0.4 and 0.9).
-        """
-        per_text = [langs] * len(texts) if isinstance(langs, str) else list(langs)
-        if len(per_text) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(per_text)} languages")
-        weight: dict[str, int] = {}
-        for text, lang in zip(texts, per_text, strict=True):
-            weight[lang] = weight.get(lang, 0) + len(text)
-        order = tuple(sorted(weight, key=lambda lang: -weight[lang]))
-        if isinstance(langs, str):
-            order = (langs,)
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
-        # bm25s needs one token per document; "" never comes out of ``tokenize``.
-        corpus = [tokenize(t, lang) or [""] for t, lang in zip(texts, per_text, strict=True)]
-        if texts:
-            retriever.index(corpus, show_progress=False)
-        return cls(retriever, order, len(texts))
-
-    def speaks(self, lang: str) -> bool:
-        """True when some articles are in ``lang``: its words can be matched as they are."""
-        return lang in self.langs
-
-    def analyse(self, query: str, query_lang: str | None = None) -> QueryTerms:
-        """The question's words, stemmed in every language of the collection.
-
-        Stop words of the question's own language are dropped too ("the" in an English
-        question about French articles).
-        """
-        tokens: dict[str, None] = {}
-        words = known = 0
-        for word in dict.fromkeys(_WORD.findall(query.lower())):
-            if len(word) < 2:
-                continue
-            stems = []
-            for lang in self.langs:
-                stems.extend(tokenize(word, lang, (query_lang,) if query_lang else ()))
-            if not stems:
-                continue  # a stop word in every language
-            words += 1
-            known += any(stem in self._vocab for stem in stems)
-            tokens.update(dict.fromkeys(stems))
-        return QueryTerms(tuple(tokens), known / words if words else 0.0)
-
-    def query_tokens(self, query: str, query_lang: str | None = None) -> list[str]:
-        """The question's words as the index knows them."""
-        return list(self.analyse(query, query_lang).tokens)
-
-    def scores(self, query: str, query_lang: str | None = None) -> npt.NDArray[np.float32]:
-        """BM25 score of every passage (zeros when no word of the query is known)."""
-        return self.scores_for_tokens(self.query_tokens(query, query_lang))
-
-    def scores_for_tokens(self, tokens: Sequence[str]) -> npt.NDArray[np.float32]:
-        known = [t for t in tokens if t in self._vocab]
-        if not known or self.size == 0:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
-
-    def save(self, folder: Path) -> None:
-        """Plain arrays and JSON (bm25s' own format), never pickle."""
-        folder.mkdir(parents=True, exist_ok=True)
-        if self.size:
-            self._retriever.save(str(folder), show_progress=False)
-        meta = {"format_version": FORMAT_VERSION, "langs": list(self.langs), "size": self.size}
-        (folder / "lexical.json").write_text(json.dumps(meta), encoding="utf-8")
-
-    @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
-        meta = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported lexical index format {meta.get('format_version')!r}")
-        retriever = bm25s.BM25.load(str(folder)) if meta["size"] else bm25s.BM25()
-        return cls(retriever, tuple(meta["langs"]), int(meta["size"]))
+def coverage(stems: Sequence[tuple[str, ...]], known: Collection[str]) -> float:
+    """The share of the question's words with a stem the collection uses (0 with no words)."""
+    if not stems:
+        return 0.0
+    return sum(any(stem in known for stem in word) for word in stems) / len(stems)

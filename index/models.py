@@ -17,8 +17,13 @@ class Article:
     sha256: str
     lang: str = "fr"
     url: str | None = None
-    date: str | None = None
+    date: str | None = None  # as the source gives it, for display
     source_path: str | None = None
+    source_sha256: str | None = None  # of the source file's bytes: a sync skips unchanged files
+    outlet: str | None = None  # who published it: a site, a channel
+    feed: str | None = None  # the feed it came from
+    tags: tuple[str, ...] = ()
+    published: str | None = None  # ISO 8601 (UTC) date of publication, when known: filters use it
 
 
 @dataclass(frozen=True, slots=True)

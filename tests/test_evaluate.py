@@ -11,8 +11,8 @@ from index.cli import main
 from index.embed import HashingEmbedder
 from index.errors import IndexFailure
 from index.evaluate import format_report, held_out_ids, load_questions, run_eval
+from index.indexer import BuildParams
 from index.search import SearchParams
-from index.store import BuildParams
 
 ARTICLES = {
     "abeilles.txt": "Abeilles\n\nLes abeilles produisent du miel. Une reine pond deux mille œufs par jour.",

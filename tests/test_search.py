@@ -1,4 +1,4 @@
-"""The pure steps of search, then search itself over a tiny real FAISS index."""
+"""The pure steps of search, then search itself over a tiny real store (SQLite, FAISS)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from index.embed import HashingEmbedder
+from index.indexer import BuildParams, Indexer
 from index.models import Article
 from index.search import (
     Candidate,
@@ -21,7 +22,7 @@ from index.search import (
     search,
     zscores,
 )
-from index.store import BuildParams, build_index
+from index.stores.embedded import EmbeddedStore
 
 
 def cand(article: str, start: int, end: int, fused: float, dense: float = 0.9) -> Candidate:
@@ -110,8 +111,10 @@ ARTICLES = [
 @pytest.fixture
 def data(tmp_path: Path):  # type: ignore[no-untyped-def]
     embedder = HashingEmbedder()
-    result = build_index(tmp_path, ARTICLES, embedder, BuildParams(embedder.model_id, 60, 0))
-    return result.data, embedder
+    store = EmbeddedStore(tmp_path)
+    Indexer(store, embedder, BuildParams(embedder.model_id, 60, 0)).sync_articles(ARTICLES)
+    yield store, embedder
+    store.close()
 
 
 def test_search_quotes_verbatim_with_the_best_sentence(data) -> None:  # type: ignore[no-untyped-def]

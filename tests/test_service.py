@@ -176,7 +176,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  
     monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
     assert main(["search", "x", "--data", str(tmp_path)]) == 1
     assert capsys.readouterr().err == (
-        f"error: no index in {tmp_path}: build one with 'python -m index build'\n"
+        f"error: no index in {tmp_path / 'index.sqlite'}: build one with 'python -m index build'\n"
     )
     monkeypatch.setenv("CHUNK_MAX_CHARS", "5")
     assert main(["stats"]) == 2
