@@ -19,7 +19,6 @@ every write increments and the log of removed passages.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -28,15 +27,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
-from index.errors import IndexFailure, ModelMismatchError
+from index.errors import IndexFailure
 from index.lexical import coverage, question_stems
 from index.models import Article
+from index.stores import fts
+from index.stores import sqlite as sql
 from index.stores.base import (
-    SCHEMA_VERSION,
     ArticleSource,
     Candidates,
     Filters,
@@ -44,227 +43,21 @@ from index.stores.base import (
     PassageRecord,
     QueryTerms,
     Reset,
-    SentenceRecord,
     Sentences,
     StoreCounts,
     StoreMeta,
     Vector,
 )
+from index.stores.dense import DenseIndex, catch_up, load_dense
+from index.stores.vector_cache import SqliteVectorCache
 
 __all__ = ["DEFAULT_APPROXIMATE_ABOVE", "EmbeddedStore"]
-
-# FAISS's SWIG classes take keyword arguments its type stubs do not declare.
-_faiss: Any = faiss
 
 DATABASE = "index.sqlite"
 CACHE = "embeddings.sqlite"
 DEFAULT_APPROXIMATE_ABOVE = 250_000
 REFERENCE_SAMPLE = 1000
-# A filter that lets fewer passages through than this is searched exactly, whatever the index:
-# an IVF's probed lists may hold none of them.
-EXACT_FILTERED = 50_000
-_BATCH = 500  # ids per "IN (...)" query
 REMOVED_LOG_GENERATIONS = 10_000  # how far back another process can catch up change by change
-
-_SCHEMA = [
-    # Version 1.
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE articles (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        lang TEXT NOT NULL,
-        url TEXT,
-        date TEXT,
-        source_path TEXT,
-        source_sha256 TEXT,
-        outlet TEXT,
-        feed TEXT,
-        tags TEXT NOT NULL DEFAULT '[]',
-        published TEXT,
-        chars INTEGER NOT NULL
-    );
-    CREATE TABLE passages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        article_id TEXT NOT NULL,
-        start INTEGER NOT NULL,
-        "end" INTEGER NOT NULL,
-        vector BLOB NOT NULL,
-        -- Its sentences, read together with it: [[start, end], ...] and their vectors end to end.
-        sentence_spans TEXT NOT NULL,
-        sentence_vectors BLOB NOT NULL,
-        sentence_count INTEGER NOT NULL
-    );
-    CREATE INDEX passages_article ON passages (article_id);
-    CREATE VIRTUAL TABLE lexical USING fts5 (tokens, tokenize = 'unicode61 remove_diacritics 0');
-    CREATE VIRTUAL TABLE lexical_vocab USING fts5vocab (lexical, 'row');
-    CREATE TABLE removed (generation INTEGER NOT NULL, passage_id INTEGER NOT NULL);
-    CREATE INDEX removed_generation ON removed (generation);
-    CREATE TABLE background (ord INTEGER PRIMARY KEY, vector BLOB NOT NULL);
-    """,
-]
-assert len(_SCHEMA) == SCHEMA_VERSION
-
-
-def _blob(vector: Vector) -> bytes:
-    return np.asarray(vector, dtype=np.float32).tobytes()
-
-
-def _vector(blob: bytes) -> Vector:
-    return np.frombuffer(blob, dtype=np.float32)
-
-
-def _vectors(blob: bytes, dim: int) -> Matrix:
-    """Vectors of dimension ``dim`` stored end to end in one blob."""
-    return np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
-
-
-def _batches(items: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
-
-
-_ARTICLE_COLUMNS = (
-    "id, title, text, sha256, lang, url, date, source_path, source_sha256, outlet, feed, tags,"
-    " published"
-)
-
-
-def _article(row: sqlite3.Row | tuple[Any, ...]) -> Article:
-    return Article(
-        id=row[0],
-        title=row[1],
-        text=row[2],
-        sha256=row[3],
-        lang=row[4],
-        url=row[5],
-        date=row[6],
-        source_path=row[7],
-        source_sha256=row[8],
-        outlet=row[9],
-        feed=row[10],
-        tags=tuple(json.loads(row[11])),
-        published=row[12],
-    )
-
-
-def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
-    """A condition on ``articles a`` that lets through what ``filters`` let through."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, values in (
-        ("a.id", filters.article_ids),
-        ("a.outlet", filters.outlets),
-        ("a.feed", filters.feeds),
-    ):
-        if values is not None:
-            clauses.append(f"{column} IN ({_marks(len(values))})" if values else "0")
-            params.extend(sorted(values))
-    if filters.tags is not None:
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value IN ({_marks(len(filters.tags))}))"
-            if filters.tags
-            else "0"
-        )
-        params.extend(sorted(filters.tags))
-    if filters.published_from is not None:
-        clauses.append("a.published >= ?")
-        params.append(filters.published_from)
-    if filters.published_to is not None:
-        clauses.append("a.published < ?")
-        params.append(filters.published_to)
-    return " AND ".join(clauses) or "1", params
-
-
-class _Dense:
-    """The passage vectors in FAISS by passage id, and how far the database has been read."""
-
-    def __init__(self, dim: int, approximate_above: int) -> None:
-        self.dim = dim
-        self.approximate_above = approximate_above
-        self.index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        self.generation = -1  # the database generation this index reflects
-        self.max_id = 0  # the largest passage id read
-        self.nprobe = 1
-
-    @property
-    def approximate(self) -> bool:
-        return isinstance(self.index, faiss.IndexIVF)
-
-    @property
-    def size(self) -> int:
-        return int(self.index.ntotal)
-
-    def add(self, ids: npt.NDArray[np.int64], vectors: Matrix) -> None:
-        if len(ids):
-            self.index.add_with_ids(np.ascontiguousarray(vectors, np.float32), ids)
-            self.max_id = max(self.max_id, int(ids.max()))
-
-    def remove(self, ids: npt.NDArray[np.int64]) -> None:
-        if len(ids):
-            self.index.remove_ids(np.ascontiguousarray(ids, np.int64))
-
-    def ids(self) -> npt.NDArray[np.int64]:
-        """Every passage id held, ascending."""
-        if self.approximate:
-            invlists = self.index.invlists
-            parts = [
-                faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy()
-                for i in range(self.index.nlist)
-                if invlists.list_size(i)
-            ]
-            found = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        else:
-            found = faiss.vector_to_array(self.index.id_map)
-        return np.sort(found.astype(np.int64))
-
-    def search(
-        self, query: Vector, k: int, allowed: npt.NDArray[np.int64] | None
-    ) -> npt.NDArray[np.int64]:
-        """The ids of the ``k`` nearest passages (among ``allowed`` when given)."""
-        if self.size == 0 or k <= 0:
-            return np.zeros(0, np.int64)
-        x = np.ascontiguousarray(query.reshape(1, -1), np.float32)
-        if allowed is not None:
-            if len(allowed) == 0:
-                return np.zeros(0, np.int64)
-            if len(allowed) <= EXACT_FILTERED:
-                vectors = self.index.reconstruct_batch(allowed)
-                order = np.argsort(-(vectors @ query), kind="stable")[:k]
-                return allowed[order]
-            selector = faiss.IDSelectorBatch(allowed)
-            if self.approximate:
-                params: Any = _faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
-            else:
-                params = _faiss.SearchParameters(sel=selector)
-            _, found = self.index.search(x, min(k, self.size), params=params)
-        elif self.approximate:
-            params = _faiss.SearchParametersIVF(nprobe=self.nprobe)
-            _, found = self.index.search(x, min(k, self.size), params=params)
-        else:
-            _, found = self.index.search(x, min(k, self.size))
-        return found[0][found[0] >= 0].astype(np.int64)
-
-    def rebuilt(self, ids: npt.NDArray[np.int64], vectors: Matrix) -> _Dense:
-        """A new index of these vectors: exact, or IVF above ``approximate_above``."""
-        fresh = _Dense(self.dim, self.approximate_above)
-        if len(ids) > self.approximate_above:
-            nlist = int(min(65_536, max(16, 4 * math.sqrt(len(ids)))))
-            quantizer = faiss.IndexFlatIP(self.dim)
-            ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
-            ivf.cp.max_points_per_centroid = 64  # train on a sample: minutes otherwise
-            ivf.train(np.ascontiguousarray(vectors, np.float32))
-            ivf.set_direct_map_type(_faiss.DirectMap.Hashtable)
-            fresh.index = ivf
-            fresh.nprobe = max(8, nlist // 16)
-        fresh.add(ids, vectors)
-        return fresh
 
 
 class EmbeddedStore:
@@ -277,9 +70,10 @@ class EmbeddedStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []  # every thread's, to close them all
+        self._cache = SqliteVectorCache(data_dir / CACHE)
         self._write_lock = threading.Lock()  # one writer (SQLite allows no more)
         self._dense_lock = threading.Lock()  # FAISS: searches never overlap an update
-        self._dense: _Dense | None = None
+        self._dense: DenseIndex | None = None
         self._reference: tuple[int, Matrix] | None = None
         self._languages: tuple[int, tuple[str, ...]] | None = None
         self._migrate()
@@ -314,32 +108,12 @@ class EmbeddedStore:
         db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        """Bring the schema up to ``SCHEMA_VERSION``, one version per transaction."""
+        """Bring the schema up to ``SCHEMA_VERSION`` in one transaction."""
         with self._write_lock, self._transaction() as db:
-            exists = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-            ).fetchone()
-            version = 0
-            if exists:
-                row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise ModelMismatchError(
-                    f"the index in {self.path} has schema {version}, this version reads up to "
-                    f"{SCHEMA_VERSION}: upgrade the bot, or reindex into another DATA_DIR"
-                )
-            for script in _SCHEMA[version:]:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-            if version < SCHEMA_VERSION:
-                db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            sql.migrate(db, self.path)
 
     def close(self) -> None:
+        self._cache.close()
         for db in self._connections:
             db.close()
         self._connections = []
@@ -383,20 +157,23 @@ class EmbeddedStore:
 
     def article(self, article_id: str) -> Article | None:
         row = self._db.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
+            f"SELECT {sql.ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return _article(row) if row else None
+        return sql.article_row(row) if row else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
         db = self._db
         if ids is None:
-            return [_article(r) for r in db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles")]
+            return [
+                sql.article_row(r)
+                for r in db.execute(f"SELECT {sql.ARTICLE_COLUMNS} FROM articles")
+            ]
         found: list[Article] = []
-        for batch in _batches(sorted(set(ids))):
+        for batch in sql.batches(sorted(set(ids))):
             found.extend(
-                _article(r)
+                sql.article_row(r)
                 for r in db.execute(
-                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({_marks(len(batch))})",
+                    f"SELECT {sql.ARTICLE_COLUMNS} FROM articles WHERE id IN ({sql.marks(len(batch))})",
                     list(batch),
                 )
             )
@@ -431,10 +208,10 @@ class EmbeddedStore:
                 if reset is not None:
                     self._reset(db, reset)
                 for article_id in deletes:
-                    removed.extend(self._delete_article(db, article_id, generation))
+                    removed.extend(self._deletearticle_row(db, article_id, generation))
                 for article, passages in upserts:
-                    removed.extend(self._delete_article(db, article.id, generation))
-                    ids, vectors = self._insert_article(db, article, passages, dim)
+                    removed.extend(self._deletearticle_row(db, article.id, generation))
+                    ids, vectors = self._insertarticle_row(db, article, passages, dim)
                     added.append(ids)
                     added_vectors.append(vectors)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
@@ -445,7 +222,7 @@ class EmbeddedStore:
                 self._prune_removed(db, generation)
                 fresh = None
                 if reset is not None:  # built before the swap, so readers never wait for it
-                    fresh = _Dense(dim, self.approximate_above).rebuilt(
+                    fresh = DenseIndex(dim, self.approximate_above).rebuilt(
                         np.concatenate(added) if added else np.zeros(0, np.int64),
                         np.vstack(added_vectors)
                         if added_vectors
@@ -484,24 +261,24 @@ class EmbeddedStore:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (reset.meta.to_json(),))
         db.executemany(
             "INSERT INTO background VALUES (?, ?)",
-            [(i, _blob(v)) for i, v in enumerate(reset.background)],
+            [(i, sql.blob(v)) for i, v in enumerate(reset.background)],
         )
 
-    def _delete_article(
+    def _deletearticle_row(
         self, db: sqlite3.Connection, article_id: str, generation: int
     ) -> list[int]:
         ids = [
             r[0] for r in db.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))
         ]
-        for batch in _batches(ids):
-            marks = _marks(len(batch))
+        for batch in sql.batches(ids):
+            marks = sql.marks(len(batch))
             db.execute(f"DELETE FROM lexical WHERE rowid IN ({marks})", list(batch))
         db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
         db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         db.executemany("INSERT INTO removed VALUES (?, ?)", [(generation, i) for i in ids])
         return ids
 
-    def _insert_article(
+    def _insertarticle_row(
         self,
         db: sqlite3.Connection,
         article: Article,
@@ -509,23 +286,8 @@ class EmbeddedStore:
         dim: int,
     ) -> tuple[npt.NDArray[np.int64], Matrix]:
         db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, chars) VALUES ({_marks(14)})",
-            (
-                article.id,
-                article.title,
-                article.text,
-                article.sha256,
-                article.lang,
-                article.url,
-                article.date,
-                article.source_path,
-                article.source_sha256,
-                article.outlet,
-                article.feed,
-                json.dumps(list(article.tags), ensure_ascii=False),
-                article.published,
-                len(article.text),
-            ),
+            f"INSERT INTO articles ({sql.ARTICLE_COLUMNS}, chars) VALUES ({sql.marks(14)})",
+            sql.article_values(article),
         )
         ids = np.zeros(len(passages), np.int64)
         vectors = np.zeros((len(passages), dim), np.float32)
@@ -541,9 +303,9 @@ class EmbeddedStore:
                     article.id,
                     passage.start,
                     passage.end,
-                    _blob(passage.vector),
+                    sql.blob(passage.vector),
                     json.dumps([[x.start, x.end] for x in passage.sentences]),
-                    b"".join(_blob(x.vector) for x in passage.sentences),
+                    b"".join(sql.blob(x.vector) for x in passage.sentences),
                     len(passage.sentences),
                 ),
             )
@@ -555,7 +317,7 @@ class EmbeddedStore:
             vectors[n] = passage.vector
         return ids, vectors
 
-    def _grow(self, dense: _Dense) -> None:
+    def _grow(self, dense: DenseIndex) -> None:
         """Past ``approximate_above`` passages an exact index becomes IVF (under the write lock:
         writes wait, readers keep the exact index until the swap)."""
         ids = dense.ids()
@@ -569,7 +331,7 @@ class EmbeddedStore:
 
     # -- the dense index, caught up with the database -------------------------------------------
 
-    def _caught_up(self) -> _Dense | None:
+    def _caught_up(self) -> DenseIndex | None:
         """The dense index as of the database's current generation (None: no model yet)."""
         meta = self.meta()
         if meta is None:
@@ -582,9 +344,9 @@ class EmbeddedStore:
             if dense is not None and dense.generation < self._removed_since():
                 dense = None  # too far behind: the log of removals no longer reaches back
             if dense is None:
-                dense = self._load_dense(meta.dim)
+                dense = load_dense(self._db, meta.dim, self.approximate_above)
             elif dense.generation != generation:
-                self._catch_up(dense)
+                catch_up(dense, self._db)
             dense.generation = generation
             self._dense = dense
             return dense
@@ -593,75 +355,11 @@ class EmbeddedStore:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'removed_since'").fetchone()
         return int(row[0]) if row else 0
 
-    def _load_dense(self, dim: int) -> _Dense:
-        db = self._db
-        count = db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
-        ids = np.zeros(count, np.int64)
-        vectors = np.zeros((count, dim), np.float32)
-        for n, (passage_id, blob) in enumerate(
-            db.execute("SELECT id, vector FROM passages ORDER BY id")
-        ):
-            if n >= count:
-                break
-            ids[n] = passage_id
-            vectors[n] = _vector(blob)
-        dense = _Dense(dim, self.approximate_above).rebuilt(ids, vectors)
-        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").fetchone()
-        dense.max_id = max(dense.max_id, int(row[0]) if row else 0)
-        return dense
-
-    def _catch_up(self, dense: _Dense) -> None:
-        """Apply what other processes wrote since ``dense.generation``."""
-        db = self._db
-        removed = np.array(
-            [
-                r[0]
-                for r in db.execute(
-                    "SELECT passage_id FROM removed WHERE generation > ?", (dense.generation,)
-                )
-            ],
-            np.int64,
-        )
-        dense.remove(removed)
-        rows = db.execute(
-            "SELECT id, vector FROM passages WHERE id > ? ORDER BY id", (dense.max_id,)
-        ).fetchall()
-        if rows:
-            dense.add(
-                np.array([r[0] for r in rows], np.int64), np.vstack([_vector(r[1]) for r in rows])
-            )
-
     def export(self) -> Iterator[tuple[Article, list[PassageRecord]]]:
         dim = self._dim()
         db = self._connect()  # its own connection: the caller may write elsewhere meanwhile
         try:
-            for (article_id,) in db.execute("SELECT id FROM articles ORDER BY id").fetchall():
-                row = db.execute(
-                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
-                ).fetchone()
-                if row is None:
-                    continue
-                passages = [
-                    PassageRecord(
-                        start,
-                        end,
-                        _vector(blob),
-                        tokens,
-                        tuple(
-                            SentenceRecord(s_start, s_end, vector)
-                            for (s_start, s_end), vector in zip(
-                                json.loads(spans), _vectors(sentence_blob, dim), strict=True
-                            )
-                        ),
-                    )
-                    for start, end, blob, tokens, spans, sentence_blob in db.execute(
-                        'SELECT p.start, p."end", p.vector, l.tokens, p.sentence_spans,'
-                        " p.sentence_vectors FROM passages p JOIN lexical l ON l.rowid = p.id"
-                        " WHERE p.article_id = ? ORDER BY p.id",
-                        (article_id,),
-                    ).fetchall()
-                ]
-                yield _article(row), passages
+            yield from sql.export_articles(db, dim)
         finally:
             db.close()
 
@@ -669,64 +367,25 @@ class EmbeddedStore:
         rows = self._db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
         if not rows:
             return np.zeros((0, self._dim()), np.float32)
-        return np.vstack([_vector(r[0]) for r in rows])
+        return np.vstack([sql.vector(r[0]) for r in rows])
 
-    # -- the vector cache ----------------------------------------------------------------------
-
-    @property
-    def _cache(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "cache", None)
-        if db is None:
-            db = sqlite3.connect(self.data_dir / CACHE, timeout=60, check_same_thread=False)
-            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
-            db.commit()
-            self._local.cache = db
-            self._connections.append(db)
-        return db
+    # -- the vector cache (its own file: it outlives any index) ------------------------------------
 
     def cached_vectors(self, keys: Sequence[str], dim: int) -> dict[str, Vector]:
-        found: dict[str, Vector] = {}
-        for batch in _batches(list(dict.fromkeys(keys))):
-            rows = self._cache.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({_marks(len(batch))})", list(batch)
-            )
-            for key, blob in rows:
-                vector = _vector(blob)
-                if vector.shape == (dim,):
-                    found[key] = vector
-        return found
+        return self._cache.get_many(keys, dim)
 
     def cache_vectors(self, items: Iterable[tuple[str, Vector]]) -> None:
-        with self._cache as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                [(key, _blob(vector)) for key, vector in items],
-            )
+        self._cache.put_many(items)
 
     def export_cache(self) -> Iterator[tuple[str, Vector]]:
-        db = sqlite3.connect(self.data_dir / CACHE, timeout=60)
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
-            for key, blob in db.execute("SELECT key, vector FROM vectors"):
-                yield key, _vector(blob)
-        finally:
-            db.close()
+        return self._cache.export()
 
     # -- reading for a question ----------------------------------------------------------------
 
     def analyse(self, question: str, question_lang: str) -> QueryTerms:
         stems = question_stems(question, question_lang, self.languages())
         tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
-        known: set[str] = set()
-        for batch in _batches(tokens):
-            known.update(
-                r[0]
-                for r in self._db.execute(
-                    f"SELECT term FROM lexical_vocab WHERE term IN ({_marks(len(batch))})",
-                    list(batch),
-                )
-            )
-        return QueryTerms(tokens, coverage(stems, known))
+        return QueryTerms(tokens, coverage(stems, fts.known(self._db, tokens)))
 
     def candidates(
         self,
@@ -742,18 +401,18 @@ class EmbeddedStore:
         allowed = self._allowed(filters) if filters is not None and not filters.empty else None
         with self._dense_lock:
             dense_ids = dense.search(query, dense_k, allowed)
-        match = " OR ".join(f'"{t}"' for t in terms.tokens) if terms and terms.tokens else ""
+        match = fts.match_any(terms.tokens) if terms is not None else ""
         lexical: dict[int, float] = {}
         if match and lexical_k > 0:
-            lexical = self._lexical_top(match, lexical_k, filters)
+            lexical = fts.best(self._db, match, lexical_k, filters)
         ids = np.array(sorted(set(dense_ids.tolist()) | lexical.keys()), np.int64)
         if match:
             unscored = [int(i) for i in ids if int(i) not in lexical]
-            lexical.update(self._lexical_of(match, unscored))
+            lexical.update(fts.scores(self._db, match, unscored))
         return self._candidates(ids, lexical, dense.dim)
 
     def _allowed(self, filters: Filters) -> npt.NDArray[np.int64]:
-        where, params = _filter_sql(filters)
+        where, params = sql.filter_sql(filters)
         rows = self._db.execute(
             f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {where}"
             " ORDER BY p.id",
@@ -761,39 +420,14 @@ class EmbeddedStore:
         )
         return np.array([r[0] for r in rows], np.int64)
 
-    def _lexical_top(self, match: str, k: int, filters: Filters | None) -> dict[int, float]:
-        """The ``k`` best BM25 matches (FTS5's bm25 is negative: lower is better)."""
-        sql = "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
-        params: list[Any] = [match]
-        if filters is not None and not filters.empty:
-            where, extra = _filter_sql(filters)
-            sql += (
-                " AND rowid IN (SELECT p.id FROM passages p JOIN articles a"
-                f" ON a.id = p.article_id WHERE {where})"
-            )
-            params.extend(extra)
-        rows = self._db.execute(f"{sql} ORDER BY rank LIMIT ?", [*params, k])
-        return {int(r[0]): float(r[1]) for r in rows if r[1] > 0}
-
-    def _lexical_of(self, match: str, ids: list[int]) -> dict[int, float]:
-        scores: dict[int, float] = {}
-        for batch in _batches(ids):
-            rows = self._db.execute(
-                "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
-                f" AND rowid IN ({_marks(len(batch))})",
-                [match, *batch],
-            )
-            scores.update((int(r[0]), float(r[1])) for r in rows)
-        return scores
-
     def _candidates(
         self, ids: npt.NDArray[np.int64], lexical: dict[int, float], dim: int
     ) -> Candidates:
         rows: dict[int, tuple[Any, ...]] = {}
-        for batch in _batches(ids.tolist()):
+        for batch in sql.batches(ids.tolist()):
             for row in self._db.execute(
                 f'SELECT id, article_id, start, "end", vector FROM passages'
-                f" WHERE id IN ({_marks(len(batch))})",
+                f" WHERE id IN ({sql.marks(len(batch))})",
                 list(batch),
             ):
                 rows[int(row[0])] = row
@@ -806,16 +440,16 @@ class EmbeddedStore:
             article_ids=tuple(r[1] for r in found),
             starts=np.array([r[2] for r in found], np.int64),
             ends=np.array([r[3] for r in found], np.int64),
-            vectors=np.vstack([_vector(r[4]) for r in found]),
+            vectors=np.vstack([sql.vector(r[4]) for r in found]),
             lexical=np.array([lexical.get(int(i), 0.0) for i in kept], np.float32),
         )
 
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
         found: dict[int, tuple[str, bytes]] = {}
-        for batch in _batches(list(passage_ids)):
+        for batch in sql.batches(list(passage_ids)):
             for passage_id, stored_spans, blob in self._db.execute(
                 "SELECT id, sentence_spans, sentence_vectors FROM passages"
-                f" WHERE id IN ({_marks(len(batch))})",
+                f" WHERE id IN ({sql.marks(len(batch))})",
                 list(batch),
             ):
                 found[int(passage_id)] = (stored_spans, blob)
@@ -827,7 +461,7 @@ class EmbeddedStore:
             spans.append(tuple((s, e) for s, e in json.loads(passage_spans)))
             blobs.append(blob)
             ptr[n + 1] = ptr[n] + len(spans[-1])
-        return Sentences(tuple(spans), _vectors(b"".join(blobs), self._dim()), ptr)
+        return Sentences(tuple(spans), sql.vectors(b"".join(blobs), self._dim()), ptr)
 
     def _dim(self) -> int:
         meta = self.meta()
@@ -841,11 +475,11 @@ class EmbeddedStore:
         ids = [r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")]
         sample = ids[:: max(1, len(ids) // REFERENCE_SAMPLE)]
         vectors = list(self.background())
-        for batch in _batches(sample):
+        for batch in sql.batches(sample):
             vectors.extend(
-                _vector(r[0])
+                sql.vector(r[0])
                 for r in db.execute(
-                    f"SELECT vector FROM passages WHERE id IN ({_marks(len(batch))}) ORDER BY id",
+                    f"SELECT vector FROM passages WHERE id IN ({sql.marks(len(batch))}) ORDER BY id",
                     list(batch),
                 )
             )

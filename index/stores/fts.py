@@ -1,0 +1,67 @@
+"""The embedded store's lexical leg: BM25 by SQLite's FTS5 over each passage's stems.
+
+Passages are indexed as the stems ``index.lexical.passage_tokens`` makes (title and text, in
+their article's language); a question matches any of its stems. FTS5 keeps the index on disk,
+changes it row by row in the store's transactions, and ranks with BM25 (k1 = 1.2, b = 0.75).
+
+>>> match_any(("abeil", "miel"))
+'"abeil" OR "miel"'
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from index.stores import sqlite as sql
+from index.stores.base import Filters
+
+__all__ = ["best", "known", "match_any", "scores"]
+
+
+def match_any(tokens: Sequence[str]) -> str:
+    """An FTS5 query matching passages with any of ``tokens`` ("" for none)."""
+    return " OR ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+
+
+def known(db: sqlite3.Connection, tokens: Sequence[str]) -> set[str]:
+    """The ``tokens`` some passage contains."""
+    found: set[str] = set()
+    for batch in sql.batches(list(tokens)):
+        found.update(
+            row[0]
+            for row in db.execute(
+                f"SELECT term FROM lexical_vocab WHERE term IN ({sql.marks(len(batch))})",
+                list(batch),
+            )
+        )
+    return found
+
+
+def best(db: sqlite3.Connection, match: str, k: int, filters: Filters | None) -> dict[int, float]:
+    """The ``k`` best BM25 matches by passage id (FTS5's bm25 is negative: lower is better)."""
+    query = "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
+    params: list[Any] = [match]
+    if filters is not None and not filters.empty:
+        where, extra = sql.filter_sql(filters)
+        query += (
+            " AND rowid IN (SELECT p.id FROM passages p JOIN articles a"
+            f" ON a.id = p.article_id WHERE {where})"
+        )
+        params.extend(extra)
+    rows = db.execute(f"{query} ORDER BY rank LIMIT ?", [*params, k])
+    return {int(r[0]): float(r[1]) for r in rows if r[1] > 0}
+
+
+def scores(db: sqlite3.Connection, match: str, ids: Sequence[int]) -> dict[int, float]:
+    """The BM25 score of these passages (those that match at all)."""
+    found: dict[int, float] = {}
+    for batch in sql.batches(list(ids)):
+        rows = db.execute(
+            "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
+            f" AND rowid IN ({sql.marks(len(batch))})",
+            [match, *batch],
+        )
+        found.update((int(r[0]), float(r[1])) for r in rows)
+    return found
