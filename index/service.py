@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -29,7 +31,7 @@ from index.models import Answer, Article, Quote
 from index.search import E5_MIN_SCORE, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
-from index.stores.base import Filters, IndexStore
+from index.stores.base import Filters, IndexStore, StoreMeta
 
 __all__ = [
     "IndexService",
@@ -37,6 +39,8 @@ __all__ = [
     "ProgressCallback",
     "default_min_score",
 ]
+
+logger = logging.getLogger(__name__)
 
 # progress(stage, done, total): stage is "chunk", "embed" or "write".
 ProgressCallback = Progress
@@ -103,6 +107,9 @@ class IndexService:
     def _check(self) -> None:
         """Refuse to answer from no index, or from one of another model."""
         meta = self.store.meta()
+        legacy = _legacy_model(self.settings.data_dir) if meta is None else None
+        if legacy is not None and legacy != self.embedder.model_id:
+            meta = StoreMeta(legacy, 0, 0, 0)  # said as for any index of another model
         if meta is None:
             raise IndexMissingError(
                 f"no index in {self.store.location}: build one with 'python -m index build'"
@@ -142,7 +149,18 @@ class IndexService:
         """
         if self.has_index():
             return None
-        return self.rebuild(progress)
+        legacy = _legacy_model(self.settings.data_dir)
+        if legacy is not None and legacy != self.embedder.model_id:
+            return None  # an old index of another model: "reindex", as for any other
+        report = self.rebuild(progress)
+        if legacy is not None:
+            logger.info(
+                "the index moved to %s; %s and %s of the old format can be deleted",
+                self.store.location,
+                self.settings.data_dir / "builds",
+                self.settings.data_dir / "current",
+            )
+        return report
 
     def rebuild(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index match SEEDS_DIR: only what changed is embedded and written."""
@@ -250,3 +268,17 @@ class IndexService:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _legacy_model(data_dir: Path) -> str | None:
+    """The model of an index in the format before the store (``DATA_DIR/current``), if any.
+
+    Its vectors are in the shared cache (``embeddings.sqlite``), so moving to the store costs
+    no embedding: a first start builds the store from SEEDS_DIR, unless the old index was of
+    another model (then "reindex", as always).
+    """
+    try:
+        manifest = json.loads((data_dir / "current" / "manifest.json").read_text("utf-8"))
+        return str(manifest["model_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
