@@ -141,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
     if args.command == "migrate":
         return _migrate(settings, args.to)
+    if args.command == "eval":
+        return _eval(settings, args)
     service = IndexService(settings)
     if args.command == "build":
         progress = _ProgressBar()
@@ -172,8 +174,13 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
             for key, value in asdict(stats).items():
                 print(f"{key}: {value}")
         return 0
-    # eval
+    raise AssertionError(f"unknown command {args.command}")  # argparse allows no other
+
+
+def _eval(settings: IndexSettings, args: argparse.Namespace) -> int:
+    """``eval``: its own index, in ``--data`` or DATA_DIR/eval-<articles folder>."""
     data_dir = args.data or settings.data_dir / f"eval-{args.articles.resolve().name}"
+    service = IndexService(settings.model_copy(update={"data_dir": data_dir}))
     evaluation = run_eval(
         args.articles,
         args.questions,
@@ -184,6 +191,7 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
         split=None if args.split == "all" else args.split,
         holdout=args.holdout,
     )
+    service.close()
     print(evaluation.to_json() if args.json else format_report(evaluation))
     return 0
 
