@@ -8,7 +8,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 from telegram import Update
@@ -68,10 +68,14 @@ def webhook_options(settings: Settings) -> WebhookOptions:
     )
 
 
-def _secrets(settings: Settings) -> list[str]:
+def bot_secrets(settings: Settings) -> list[str]:
     """What must never appear in a log line."""
-    values = [settings.telegram_bot_token, settings.webhook_secret]
-    return [v.get_secret_value() for v in values if v is not None]
+    values = [settings.telegram_bot_token, settings.webhook_secret, settings.database_url]
+    found = [v.get_secret_value() for v in values if v is not None]
+    if settings.database_url is not None:  # its password alone, should a driver log it
+        password = urlsplit(settings.database_url.get_secret_value()).password
+        found += [password, unquote(password)] if password else []
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(describe_validation_error(exc), file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, _secrets(settings))
+    configure_logging(settings.log_level, bot_secrets(settings))
     console = args.console or settings.telegram_bot_token is None
     try:
         service = IndexService(settings)

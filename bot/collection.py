@@ -21,10 +21,8 @@ from bot.i18n import t
 from bot.render import format_bytes
 from bot.replies import edit_html, index_error_text, reply_html, typing
 from bot.state import ChangeQueueFull
-from index.collection import Added
+from index.collection import SUPPORTED_SUFFIXES, Added, FetchError
 from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
-from index.fetch import FetchError
-from index.ingest import SUPPORTED_SUFFIXES
 
 __all__ = [
     "ADD_CAPTION",

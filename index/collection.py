@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from index.errors import ArticleLoadError, ArticleNotFoundError
-from index.fetch import fetch_url, filename_for_url
+from index.fetch import FetchError, fetch_url, filename_for_url
 from index.indexer import SyncReport
 from index.ingest import SUPPORTED_SUFFIXES, article_from_bytes, article_id_for, safe_filename
 from index.models import Article, LoadProblem
@@ -30,8 +30,10 @@ from index.service import IndexService, ProgressCallback
 from index.settings import IndexSettings
 
 __all__ = [
+    "SUPPORTED_SUFFIXES",
     "Added",
     "ArticleCollection",
+    "FetchError",
     "Removed",
     "find_article_file",
     "move_to_trash",

@@ -11,9 +11,10 @@ import aiohttp
 import pytest
 from telegram import Update
 
-from bot.__main__ import webhook_options
+from bot.__main__ import bot_secrets, webhook_options
 from bot.app import build_application
 from bot.logs import configure_logging
+from bot.settings import Settings
 from index.embed import Embedder
 from index.service import IndexService
 from tests.bot_fixtures import (
@@ -287,3 +288,14 @@ async def test_a_removal_during_a_reindex_waits_and_seeds_and_index_agree(bot: B
     )
     assert SEED_ID in removed["plain_text"]
     assert seed_files(bot.space) == [] and bot.service.articles() == []
+
+
+def test_the_database_password_is_never_logged(debug_log: io.StringIO) -> None:
+    url = "postgresql://bot:s3cr%2Fet@db.example:5432/articles"
+    settings = Settings(telegram_bot_token="123:abc", database_url=url)
+    configure_logging("DEBUG", bot_secrets(settings), debug_log)
+    logging.getLogger("psycopg").debug("connecting with password=s3cr/et")
+    logging.getLogger("index").info("store: %s", url)
+    logged = debug_log.getvalue()
+    assert "s3cr" not in logged
+    assert logged.count("<redacted>") == 2
