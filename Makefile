@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/python -m bot
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot index tests
-	$(BIN)/ruff format --check bot index tests
+	$(BIN)/ruff check bot index tests bench
+	$(BIN)/ruff format --check bot index tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -21,6 +21,7 @@ import trafilatura
 from index.clean import clean_text
 from index.errors import ArticleLoadError
 from index.lang import detect_language
+from index.markdown import markdown_to_text
 from index.models import Article, LoadProblem
 
 __all__ = [
@@ -58,6 +59,7 @@ _UTF_BOMS = (
 )
 # Unicode "Cc" characters other than tab and line breaks.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _JSON_SHAPE = "JSON must be an object with 'title' and 'text'"
 
 
@@ -97,6 +99,9 @@ def load_articles(
             article = load_article(path, max_bytes=max_bytes)
         except ArticleLoadError as exc:
             problems.append(LoadProblem(str(path), str(exc)))
+            continue
+        except Exception as exc:  # one hostile file must never stop the others
+            problems.append(LoadProblem(str(path), f"unexpected error: {type(exc).__name__}"))
             continue
         if article.id in seen:
             reason = f"duplicate article id '{article.id}' (also from {seen[article.id].name})"
@@ -171,7 +176,9 @@ def _parse(
     elif suffix in (".html", ".htm"):
         title, text, url, date = _from_html(raw, url)
     elif suffix == ".md":
-        title, text, meta = _from_markdown(raw)
+        title, text, meta = markdown_to_text(raw)
+        if not title:
+            title, text = _split_title(text)
         url, date = meta.get("url") or url, meta.get("date")
     else:
         title, text = _split_title(raw)
@@ -267,6 +274,8 @@ def _from_json(raw: str, url: str | None) -> tuple[str, str, str | None, str | N
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ArticleLoadError(f"invalid JSON: {exc.msg} (line {exc.lineno})") from exc
+    except RecursionError as exc:  # [[[[…]]]] thousands deep: the decoder recurses per level
+        raise ArticleLoadError("invalid JSON: nested too deeply") from exc
     if not (
         isinstance(value, dict)
         and isinstance(value.get("title"), str)
@@ -279,6 +288,10 @@ def _from_json(raw: str, url: str | None) -> tuple[str, str, str | None, str | N
         if field is not None and not isinstance(field, str):
             raise ArticleLoadError(f"JSON field '{key}' must be a string")
         optional[key] = (field.strip() or None) if isinstance(field, str) else None
+    fields = (value["title"], value["text"], optional["url"], optional["date"])
+    if any(_LONE_SURROGATE.search(field) for field in fields if field):
+        # A JSON "\ud800" escape gives a string no encoder accepts: hashing it would fail.
+        raise ArticleLoadError("invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)")
     return value["title"], value["text"], optional["url"] or url, optional["date"]
 
 
@@ -302,86 +315,6 @@ def _from_html(raw: str, url: str | None) -> tuple[str, str, str | None, str | N
     # trafilatura separates paragraphs with a single newline; our paragraphs are blank-line based.
     url = getattr(document, "url", None) or url
     return title, "\n\n".join(lines), url, getattr(document, "date", None)
-
-
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_SETEXT_H1 = re.compile(r"^\s{0,3}=+\s*$")
-_RULE = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
-_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$")
-_BLOCKQUOTE = re.compile(r"^\s{0,3}>\s?")
-_BULLET = re.compile(r"^(\s*)[*+]\s+")
-_INLINE = (
-    (re.compile(r"<!--.*?-->", re.DOTALL), ""),
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]"), ""),  # images go
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url) -> text
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref] -> text
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),
-    (re.compile(r"`([^`\n]+)`"), r"\1"),
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
-    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])"), r"\1"),  # backslash escapes
-)
-
-
-def _from_markdown(raw: str) -> tuple[str, str, dict[str, str]]:
-    """Markdown to (title, plain text, front-matter fields): syntax goes, words stay."""
-    meta, body = _front_matter(raw.lstrip("\ufeff"))
-    title = meta.get("title", "")
-    out: list[str] = []
-    in_fence = False
-    for line in body.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            out.append("")
-            continue
-        if in_fence:
-            out.append(line)  # code is kept as text, verbatim
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            text = _inline_markdown(heading.group(2))
-            if not title and heading.group(1) == "#":
-                title = text
-                text = ""
-            out.extend(["", text, ""])
-        elif _SETEXT_H1.match(line) and out and out[-1].strip():
-            if not title:
-                title = out.pop()
-            out.append("")
-        elif _RULE.match(line) or _REFERENCE.match(line):
-            out.append("")
-        else:
-            line = _BULLET.sub(r"\1- ", _BLOCKQUOTE.sub("", line))
-            out.append(_inline_markdown(line))
-    if not title:
-        title, text = _split_title("\n".join(out))
-        return title, text, meta
-    return title, "\n".join(out), meta
-
-
-def _inline_markdown(text: str) -> str:
-    """Strip inline markdown: images, link syntax, code ticks, emphasis markers, escapes."""
-    for pattern, replacement in _INLINE:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _front_matter(raw: str) -> tuple[dict[str, str], str]:
-    """YAML-ish ``---`` header fields (title, date, url) and the body after it."""
-    match = _FRONT_MATTER.match(raw)
-    if not match:
-        return {}, raw
-    meta: dict[str, str] = {}
-    for line in match.group(1).splitlines():
-        key, colon, value = line.partition(":")
-        key = key.strip().lower()
-        if colon and key in ("title", "date", "url", "link") and value.strip():
-            meta["url" if key == "link" else key] = value.strip().strip("'\"")
-    return meta, raw[match.end() :]
 
 
 def _ascii_fold(text: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.chunk import chunk_article, paragraph_spans, sentence_spans
+from index.chunk import _plain_sentences, chunk_article, paragraph_spans, sentence_spans
 from index.models import Article
 
 SEED = Path(__file__).parent.parent / "seeds" / "000_7774940a137d78f0.txt"
@@ -90,3 +90,23 @@ def test_bad_parameters_are_refused(max_chars: int, overlap: int) -> None:
 
 def test_empty_text_gives_no_chunk() -> None:
     assert chunk_article(article("   \n\n  ")) == []
+
+
+@pytest.mark.parametrize("unit", ["a. ", "Le président a parlé. ", "x" * 50, "1. M. « a » "])
+def test_a_huge_paragraph_is_cut_before_the_segmenter(unit: str) -> None:
+    # 200 KB of "a. " kept pysbd busy for minutes under the build lock (issue 8, finding 3):
+    # past 2,000 characters a paragraph is cut in one linear pass instead.
+    text = (unit * 10_000)[:200_000]
+    chunks = chunk_article(Article(id="a", title="T", text=text, sha256="x", lang="fr"))
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert max(len(c.text) for c in chunks) <= 2000
+    assert chunks[0].start == 0
+    assert chunks[-1].end == len(text.rstrip())
+
+
+def test_plain_sentences_of_a_long_paragraph() -> None:
+    text = "Un. Deux ! « Trois ? » Quatre" + " mot" * 600
+    spans = _plain_sentences(text, 2000)
+    assert [text[s:e] for s, e in spans[:3]] == ["Un.", "Deux !", "« Trois ? »"]
+    assert all(e - s <= 2000 for s, e in spans)
+    assert spans[-1][1] == len(text)

@@ -199,6 +199,15 @@ def test_json_with_date_and_upload_url() -> None:
         ('{"title": "T", "text": "Du texte.", "date": {}}', "JSON field 'date' must be a string"),
         ('{"title": "T", "text": "   "}', "no article text found"),
         ('{"title": "T", "text": ', "invalid JSON: Expecting value (line 1)"),
+        ("[" * 100_000 + "]" * 100_000, "invalid JSON: nested too deeply"),
+        (
+            '{"title": "T", "text": "Du texte \\ud800 ici."}',
+            "invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)",
+        ),
+        (
+            '{"title": "\\udfffT", "text": "Du texte."}',
+            "invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)",
+        ),
     ],
 )
 def test_bad_json(tmp_path: Path, content: str, reason: str) -> None:
@@ -313,6 +322,26 @@ def test_load_articles(tmp_path: Path) -> None:
             str(tmp_path / "c.pdf"), "unsupported file type '.pdf' (use .txt, .md, .html or .json)"
         ),
         LoadProblem(str(tmp_path / "d.txt"), "empty file"),
+    ]
+
+
+def test_hostile_files_are_named_and_the_rest_is_loaded(tmp_path: Path) -> None:
+    # Each of these once stalled or aborted a whole reindex (issue 8, findings 2, 3 and 8).
+    shutil.copy(SEED, tmp_path / SEED.name)
+    _write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    _write(tmp_path, "surrogate.json", '{"title": "T", "text": "\\ud800"}')
+    _write(tmp_path, "stars.md", "# Étoiles\n\n" + " *a" * 20_000)
+    _write(tmp_path, "dots.txt", "Points\n\n" + "a. " * 60_000)
+
+    articles, problems = load_articles(tmp_path)
+
+    assert [a.id for a in articles] == ["000_7774940a137d78f0", "dots", "stars"]
+    assert problems == [
+        LoadProblem(str(tmp_path / "deep.json"), "invalid JSON: nested too deeply"),
+        LoadProblem(
+            str(tmp_path / "surrogate.json"),
+            "invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)",
+        ),
     ]
 
 
