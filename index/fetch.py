@@ -1,4 +1,19 @@
-"""Fetch a web page for ``/add URL``: http(s) only, a total timeout and a size limit."""
+"""Fetch a web page for ``/add URL``: http(s) only, a total timeout and a size limit.
+
+An admin's URL is the one input here that makes the bot reach out, so each rule below closes
+a way to abuse it (issue 8's review reproduced every one):
+
+- every hop (the first request and each redirect) is resolved once, refused when any of its
+  addresses is private, loopback or link-local (unless ``allow_private``), and connected to
+  the address that was checked: a resolver that answers a public address for the check and
+  127.0.0.1 for the connection (DNS rebinding) cannot get an internal page fetched. TLS still
+  checks the certificate against the host name;
+- redirects are followed by hand and their bodies never read (a 398 KB gzip redirect body
+  that expanded to 400 MB once took 825 MB of memory);
+- ``max_bytes`` bounds the bytes after decompression, decoded here in bounded steps, since
+  httpx decompresses a whole network chunk at once (64 KB of gzip can become 64 MB);
+- system proxies are not used: the checked address must be the one connected to.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +21,26 @@ import asyncio
 import ipaddress
 import re
 import socket
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from index.ingest import safe_filename
 
-__all__ = ["FetchError", "Fetched", "check_public", "fetch_url", "filename_for_url"]
+__all__ = [
+    "FetchError",
+    "Fetched",
+    "Resolver",
+    "check_addresses",
+    "check_url",
+    "fetch_url",
+    "filename_for_url",
+    "system_resolver",
+]
 
 _SUFFIX_BY_TYPE = {
     "text/plain": ".txt",
@@ -24,6 +51,13 @@ _SUFFIX_BY_TYPE = {
     "application/xhtml+xml": ".html",
 }
 _USER_AGENT = "article-qa-bot/0.1 (+https://github.com/; fetches one page on an admin's request)"
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+# zlib's window bits for a zlib or gzip header, recognised by itself ("deflate" is zlib-wrapped).
+_ZLIB_OR_GZIP = 32 + zlib.MAX_WBITS
+
+# A host name and port to the addresses to try, in order.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 class FetchError(Exception):
@@ -48,75 +82,165 @@ def check_url(url: str) -> str:
     return url
 
 
-async def check_public(request: httpx.Request) -> None:
-    """Refuse a request (the first or a redirect) to a private, loopback or link-local address.
-
-    An admin's ``/add URL`` must not become a way to read the bot's own network (cloud
-    metadata at 169.254.169.254, services on localhost). The check resolves the host as the
-    connection will; a DNS answer that changes in between is not covered.
-    """
-    host = request.url.host
-    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for ``host``, in its order."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise FetchError(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def check_addresses(host: str, addresses: Iterable[str]) -> None:
+    """FetchError unless every address is a public one (cloud metadata at 169.254.169.254 and
+    services on localhost must stay out of an admin's reach)."""
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
         if not address.is_global:
             raise FetchError(
                 f"{host} is a private address ({address}); FETCH_PRIVATE_ADDRESSES=true allows it"
             )
 
 
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to the addresses checked for each host, never to a fresh DNS answer."""
+
+    def __init__(self) -> None:
+        self.pins: dict[str, list[str]] = {}
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = self.pins.get(host)
+        if not addresses:  # only a host that was checked can be connected to
+            raise httpcore.ConnectError(f"{host} was not checked")
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, backend: _PinnedBackend) -> None:
+        super().__init__(trust_env=False)
+        # httpx builds its pool without a way to pass a network backend: swap in one that has
+        # it, with the same TLS context (tests/test_fetch.py fails if this stops pinning).
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=self._pool._ssl_context, network_backend=backend
+        )
+
+
 async def fetch_url(
-    url: str, timeout: float, max_bytes: int, allow_private: bool = False
+    url: str,
+    timeout: float,
+    max_bytes: int,
+    allow_private: bool = False,
+    resolve: Resolver = system_resolver,
 ) -> Fetched:
     """GET ``url`` (redirects followed) within ``timeout`` seconds and ``max_bytes`` bytes.
 
     Private, loopback and link-local addresses are refused unless ``allow_private``.
     """
     url = check_url(url)
-    hooks = {} if allow_private else {"request": [check_public]}
+    backend = _PinnedBackend()
     try:
-        async with asyncio.timeout(timeout):
-            async with (
-                httpx.AsyncClient(
-                    follow_redirects=True,
-                    timeout=timeout,
-                    headers={"User-Agent": _USER_AGENT},
-                    max_redirects=5,
-                    event_hooks=hooks,
-                ) as client,
-                client.stream("GET", url) as response,
-            ):
-                if response.status_code >= 400:
-                    raise FetchError(f"the server answered HTTP {response.status_code}")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise FetchError(f"the page is larger than {max_bytes // 1000} KB")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(f"the page is larger than {max_bytes // 1000} KB")
-                    chunks.append(chunk)
-                content_type = response.headers.get("content-type", "").split(";")[0].strip()
-                final = str(response.url)
+        async with (
+            asyncio.timeout(timeout),
+            httpx.AsyncClient(
+                transport=_PinnedTransport(backend),
+                timeout=timeout,
+                headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+            ) as client,
+        ):
+            for _ in range(MAX_REDIRECTS + 1):
+                host, port = _origin(url)
+                if host not in backend.pins:
+                    addresses = await resolve(host, port)
+                    if not addresses:
+                        raise FetchError(f"cannot resolve {host}")
+                    if not allow_private:
+                        check_addresses(host, addresses)
+                    backend.pins[host] = addresses
+                async with client.stream("GET", url) as response:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        url = check_url(urljoin(url, location))
+                        continue  # leaving the block closes the response, its body unread
+                    return await _read(response, max_bytes)
+            raise FetchError("too many redirects")
     except TimeoutError as exc:
         raise FetchError(f"no complete answer within {timeout:g} s") from exc
     except httpx.HTTPError as exc:
         raise FetchError(_describe(exc)) from exc
-    suffix = _SUFFIX_BY_TYPE.get(content_type.lower(), ".html")
-    return Fetched(final, b"".join(chunks), suffix)
+
+
+def _origin(url: str) -> tuple[str, int]:
+    parts = httpx.URL(url)
+    return parts.host, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
+    """The body of a final answer, decompressed, refused as soon as it exceeds ``max_bytes``."""
+    if response.status_code >= 400:
+        raise FetchError(f"the server answered HTTP {response.status_code}")
+    if response.status_code in _REDIRECTS:
+        raise FetchError("a redirect without a Location")
+    too_large = FetchError(f"the page is larger than {max_bytes // 1000} KB")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    declared = response.headers.get("content-length", "")
+    if encoding == "identity" and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in _decoded(response.aiter_raw(), encoding, max_bytes):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return Fetched(str(response.url), b"".join(chunks), _SUFFIX_BY_TYPE.get(content_type, ".html"))
+
+
+async def _decoded(raw: AsyncIterator[bytes], encoding: str, limit: int) -> AsyncIterator[bytes]:
+    """The body's bytes after ``Content-Encoding``, never more than ``limit + 1`` at a time."""
+    if encoding in ("", "identity"):
+        async for chunk in raw:
+            yield chunk
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(f"the page uses an unsupported compression ({encoding[:40]})")
+    decoder = zlib.decompressobj(_ZLIB_OR_GZIP)
+    try:
+        async for chunk in raw:
+            data = chunk
+            while data:
+                out = decoder.decompress(data, limit + 1)
+                yield out
+                data = decoder.unconsumed_tail
+            if decoder.eof:
+                break
+    except zlib.error as exc:
+        raise FetchError(f"the page's {encoding} compression is broken") from exc
 
 
 def _describe(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return "cannot connect to the server"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return "too many redirects"
     if isinstance(exc, httpx.UnsupportedProtocol):
         return "only http:// and https:// URLs can be added"
     return f"network error ({type(exc).__name__})"
