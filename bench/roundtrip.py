@@ -1,8 +1,8 @@
-"""Round-trip latency of a PTB bot against the local Bot API server (tests/botapi.py).
+"""Round-trip latency of a PTB bot against the local Bot API server (tests/botapi/).
 
 A round trip is: inject a text update → the bot's first ``sendMessage`` (or ``sendDocument``) to
 that chat arrives at the server, timed with the server's arrival timestamp. Run the echo
-baseline with ``python -m tests.bench_roundtrip [N]``.
+baseline with ``python -m bench.roundtrip [N]``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Answer latency of the real bot against the local Bot API server, next to its lower bounds.
 
-``python -m tests.bench_latency [--articles DIR] [--data DIR] [--questions FILE] [-n 50] [--json]``
+``python -m bench.latency [--articles DIR] [--data DIR] [--questions FILE] [-n 50] [--json]``
 
 Measured one after the other in this process, each after 3 discarded warm-up rounds:
 
-1. **echo**: the echo bot's round trip (``echo_baseline`` of ``tests/bench_roundtrip.py``): inject
+1. **echo**: the echo bot's round trip (``echo_baseline`` of ``bench/roundtrip.py``): inject
    a text update into the loopback server → the bot's ``sendMessage`` arrives there.
 2. **answer**: the same round trip for the real bot (``build_application`` with ``Settings``
    pointing at the server) answering ``n`` private-chat questions sequentially, after 3
@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.roundtrip import echo_baseline, measure_round_trips, summarize
 from bot.app import build_application
 from bot.settings import Settings
 from index.embed import E5Embedder
 from index.errors import IndexFailure
 from index.ingest import load_articles
 from index.service import IndexService
-from tests.bench_roundtrip import echo_baseline, measure_round_trips, summarize
 from tests.botapi import BotApiServer, bypass_proxies_for_loopback, polling
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -378,7 +378,7 @@ def table(results: Results) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.bench_latency",
+        prog="python -m bench.latency",
         description="Round-trip latency of the real bot's answers vs the echo bot and the model.",
     )
     parser.add_argument(
