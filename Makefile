@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PIAF evaluation set (articles/ and questions.jsonl), kept outside the repository.
 PIAF ?= ../shared/eval/piaf
 
-.PHONY: setup run test lint bench eval clean
+.PHONY: setup run test lint bench eval soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: lint
 # Answer latency of the real bot through the loopback Bot API server, on the seed collection.
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
+
+# Load, Bot API faults, kill -9 during changes and a full disk (README, "Load and faults").
+# The disk phase mounts a tmpfs: run as root, or it says it skipped.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.crash
 
 # The README's evaluations: PIAF test (the reported figures), then the multilingual dev set.
 # Minutes of CPU on an empty embedding cache (data/eval-piaf keeps it between runs).

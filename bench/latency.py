@@ -163,8 +163,13 @@ def read_questions(path: Path | None, count: int) -> tuple[list[str], str]:
     return [pool[i % len(pool)] for i in range(count)], source
 
 
-def index_settings(articles: Path, data: Path, server: BotApiServer | None = None) -> Settings:
-    """The bot's settings for these folders (no ``.env``); pointing at ``server`` if given."""
+def index_settings(
+    articles: Path, data: Path, server: BotApiServer | None = None, **overrides: Any
+) -> Settings:
+    """The bot's settings for these folders (no ``.env``); pointing at ``server`` if given.
+
+    The per-user rate limit is off unless ``overrides`` sets it.
+    """
     values: dict[str, Any] = {
         "seeds_dir": articles,
         "data_dir": data,
@@ -180,6 +185,7 @@ def index_settings(articles: Path, data: Path, server: BotApiServer | None = Non
             telegram_base_url=server.base_url,
             telegram_base_file_url=server.base_file_url,
         )
+    values.update(overrides)
     return Settings(**values)
 
 

@@ -96,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = service.ensure_built(console_progress(sys.stderr))
         else:
             report = service.ensure_built()
+        caught_up = service.catch_up() if report is None else None
     except (IndexFailure, ValueError) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 2
@@ -103,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"Index built: {report.articles} articles, {report.chunks} passages "
             f"in {report.seconds:.1f} s.",
+            file=sys.stderr,
+        )
+    elif caught_up is not None and (caught_up.added or caught_up.updated or caught_up.removed):
+        print(
+            f"Index caught up with {settings.seeds_dir}: {caught_up.added} added, "
+            f"{caught_up.updated} updated, {caught_up.removed} removed.",
             file=sys.stderr,
         )
     if console:

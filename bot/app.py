@@ -9,7 +9,6 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Li
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -21,6 +20,7 @@ from telegram.ext import (
 
 from bot import admin, callbacks, collection, handlers
 from bot.context import CONTEXT_TYPES, BotApplication
+from bot.delivery import DeliveryRateLimiter
 from bot.i18n import t_plain
 from bot.settings import Settings
 from index.service import IndexService
@@ -29,7 +29,7 @@ __all__ = ["MAX_RETRIES", "bot_commands", "build_application", "set_commands"]
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 3  # RetryAfter (429) and flood waits are retried this many times
+MAX_RETRIES = 3  # retries of a failed Bot API call (429, 5xx, never sent; bot/delivery.py)
 
 
 def bot_commands(lang: str, admin_commands: bool) -> list[BotCommand]:
@@ -76,7 +76,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .rate_limiter(DeliveryRateLimiter(max_retries=MAX_RETRIES))
         .concurrent_updates(True)  # a slow question must not hold up the others
         .job_queue(None)
         .post_init(set_commands)

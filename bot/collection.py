@@ -74,6 +74,9 @@ async def _added(
     except ArticleLoadError as exc:
         await reply_html(message, t("add_rejected", lang, reason=str(exc)))
         return
+    except IndexFailure as exc:  # a full disk, another model's index: said plainly
+        await reply_html(message, index_error_text(exc, lang))
+        return
     if added is not None:
         article = added.article
         await reply_html(
@@ -215,6 +218,9 @@ async def remove_button(update: Update, context: BotContext) -> None:
         )
     except ArticleNotFoundError:
         await edit_html(query.message, t("remove_unknown", lang, id=article_id))
+        return
+    except IndexFailure as exc:
+        await edit_html(query.message, index_error_text(exc, lang))
         return
     if removed is None:
         return

@@ -21,6 +21,7 @@ from index.errors import (
     IndexMissingError,
     ModelMismatchError,
     PageSpentError,
+    StorageWriteError,
 )
 
 __all__ = ["LANGUAGES", "MAX_VALUE_CHARS", "MESSAGES", "error_key", "pick_language", "t", "t_plain"]
@@ -158,6 +159,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Type de fichier non pris en charge : utilisez .txt, .md, .html ou .json.",
         "en": "Unsupported file type: use .txt, .md, .html or .json.",
     },
+    "storage_write_failed": {
+        "fr": (
+            "Écriture impossible sur le disque des données (plein ?) : rien n'a été modifié et "
+            "l'index sert comme avant. Libérez de la place, puis recommencez."
+        ),
+        "en": (
+            "Could not write to the data disk (is it full?): nothing was changed and the index "
+            "serves as before. Free some space, then try again."
+        ),
+    },
     "add_rejected": {"fr": "Non ajouté : {reason}.", "en": "Not added: {reason}."},
     "add_fetch_failed": {
         "fr": "Impossible de récupérer l'URL : {reason}.",
@@ -254,6 +265,7 @@ _ERROR_KEYS: Final = (
     (AnswerExpiredError, "expired"),
     (PageSpentError, "page_spent"),
     (AnswerOutOfDateError, "answer_outdated"),
+    (StorageWriteError, "storage_write_failed"),
 )
 
 

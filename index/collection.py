@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from index.errors import ArticleLoadError, ArticleNotFoundError
+from index.errors import (
+    ArticleLoadError,
+    ArticleNotFoundError,
+    StorageWriteError,
+    is_storage_failure,
+)
 from index.fetch import FetchError, fetch_url, filename_for_url
 from index.indexer import SyncReport
 from index.ingest import SUPPORTED_SUFFIXES, article_from_bytes, article_id_for, safe_filename
@@ -74,7 +79,15 @@ class ArticleCollection:
         ``ArticleLoadError`` (nothing saved) when the bytes are not a usable article.
         """
         article_from_bytes(filename, data, url, self.settings.max_upload_bytes)  # refuse early
-        path, created = save_unique(self.settings.seeds_dir, safe_filename(filename), data)
+        try:
+            path, created = save_unique(self.settings.seeds_dir, safe_filename(filename), data)
+        except OSError as exc:
+            if not is_storage_failure(exc):
+                raise
+            raise StorageWriteError(
+                f"cannot write to {self.settings.seeds_dir} (is the disk full?): the article "
+                "was not saved"
+            ) from exc
         try:
             article, passages = self.service.add_file(path)
         except BaseException:

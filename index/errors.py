@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 __all__ = [
     "AnswerExpiredError",
     "AnswerOutOfDateError",
@@ -12,6 +15,8 @@ __all__ = [
     "IndexMissingError",
     "ModelMismatchError",
     "PageSpentError",
+    "StorageWriteError",
+    "is_storage_failure",
 ]
 
 
@@ -49,3 +54,20 @@ class PageSpentError(IndexFailure):
 
 class AnswerOutOfDateError(IndexFailure):
     """The article a quote came from changed or went away since the answer was given."""
+
+
+class StorageWriteError(IndexFailure):
+    """A change could not be written (a full or failing disk); it was rolled back."""
+
+
+def is_storage_failure(error: BaseException) -> bool:
+    """Whether a write failed for lack of room or a failing disk: SQLite says it in words, the
+    OS in errno (EFBIG too: a file size limit stops a write as a full disk does)."""
+    if isinstance(error, sqlite3.OperationalError):
+        return "disk is full" in str(error) or "disk I/O error" in str(error)
+    return isinstance(error, OSError) and error.errno in (
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EIO,
+    )

@@ -24,6 +24,8 @@ from index.errors import (
     BuildInProgressError,
     IndexMissingError,
     ModelMismatchError,
+    StorageWriteError,
+    is_storage_failure,
 )
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
@@ -129,6 +131,14 @@ class IndexService:
             raise BuildInProgressError("a reindex is already running; try again when it ends")
         try:
             yield
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            # Every write is one transaction: the index is as it was, and says so.
+            raise StorageWriteError(
+                f"cannot write to {self.settings.data_dir} (is the disk full?): nothing was "
+                "changed, the index serves as before"
+            ) from exc
         finally:
             self._write_lock.release()
 
@@ -161,6 +171,18 @@ class IndexService:
                 self.settings.data_dir / "current",
             )
         return report
+
+    def catch_up(self, progress: ProgressCallback | None = None) -> SyncReport | None:
+        """Sync SEEDS_DIR into an index of this model; None when there is no such index.
+
+        At start-up: files dropped in the folder while no bot ran, or a change that a killed
+        process left half done (a file saved but not indexed), are taken in, so the folder
+        and the index agree again. Cheap when nothing changed: files are read and hashed,
+        nothing is parsed or embedded (0.2 s for 3,746 articles, README "Growth").
+        """
+        if self.store.meta() != self.indexer.meta():
+            return None  # no index, or another model's: ensure_built and /reindex decide
+        return self.rebuild(progress)
 
     def rebuild(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index match SEEDS_DIR: only what changed is embedded and written."""

@@ -130,3 +130,52 @@ def test_save_unique_never_overwrites(tmp_path: Path) -> None:
     second, created_again = save_unique(tmp_path, "a.txt", b"two")
     assert (first.name, second.name, created, created_again) == ("a.txt", "a-2.txt", True, True)
     assert first.read_bytes() == b"one" and second.read_bytes() == b"two"
+
+
+def test_a_full_disk_is_named_and_the_index_serves_as_before(tmp_path: Path) -> None:
+    # A file size limit just above the index's files makes its next write fail as a full disk.
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from pathlib import Path
+        from index.collection import ArticleCollection
+        from index.errors import StorageWriteError
+        from index.service import IndexService
+        from index.settings import IndexSettings
+
+        root = Path({str(tmp_path)!r})
+        (root / "seeds").mkdir()
+        (root / "seeds" / "volcans.txt").write_text({VOLCANO!r}, encoding="utf-8")
+        settings = IndexSettings(
+            seeds_dir=root / "seeds", data_dir=root / "data", embedding_model="hashing-128"
+        )
+        service = IndexService(settings)
+        service.rebuild()
+        largest = max(p.stat().st_size for p in (root / "data").rglob("*") if p.is_file())
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest + 4096, largest + 4096))
+        big = "Les glaciers\\n\\n" + "\\n\\n".join(
+            f"Le glacier numéro {{i}} a perdu {{i}} mètres de glace depuis l'an dernier." * 8
+            for i in range(60)
+        )
+        try:
+            ArticleCollection(settings, service).add_bytes("glaciers.txt", big.encode())
+        except StorageWriteError as exc:
+            print("refused:", exc)
+        print("articles:", sorted(a.id for a in service.articles()))
+        print("answer:", service.ask("Quand un volcan entre-t-il en éruption ?").quotes[0].text)
+        print("seeds:", sorted(p.name for p in (root / "seeds").iterdir()))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    data = tmp_path / "data"
+    assert result.stdout.splitlines() == [
+        f"refused: cannot write to {data} (is the disk full?): nothing was changed, the index "
+        "serves as before",
+        "articles: ['volcans']",
+        "answer: Un volcan entre en éruption quand le magma remonte vers la surface.",
+        "seeds: ['volcans.txt']",
+    ]

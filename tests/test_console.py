@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,24 @@ def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path:
     assert done.stdout.count("Console de questions sur 1 article(s).") == 2
     assert "[1] " in done.stdout
     assert generation(fresh) == 1  # built once
+
+
+def test_a_restart_takes_in_what_changed_in_the_folder(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    # A file saved by an /add that was killed before indexing, or dropped in while no bot ran:
+    # the next start indexes it, so the folder and the index agree again.
+    copy = Workspace(tmp_path / "copy" / "seeds", tmp_path / "copy" / "data")
+    shutil.copytree(workspace.seeds, copy.seeds)
+    shutil.copytree(workspace.data, copy.data)
+    (copy.seeds / "abeilles.txt").write_text(
+        "Les abeilles\n\nLes abeilles domestiques produisent le miel de la ruche en butinant les "
+        "fleurs du printemps, et une colonie compte jusqu'à cinquante mille ouvrières.",
+        encoding="utf-8",
+    )
+    done = run_console(copy, "Combien d'ouvrières compte une colonie d'abeilles ?\n")
+    assert done.returncode == 0, done.stderr
+    assert f"Index caught up with {copy.seeds}: 1 added, 0 updated, 0 removed." in done.stderr
+    assert "cinquante mille ouvrières" in done.stdout
+    again = run_console(copy, "")
+    assert "caught up" not in again.stderr  # nothing changed: nothing said

@@ -208,10 +208,10 @@ class EmbeddedStore:
                 if reset is not None:
                     self._reset(db, reset)
                 for article_id in deletes:
-                    removed.extend(self._deletearticle_row(db, article_id, generation))
+                    removed.extend(self._delete_article_rows(db, article_id, generation))
                 for article, passages in upserts:
-                    removed.extend(self._deletearticle_row(db, article.id, generation))
-                    ids, vectors = self._insertarticle_row(db, article, passages, dim)
+                    removed.extend(self._delete_article_rows(db, article.id, generation))
+                    ids, vectors = self._insert_article_rows(db, article, passages, dim)
                     added.append(ids)
                     added_vectors.append(vectors)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
@@ -264,7 +264,7 @@ class EmbeddedStore:
             [(i, sql.blob(v)) for i, v in enumerate(reset.background)],
         )
 
-    def _deletearticle_row(
+    def _delete_article_rows(
         self, db: sqlite3.Connection, article_id: str, generation: int
     ) -> list[int]:
         ids = [
@@ -278,7 +278,7 @@ class EmbeddedStore:
         db.executemany("INSERT INTO removed VALUES (?, ?)", [(generation, i) for i in ids])
         return ids
 
-    def _insertarticle_row(
+    def _insert_article_rows(
         self,
         db: sqlite3.Connection,
         article: Article,

@@ -11,6 +11,7 @@ import contextlib
 import inspect
 import itertools
 import os
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from tests.botapi.driver import Driver
 from tests.botapi.faults import FaultInjection
 from tests.botapi.methods import BotMethods
 from tests.botapi.rules import DEFAULT_UPDATE_TYPES, ApiError, JSONDict, words
+from tests.botapi.state import Fault
 
 
 def bypass_proxies_for_loopback() -> None:
@@ -42,8 +44,10 @@ class BotApiServer(Driver, BotMethods, FaultInjection):
     Record lists, each appended in call order: ``requests`` ((method, params) for every call,
     params decoded), ``sent`` (messages the bot sent: params plus ``chat_id``, ``message_id``,
     ``plain_text``, ``parsed_entities``, ``reply_to_message_id``, ``message``), ``edits``,
-    ``deleted``, ``callback_answers``, ``inline_answers``, ``chat_actions`` and ``rejected``
-    (every 4xx answer to a sending or editing method: method, params, error_code, description).
+    ``deleted``, ``callback_answers``, ``inline_answers``, ``chat_actions``, ``rejected``
+    (every 4xx answer to a sending or editing method: method, params, error_code, description)
+    and ``calls`` (every answered call: method, params, HTTP status, ``retry_after``, ``delay``
+    and ``time``, its arrival on ``time.perf_counter()``).
     ``commands`` maps (canonical scope JSON, language code) to the command list.
     """
 
@@ -149,18 +153,40 @@ class BotApiServer(Driver, BotMethods, FaultInjection):
         if request.match_info["token"] != self.token:
             return self._error(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
-        name = method.lower()
         try:
             params = await self._read_params(request)
         except ApiError as exc:
             return self._error(exc)
         self.requests.append((method, params))
+        arrived = time.perf_counter()
         self._notify()
+        fault = self._take_fault(method.lower())
+        response, retry_after = await self._answer(method, params, fault)
+        self.calls.append(
+            {
+                "method": method,
+                "params": params,
+                "status": response.status,
+                "retry_after": retry_after,
+                "delay": fault.delay if fault else 0.0,
+                "time": arrived,
+            }
+        )
+        self._notify()
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)  # cancelled if the client gives up first
+        return response
+
+    async def _answer(
+        self, method: str, params: JSONDict, fault: Fault | None
+    ) -> tuple[web.Response, int | None]:
+        """Carry out one call (or its planned error); the response and its ``retry_after``."""
+        name = method.lower()
         handler = self._methods.get(name)
         if handler is None:
-            return self._error(ApiError(404, "Not Found"))
+            return self._error(ApiError(404, "Not Found")), None
         try:
-            self._raise_fault(name)
+            self._raise_fault(fault)
             result = handler(params)
             if inspect.isawaitable(result):
                 result = await result
@@ -174,10 +200,8 @@ class BotApiServer(Driver, BotMethods, FaultInjection):
                         "description": exc.description,
                     }
                 )
-                self._notify()
-            return self._error(exc)
-        self._notify()
-        return web.json_response({"ok": True, "result": result})
+            return self._error(exc), (exc.parameters or {}).get("retry_after")
+        return web.json_response({"ok": True, "result": result}), None
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]

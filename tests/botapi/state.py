@@ -11,6 +11,7 @@ import asyncio
 import datetime as dtm
 import itertools
 import os
+import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,11 +47,13 @@ class StoredFile:
 
 @dataclass(frozen=True)
 class Fault:
-    """One planned error reply: HTTP status, description and, for 429, ``retry_after``."""
+    """A planned fault: an error reply (status, description, 429's ``retry_after``) or none,
+    and ``delay`` seconds before answering (the call itself is carried out first)."""
 
-    error_code: int
+    error_code: int | None
     description: str
     retry_after: int | None
+    delay: float = 0.0
 
 
 class ServerState:
@@ -94,6 +97,7 @@ class ServerState:
         self.inline_answers: list[JSONDict] = []
         self.chat_actions: list[JSONDict] = []
         self.rejected: list[JSONDict] = []
+        self.calls: list[JSONDict] = []
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.webhook: JSONDict | None = None
         self.files: dict[str, StoredFile] = {}
@@ -107,6 +111,9 @@ class ServerState:
         self._callback_queries: dict[str, float] = {}
         self._inline_queries: set[str] = set()
         self._faults: dict[str, deque[Fault]] = {}
+        self._floods: dict[str, float] = {}
+        self._random_faults: dict[str, list[tuple[float, Fault]]] = {}
+        self.random = random.Random(0)
         self._changed = asyncio.Event()
         self._closing = False
         self._poll_generation = 0
