@@ -26,7 +26,7 @@ from index.background import BACKGROUND_PASSAGES
 from index.chunk import chunk_article
 from index.embed import Embedder
 from index.errors import ArticleLoadError
-from index.ingest import SUPPORTED_SUFFIXES, article_id_for, load_article, source_digest
+from index.ingest import SUPPORTED_SUFFIXES, article_id_for, load_or_problem, source_digest
 from index.lexical import passage_tokens
 from index.models import Article, Chunk, LoadProblem
 from index.stores.base import (
@@ -152,13 +152,9 @@ class Indexer:
                 present[article_id] = path
                 unchanged += 1
                 continue
-            try:
-                article = load_article(path)
-            except ArticleLoadError as exc:
-                problems.append(LoadProblem(str(path), str(exc)))
-                continue
-            except Exception as exc:  # one hostile file must never stop the others
-                problems.append(LoadProblem(str(path), f"unexpected error: {type(exc).__name__}"))
+            article = load_or_problem(path)
+            if isinstance(article, LoadProblem):
+                problems.append(article)
                 continue
             present[article_id] = path
             changed.append(replace(article, source_sha256=digest))

@@ -32,6 +32,7 @@ __all__ = [
     "article_id_for",
     "load_article",
     "load_articles",
+    "load_or_problem",
     "safe_filename",
     "source_digest",
 ]
@@ -95,13 +96,9 @@ def load_articles(
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if path.name.startswith(".") or not path.is_file():
             continue
-        try:
-            article = load_article(path, max_bytes=max_bytes)
-        except ArticleLoadError as exc:
-            problems.append(LoadProblem(str(path), str(exc)))
-            continue
-        except Exception as exc:  # one hostile file must never stop the others
-            problems.append(LoadProblem(str(path), f"unexpected error: {type(exc).__name__}"))
+        article = load_or_problem(path, max_bytes)
+        if isinstance(article, LoadProblem):
+            problems.append(article)
             continue
         if article.id in seen:
             reason = f"duplicate article id '{article.id}' (also from {seen[article.id].name})"
@@ -112,6 +109,17 @@ def load_articles(
     for problem in problems:
         logger.warning("skipped %s: %s", problem.path, problem.reason)
     return articles, problems
+
+
+def load_or_problem(path: Path, max_bytes: int = MAX_BYTES) -> Article | LoadProblem:
+    """One file of a folder: its article, or the problem to report; never raises, so one
+    hostile file cannot stop the others."""
+    try:
+        return load_article(path, max_bytes=max_bytes)
+    except ArticleLoadError as exc:
+        return LoadProblem(str(path), str(exc))
+    except Exception as exc:  # a parser's own bug on strange input: named, not fatal
+        return LoadProblem(str(path), f"unexpected error: {type(exc).__name__}")
 
 
 def source_digest(data: bytes) -> str:

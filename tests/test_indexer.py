@@ -77,13 +77,13 @@ def test_a_sync_parses_embeds_and_writes_only_what_changed(
     (seeds / "glaciers.txt").unlink()
     (seeds / "abeilles.txt").write_text(BEES, encoding="utf-8")
     parsed: list[str] = []
-    real_load = indexer_module.load_article
+    real_load = indexer_module.load_or_problem
 
     def load(path: Path):  # type: ignore[no-untyped-def]
         parsed.append(path.name)
         return real_load(path)
 
-    monkeypatch.setattr(indexer_module, "load_article", load)
+    monkeypatch.setattr(indexer_module, "load_or_problem", load)
     embedder = CountingEmbedder()
     report = make_indexer(store, embedder).sync_folder(seeds)
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 0)
