@@ -20,6 +20,7 @@ database created on that server).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -69,6 +70,14 @@ def worker(seeds: Path, data: Path, database_url: str | None) -> dict[str, Any]:
         values["database_url"] = database_url
     settings = IndexSettings(**values)
     service = IndexService(settings)
+    if database_url:  # the database's own cache starts empty: give it the warm one
+        from index.stores.vector_cache import SqliteVectorCache
+
+        cache = SqliteVectorCache(data / "embeddings.sqlite")
+        items = cache.export()
+        while batch := list(itertools.islice(items, 2000)):
+            service.store.cache_vectors(batch)
+        cache.close()
     started = time.perf_counter()
     build = service.rebuild()
     build_seconds = time.perf_counter() - started
@@ -125,13 +134,10 @@ def _warm_cache(articles: Path, cache_dir: Path) -> None:
 
 
 def _fresh_database(url: str, name: str) -> str:
-    import psycopg
 
-    with psycopg.connect(url, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        db.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+    from tests.pg import fresh_database
+
+    return fresh_database(url, name)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from index.models import Quote
 from index.service import IndexService
 from index.settings import IndexSettings, describe_validation_error
 from index.stores import open_store
+from index.stores.base import IndexStore
 
 __all__ = ["main"]
 
@@ -113,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", type=Path, help="index folder (default: DATA_DIR/eval-<folder>)")
     ev.add_argument("--holdout", type=int, default=20, help="articles left out (abstention)")
     ev.add_argument("--json", action="store_true", help="print JSON")
+    ev.add_argument(
+        "--database-url",
+        help="evaluate on this PostgreSQL database instead (emptied: never the bot's own)",
+    )
     return parser
 
 
@@ -190,10 +195,17 @@ def _eval(settings: IndexSettings, args: argparse.Namespace) -> int:
         service.search_params,
         split=None if args.split == "all" else args.split,
         holdout=args.holdout,
+        store=_eval_store(args.database_url) if args.database_url else None,
     )
     service.close()
     print(evaluation.to_json() if args.json else format_report(evaluation))
     return 0
+
+
+def _eval_store(url: str) -> IndexStore:
+    from index.stores.postgres import PostgresStore  # psycopg only when asked for
+
+    return PostgresStore(url)
 
 
 def _change(collection: ArticleCollection, args: argparse.Namespace) -> int:

@@ -113,10 +113,9 @@ def _rank_of_hit(quotes: Iterable[str], answers: tuple[str, ...], limit: int = 1
 
 
 def _index(
-    data_dir: Path, articles: list[Article], embedder: Embedder, params: BuildParams
-) -> tuple[EmbeddedStore, SyncReport]:
-    """An embedded store in ``data_dir`` holding exactly these articles (only changes cost)."""
-    store = EmbeddedStore(data_dir)
+    store: IndexStore, articles: list[Article], embedder: Embedder, params: BuildParams
+) -> tuple[IndexStore, SyncReport]:
+    """``store`` made to hold exactly these articles (only changes cost)."""
     return store, Indexer(store, embedder, params).sync_articles(articles)
 
 
@@ -156,14 +155,19 @@ def run_eval(
     search_params: SearchParams,
     split: str | None = "test",
     holdout: int = 20,
+    store: IndexStore | None = None,
 ) -> EvalReport:
-    """Index the articles (less ``holdout``), ask every question of ``split``, and score."""
+    """Index the articles (less ``holdout``), ask every question of ``split``, and score.
+
+    The index is the embedded store of ``data_dir``, or ``store`` when given (PostgreSQL);
+    either is made to hold exactly these articles, so it must be one kept for evaluations.
+    """
     articles, problems = load_articles(articles_dir)
     if problems:
         raise IndexFailure(f"{len(problems)} article files could not be read: {problems[0]}")
     held = held_out_ids(articles, holdout)
     indexed = [a for a in articles if a.id not in held]
-    store, sync = _index(data_dir, indexed, embedder, build_params)
+    store, sync = _index(store or EmbeddedStore(data_dir), indexed, embedder, build_params)
     changed = sync.rebuilt or sync.added or sync.updated or sync.removed
     build_seconds, embedded = (sync.seconds, sync.embedded) if changed else (None, None)
     questions = load_questions(questions_file, split)

@@ -10,6 +10,9 @@ import pytest
 from tests.bot_fixtures import bot, embedder, seed_template, workspace  # noqa: F401
 from tests.botapi import BotApiServer, bypass_proxies_for_loopback
 
+# A real PostgreSQL with pgvector, started once per run when a test asks for it.
+from tests.pg import database_url, pg_server  # noqa: F401
+
 # httpx honours proxy variables: keep the local Bot API server out of any proxy.
 bypass_proxies_for_loopback()
 

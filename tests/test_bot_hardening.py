@@ -294,7 +294,7 @@ def test_the_database_password_is_never_logged(debug_log: io.StringIO) -> None:
     url = "postgresql://bot:s3cr%2Fet@db.example:5432/articles"
     settings = Settings(telegram_bot_token="123:abc", database_url=url)
     configure_logging("DEBUG", bot_secrets(settings), debug_log)
-    logging.getLogger("psycopg").debug("connecting with password=s3cr/et")
+    logging.getLogger("psycopg").warning("connecting with password=s3cr/et")
     logging.getLogger("index").info("store: %s", url)
     logged = debug_log.getvalue()
     assert "s3cr" not in logged

@@ -26,6 +26,7 @@ from index.stores.base import (
     StoreMeta,
 )
 from index.stores.embedded import EmbeddedStore
+from index.stores.postgres import PostgresStore
 
 DIM = 8
 META = StoreMeta(model_id="test-model", dim=DIM, chunk_max_chars=700, chunk_overlap=1)
@@ -88,12 +89,13 @@ def fill(store: IndexStore) -> None:
     )
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", "postgres"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeStore]:
     opened: list[IndexStore] = []
+    url = request.getfixturevalue("database_url") if request.param == "postgres" else ""
 
     def make() -> IndexStore:
-        store: IndexStore = EmbeddedStore(tmp_path / "data")
+        store: IndexStore = PostgresStore(url) if url else EmbeddedStore(tmp_path / "data")
         opened.append(store)
         return store
 

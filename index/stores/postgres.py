@@ -1,17 +1,696 @@
-"""PostgreSQL + pgvector store (being written)."""
+"""The PostgreSQL store: every bot process with the same ``DATABASE_URL`` serves one collection.
+
+Articles, passages and their sentences are rows; each change is one transaction, so readers in
+any process see an article whole or not at all, and a reindex (``reset``) is seen all at once
+when it commits. Writers take a transaction-level advisory lock: two admins' changes through two
+replicas run one after the other and both are kept.
+
+- **Dense leg**: pgvector, an HNSW index over the passages' normalised vectors with inner
+  product (``<#>``), ``hnsw.ef_search`` at least twice what is asked; with filters, pgvector
+  0.8's iterative scans (``relaxed_order``) keep reading the graph until enough rows pass, so
+  a narrow filter still fills the page.
+- **Lexical leg**: a ``tsvector`` per passage with a GIN index, made of the same Snowball stems
+  as the embedded store's (``index.lexical.passage_tokens``: each article stemmed in its own
+  language, the question in every language of the collection), written as positions rather than
+  re-parsed, and ranked by BM25 in SQL with SQLite FTS5's formula (k1 = 1.2, b = 0.75), so both
+  backends rank alike. Document frequencies live in ``lexical_terms``, kept by each write; they
+  give BM25's idf and the question's coverage.
+- **Vector cache** by content hash, as in the embedded store: nothing is embedded twice, also
+  after ``python -m index migrate``.
+- **Schema** versioned in ``meta``; migrations run under a session advisory lock, so replicas
+  that start together migrate once.
+
+>>> store = PostgresStore("postgresql://bot:secret@db/articles")  # doctest: +SKIP
+>>> store.location  # doctest: +SKIP
+'postgresql://bot@db/articles'
+"""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from index.errors import IndexFailure
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg_pool import ConnectionPool
 
-__all__ = ["PostgresStore"]
+from index.errors import IndexFailure, ModelMismatchError
+from index.lexical import coverage, question_stems
+from index.models import Article
+from index.stores.base import (
+    SCHEMA_VERSION,
+    ArticleSource,
+    Candidates,
+    Filters,
+    Matrix,
+    PassageRecord,
+    QueryTerms,
+    Reset,
+    SentenceRecord,
+    Sentences,
+    StoreCounts,
+    StoreMeta,
+    Vector,
+)
+
+__all__ = ["PostgresStore", "public_url", "tsvector_literal"]
+
+# pg_advisory_lock keys: one for migrations, one for writes (any two 64-bit numbers of ours).
+_MIGRATE_LOCK = 0x61727469636C6531
+_WRITE_LOCK = 0x61727469636C6532
+REFERENCE_SAMPLE = 1000
+BM25_K1, BM25_B = 1.2, 0.75
+MAX_POSITIONS = 256  # PostgreSQL keeps at most 256 positions of one lexeme in a tsvector
+MAX_POSITION = 16383
+
+SCHEMA = [
+    # Version 1.
+    """
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        url TEXT,
+        date TEXT,
+        source_path TEXT,
+        source_sha256 TEXT,
+        outlet TEXT,
+        feed TEXT,
+        tags TEXT[] NOT NULL DEFAULT '{}',
+        published TEXT,
+        chars INTEGER NOT NULL
+    );
+    CREATE INDEX articles_outlet ON articles (outlet);
+    CREATE INDEX articles_feed ON articles (feed);
+    CREATE INDEX articles_published ON articles (published);
+    CREATE INDEX articles_tags ON articles USING gin (tags);
+    CREATE TABLE passages (
+        id BIGSERIAL PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        vector vector NOT NULL,
+        tokens TEXT NOT NULL,
+        lexical TSVECTOR NOT NULL,
+        length INTEGER NOT NULL,
+        sentence_spans JSONB NOT NULL,
+        sentence_vectors BYTEA NOT NULL,
+        sentence_count INTEGER NOT NULL
+    );
+    CREATE INDEX passages_article ON passages (article_id);
+    CREATE INDEX passages_lexical ON passages USING gin (lexical);
+    CREATE TABLE lexical_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL);
+    CREATE TABLE background (ord INTEGER PRIMARY KEY, vector BYTEA NOT NULL);
+    CREATE TABLE vector_cache (key TEXT PRIMARY KEY, vector BYTEA NOT NULL);
+    """,
+]
+assert len(SCHEMA) == SCHEMA_VERSION
+
+_ARTICLE_COLUMNS = (
+    "id, title, text, sha256, lang, url, date, source_path, source_sha256, outlet, feed, tags,"
+    " published"
+)
+
+
+def public_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+def tsvector_literal(tokens: str) -> tuple[str, int]:
+    """Space-separated stems as a ``tsvector`` literal with positions, and how many there are.
+
+    Written rather than parsed by ``to_tsvector``, whose parser would split or rewrite some
+    stems (hyphens, numbers), so that both stores index the very same terms.
+
+    >>> tsvector_literal("abeil miel abeil")
+    ("'abeil':1,3 'miel':2", 3)
+    """
+    words = tokens.split()
+    positions: dict[str, list[int]] = {}
+    for n, word in enumerate(words, 1):
+        kept = positions.setdefault(word, [])
+        if len(kept) < MAX_POSITIONS:
+            kept.append(min(n, MAX_POSITION))
+    parts = []
+    for word, where in positions.items():
+        quoted = word.replace("\\", "\\\\").replace("'", "''")
+        parts.append(f"'{quoted}':{','.join(map(str, where))}")
+    return " ".join(parts), len(words)
+
+
+def _tsquery_any(tokens: Sequence[str]) -> str:
+    """A tsquery literal matching any of ``tokens``."""
+    return " | ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
+
+
+def _filter_sql(filters: Filters | None) -> tuple[str, list[Any]]:
+    """A condition on ``articles a`` that lets through what ``filters`` let through."""
+    if filters is None or filters.empty:
+        return "TRUE", []
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, values in (
+        ("a.id", filters.article_ids),
+        ("a.outlet", filters.outlets),
+        ("a.feed", filters.feeds),
+    ):
+        if values is not None:
+            clauses.append(f"{column} = ANY(%s)")
+            params.append(sorted(values))
+    if filters.tags is not None:
+        clauses.append("a.tags && %s::text[]")
+        params.append(sorted(filters.tags))
+    if filters.published_from is not None:
+        clauses.append("a.published >= %s")
+        params.append(filters.published_from)
+    if filters.published_to is not None:
+        clauses.append("a.published < %s")
+        params.append(filters.published_to)
+    return " AND ".join(clauses), params
+
+
+def _article(row: Sequence[Any]) -> Article:
+    return Article(
+        id=row[0],
+        title=row[1],
+        text=row[2],
+        sha256=row[3],
+        lang=row[4],
+        url=row[5],
+        date=row[6],
+        source_path=row[7],
+        source_sha256=row[8],
+        outlet=row[9],
+        feed=row[10],
+        tags=tuple(row[11] or ()),
+        published=row[12],
+    )
+
+
+def _vector(value: Any) -> Vector:
+    """A pgvector value as a float32 array (pgvector's psycopg adapter gives a ``Vector``)."""
+    array = value.to_numpy() if hasattr(value, "to_numpy") else value
+    return np.asarray(array, np.float32)
+
+
+def _blob(vectors: Iterable[Vector]) -> bytes:
+    return b"".join(np.asarray(v, np.float32).tobytes() for v in vectors)
+
+
+def _matrix(blob: bytes, dim: int) -> Matrix:
+    return np.frombuffer(blob, np.float32).reshape(-1, dim) if dim else np.zeros((0, 0), np.float32)
 
 
 class PostgresStore:
-    def __init__(self, url: str, pool_size: int = 8) -> None:
-        raise IndexFailure("the PostgreSQL store is not available yet")
+    """``IndexStore`` on PostgreSQL + pgvector; thread-safe, shared by any number of processes."""
 
-    def __getattr__(self, name: str) -> Any:  # pragma: no cover - placeholder
-        raise AttributeError(name)
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        self._url = url
+        self.location = public_url(url)
+        try:
+            with psycopg.connect(url, autocommit=True) as db:
+                self._migrate(db)
+        except psycopg.OperationalError as exc:
+            raise IndexFailure(f"cannot reach the database at {self.location}: {exc}") from exc
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(1, pool_size),
+            configure=register_vector,
+            open=True,
+            name="index",
+        )
+        self._reference: tuple[int, Matrix] | None = None
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _migrate(self, db: psycopg.Connection[Any]) -> None:
+        """Bring the schema up to ``SCHEMA_VERSION``, once however many processes start."""
+        db.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise ModelMismatchError(
+                    f"the index in {self.location} has schema {version}, this version reads up "
+                    f"to {SCHEMA_VERSION}: upgrade the bot, or use another database"
+                )
+            with db.transaction():
+                for script in SCHEMA[version:]:
+                    db.execute(script)  # our own constant DDL
+                db.execute(
+                    "INSERT INTO meta VALUES ('schema_version', %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(SCHEMA_VERSION),),
+                )
+                db.execute(
+                    "INSERT INTO meta VALUES ('generation', '0') ON CONFLICT (key) DO NOTHING"
+                )
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATE_LOCK,))
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- what it holds -------------------------------------------------------------------------
+
+    def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
+        with self._pool.connection() as db:
+            row = db.execute(query, params).fetchone()
+        return row[0] if row else None
+
+    def meta(self) -> StoreMeta | None:
+        value = self._one("SELECT value FROM meta WHERE key = 'store'")
+        return StoreMeta.from_json(value) if value else None
+
+    def _generation(self) -> int:
+        return int(self._one("SELECT value FROM meta WHERE key = 'generation'") or 0)
+
+    def counts(self) -> StoreCounts:
+        # One statement, one snapshot: never the articles of one state and passages of another.
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM passages),"
+                " (SELECT COALESCE(SUM(sentence_count), 0) FROM passages),"
+                " pg_database_size(current_database()),"
+                " (SELECT value FROM meta WHERE key = 'updated_at'),"
+                " (SELECT value FROM meta WHERE key = 'generation')"
+            ).fetchone()
+        assert row is not None
+        return StoreCounts(
+            int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4], int(row[5] or 0)
+        )
+
+    def languages(self) -> tuple[str, ...]:
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT lang FROM articles GROUP BY lang ORDER BY SUM(chars) DESC, lang"
+            ).fetchall()
+        return tuple(r[0] for r in rows) or ("fr",)
+
+    def article(self, article_id: str) -> Article | None:
+        with self._pool.connection() as db:
+            row = db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
+            ).fetchone()
+        return _article(row) if row else None
+
+    def articles(self, ids: Collection[str] | None = None) -> list[Article]:
+        with self._pool.connection() as db:
+            if ids is None:
+                rows = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles").fetchall()
+            else:
+                rows = db.execute(
+                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ANY(%s)", (list(ids),)
+                ).fetchall()
+        return [_article(r) for r in rows]
+
+    def sources(self) -> dict[str, ArticleSource]:
+        with self._pool.connection() as db:
+            rows = db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
+            return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def write(
+        self,
+        upserts: Iterable[tuple[Article, Sequence[PassageRecord]]],
+        deletes: Collection[str] = (),
+        *,
+        reset: Reset | None = None,
+    ) -> None:
+        with self._pool.connection() as db, db.transaction():
+            # Writers from every process, one at a time; readers never wait (MVCC).
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+            meta = reset.meta if reset is not None else self._meta_in(db)
+            if meta is None:
+                raise IndexFailure("the store has no model yet: a first write must reset it")
+            if reset is not None:
+                self._reset(db, reset)
+            df: Counter[str] = Counter()
+            for article_id in deletes:
+                df.subtract(self._delete_article_rows(db, article_id))
+            for article, passages in upserts:
+                df.subtract(self._delete_article_rows(db, article.id))
+                df.update(self._insert_article_rows(db, article, passages, meta.dim))
+            self._update_terms(db, df)
+            db.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
+            db.execute(
+                "INSERT INTO meta VALUES ('updated_at', %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (datetime.now(UTC).isoformat(timespec="seconds"),),
+            )
+
+    @staticmethod
+    def _meta_in(db: psycopg.Connection[Any]) -> StoreMeta | None:
+        row = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
+        return StoreMeta.from_json(row[0]) if row else None
+
+    @staticmethod
+    def _reset(db: psycopg.Connection[Any], reset: Reset) -> None:
+        dim = reset.meta.dim
+        db.execute("DELETE FROM passages")
+        db.execute("DELETE FROM articles")
+        db.execute("DELETE FROM lexical_terms")
+        db.execute("DELETE FROM background")
+        # The HNSW index needs a fixed dimension: the model's, set anew at each reset.
+        db.execute("DROP INDEX IF EXISTS passages_vector")
+        db.execute(f"ALTER TABLE passages ALTER COLUMN vector TYPE vector({int(dim)})")
+        db.execute(
+            "CREATE INDEX passages_vector ON passages USING hnsw (vector vector_ip_ops)"
+            " WITH (m = 16, ef_construction = 64)"
+        )
+        db.execute(
+            "INSERT INTO meta VALUES ('store', %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (reset.meta.to_json(),),
+        )
+        with db.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO background VALUES (%s, %s)",
+                [(i, _blob([v])) for i, v in enumerate(reset.background)],
+            )
+
+    @staticmethod
+    def _delete_article_rows(db: psycopg.Connection[Any], article_id: str) -> Counter[str]:
+        """Delete an article and its passages; the document frequencies they held."""
+        rows = db.execute(
+            "DELETE FROM passages WHERE article_id = %s RETURNING tokens", (article_id,)
+        ).fetchall()
+        db.execute("DELETE FROM articles WHERE id = %s", (article_id,))
+        held: Counter[str] = Counter()
+        for (tokens,) in rows:
+            held.update(set(tokens.split()))
+        return held
+
+    @staticmethod
+    def _insert_article_rows(
+        db: psycopg.Connection[Any], article: Article, passages: Sequence[PassageRecord], dim: int
+    ) -> Counter[str]:
+        db.execute(
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, chars)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                article.id,
+                article.title,
+                article.text,
+                article.sha256,
+                article.lang,
+                article.url,
+                article.date,
+                article.source_path,
+                article.source_sha256,
+                article.outlet,
+                article.feed,
+                list(article.tags),
+                article.published,
+                len(article.text),
+            ),
+        )
+        held: Counter[str] = Counter()
+        rows = []
+        for passage in passages:
+            if passage.vector.shape != (dim,) or any(
+                s.vector.shape != (dim,) for s in passage.sentences
+            ):
+                raise IndexFailure(f"a vector of {article.id!r} is not of dimension {dim}")
+            lexical, length = tsvector_literal(passage.lexical)
+            held.update(set(passage.lexical.split()))
+            rows.append(
+                (
+                    article.id,
+                    passage.start,
+                    passage.end,
+                    np.asarray(passage.vector, np.float32),
+                    passage.lexical,
+                    lexical,
+                    length,
+                    json.dumps([[s.start, s.end] for s in passage.sentences]),
+                    _blob(s.vector for s in passage.sentences),
+                    len(passage.sentences),
+                )
+            )
+        with db.cursor() as cursor:
+            cursor.executemany(
+                'INSERT INTO passages (article_id, start, "end", vector, tokens, lexical, length,'
+                " sentence_spans, sentence_vectors, sentence_count)"
+                " VALUES (%s, %s, %s, %s, %s, %s::tsvector, %s, %s::jsonb, %s, %s)",
+                rows,
+            )
+        return held
+
+    @staticmethod
+    def _update_terms(db: psycopg.Connection[Any], df: Counter[str]) -> None:
+        changes = sorted((term, n) for term, n in df.items() if n)  # sorted: no deadlocks
+        if not changes:
+            return
+        with db.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO lexical_terms VALUES (%s, %s)"
+                " ON CONFLICT (term) DO UPDATE SET df = lexical_terms.df + excluded.df",
+                changes,
+            )
+        db.execute("DELETE FROM lexical_terms WHERE df <= 0")
+
+    def export(self) -> Iterator[tuple[Article, list[PassageRecord]]]:
+        meta = self.meta()
+        dim = meta.dim if meta else 0
+        with self._pool.connection() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+        for article_id in ids:
+            with self._pool.connection() as db:
+                row = db.execute(
+                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
+                ).fetchone()
+                if row is None:
+                    continue
+                passages = db.execute(
+                    'SELECT start, "end", vector, tokens, sentence_spans, sentence_vectors'
+                    " FROM passages WHERE article_id = %s ORDER BY id",
+                    (article_id,),
+                ).fetchall()
+            yield (
+                _article(row),
+                [
+                    PassageRecord(
+                        start,
+                        end,
+                        _vector(vector),
+                        tokens,
+                        tuple(
+                            SentenceRecord(s, e, v)
+                            for (s, e), v in zip(spans, _matrix(blob, dim), strict=True)
+                        ),
+                    )
+                    for start, end, vector, tokens, spans, blob in passages
+                ],
+            )
+
+    def background(self) -> Matrix:
+        meta = self.meta()
+        with self._pool.connection() as db:
+            rows = db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
+        return _matrix(b"".join(r[0] for r in rows), meta.dim if meta else 0)
+
+    # -- the vector cache ----------------------------------------------------------------------
+
+    def cached_vectors(self, keys: Sequence[str], dim: int) -> dict[str, Vector]:
+        if not keys:
+            return {}
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT key, vector FROM vector_cache WHERE key = ANY(%s) AND length(vector) = %s",
+                (list(keys), 4 * dim),
+            ).fetchall()
+        return {key: np.frombuffer(blob, np.float32) for key, blob in rows}
+
+    def cache_vectors(self, items: Iterable[tuple[str, Vector]]) -> None:
+        rows = [(key, _blob([vector])) for key, vector in items]
+        if not rows:
+            return
+        with self._pool.connection() as db, db.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO vector_cache VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET vector = excluded.vector",
+                rows,
+            )
+
+    def export_cache(self) -> Iterator[tuple[str, Vector]]:
+        last = ""
+        while True:
+            with self._pool.connection() as db:
+                rows = db.execute(
+                    "SELECT key, vector FROM vector_cache WHERE key > %s ORDER BY key LIMIT 2000",
+                    (last,),
+                ).fetchall()
+            if not rows:
+                return
+            for key, blob in rows:
+                yield key, np.frombuffer(blob, np.float32)
+            last = rows[-1][0]
+
+    # -- reading for a question ----------------------------------------------------------------
+
+    def analyse(self, question: str, question_lang: str) -> QueryTerms:
+        stems = question_stems(question, question_lang, self.languages())
+        tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
+        known: set[str] = set()
+        if tokens:
+            with self._pool.connection() as db:
+                rows = db.execute(
+                    "SELECT term FROM lexical_terms WHERE term = ANY(%s)", (list(tokens),)
+                ).fetchall()
+            known = {r[0] for r in rows}
+        return QueryTerms(tokens, coverage(stems, known))
+
+    def candidates(
+        self,
+        query: Vector,
+        terms: QueryTerms | None,
+        dense_k: int,
+        lexical_k: int,
+        filters: Filters | None = None,
+    ) -> Candidates:
+        dim = len(query)
+        where, params = _filter_sql(filters)
+        vector = np.asarray(query, np.float32)
+        with self._pool.connection() as db, db.transaction():
+            ids: set[int] = set()
+            if dense_k > 0:
+                db.execute(f"SET LOCAL hnsw.ef_search = {max(40, 2 * int(dense_k))}")
+                if where != "TRUE":
+                    db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                rows = db.execute(
+                    "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id"
+                    f" WHERE {where} ORDER BY p.vector <#> %s LIMIT %s",
+                    [*params, vector, dense_k],
+                ).fetchall()
+                ids.update(int(r[0]) for r in rows)
+            tokens = list(terms.tokens) if terms is not None else []
+            lexical: dict[int, float] = {}
+            if tokens and lexical_k > 0:
+                lexical = self._bm25(db, tokens, where, params, lexical_k, None)
+                ids.update(lexical)
+            ordered = sorted(ids)
+            if tokens:
+                unscored = [i for i in ordered if i not in lexical]
+                if unscored:
+                    lexical.update(self._bm25(db, tokens, "TRUE", [], None, unscored))
+            if not ordered:
+                return Candidates.none(dim)
+            found = db.execute(
+                'SELECT id, article_id, start, "end", vector FROM passages WHERE id = ANY(%s)'
+                " ORDER BY id",
+                (ordered,),
+            ).fetchall()
+        if not found:
+            return Candidates.none(dim)
+        kept = np.array([r[0] for r in found], np.int64)
+        return Candidates(
+            ids=kept,
+            article_ids=tuple(r[1] for r in found),
+            starts=np.array([r[2] for r in found], np.int64),
+            ends=np.array([r[3] for r in found], np.int64),
+            vectors=np.vstack([_vector(r[4]) for r in found]),
+            lexical=np.array([lexical.get(int(i), 0.0) for i in kept], np.float32),
+        )
+
+    @staticmethod
+    def _bm25(
+        db: psycopg.Connection[Any],
+        tokens: list[str],
+        where: str,
+        params: list[Any],
+        limit: int | None,
+        only: list[int] | None,
+    ) -> dict[int, float]:
+        """BM25 of the passages matching any token, as FTS5 computes it: the ``limit`` best, or
+        those of ``only``. idf = ln((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
+        restrict = "AND p.id = ANY(%s)" if only is not None else ""
+        query = f"""
+            WITH stats AS (
+                SELECT COUNT(*)::float8 AS n, GREATEST(AVG(length), 1)::float8 AS avgdl
+                FROM passages
+            ),
+            terms AS (
+                SELECT t.term, GREATEST(LN((s.n - t.df + 0.5) / (t.df + 0.5)), 1e-6) AS idf
+                FROM lexical_terms t, stats s WHERE t.term = ANY(%s)
+            ),
+            hits AS (
+                SELECT p.id, p.length, u.lexeme, array_length(u.positions, 1) AS tf
+                FROM passages p JOIN articles a ON a.id = p.article_id,
+                     unnest(p.lexical) AS u(lexeme, positions, weights)
+                WHERE p.lexical @@ %s::tsquery AND u.lexeme = ANY(%s) AND {where} {restrict}
+            )
+            SELECT h.id, SUM(t.idf * h.tf * {BM25_K1 + 1}
+                / (h.tf + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * h.length / s.avgdl))) AS score
+            FROM hits h JOIN terms t ON t.term = h.lexeme, stats s
+            GROUP BY h.id ORDER BY score DESC, h.id {"LIMIT %s" if limit is not None else ""}
+        """
+        args: list[Any] = [tokens, _tsquery_any(tokens), tokens, *params]
+        if only is not None:
+            args.append(only)
+        if limit is not None:
+            args.append(limit)
+        rows = db.execute(query, args).fetchall()
+        return {int(r[0]): float(r[1]) for r in rows if r[1] > 0}
+
+    def sentences(self, passage_ids: Sequence[int]) -> Sentences:
+        meta = self.meta()
+        dim = meta.dim if meta else 0
+        with self._pool.connection() as db:
+            rows = db.execute(
+                "SELECT id, sentence_spans, sentence_vectors FROM passages WHERE id = ANY(%s)",
+                ([int(i) for i in passage_ids],),
+            ).fetchall()
+        found = {int(r[0]): (r[1], r[2]) for r in rows}
+        spans: list[tuple[tuple[int, int], ...]] = []
+        blobs: list[bytes] = []
+        ptr = np.zeros(len(passage_ids) + 1, np.int64)
+        for n, passage_id in enumerate(passage_ids):
+            passage_spans, blob = found.get(int(passage_id), ([], b""))
+            spans.append(tuple((int(s), int(e)) for s, e in passage_spans))
+            blobs.append(bytes(blob))
+            ptr[n + 1] = ptr[n] + len(spans[-1])
+        return Sentences(tuple(spans), _matrix(b"".join(blobs), dim), ptr)
+
+    def reference_vectors(self) -> Matrix:
+        generation = self._generation()
+        if self._reference is not None and self._reference[0] == generation:
+            return self._reference[1]
+        with self._pool.connection() as db:
+            total = int(db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])  # type: ignore[index]
+            step = max(1, total // REFERENCE_SAMPLE)
+            rows = db.execute(
+                "SELECT vector FROM (SELECT vector, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n"
+                " FROM passages) numbered WHERE n %% %s = 0 ORDER BY n",
+                (step,),
+            ).fetchall()
+        vectors = [*self.background(), *(_vector(r[0]) for r in rows)]
+        meta = self.meta()
+        matrix = (
+            np.vstack(vectors).astype(np.float32)
+            if vectors
+            else np.zeros((0, meta.dim if meta else 0), np.float32)
+        )
+        self._reference = (generation, matrix)
+        return matrix

@@ -1,0 +1,205 @@
+"""PostgreSQL behind several bot processes: what one replica changes, every replica answers.
+
+Each "replica" is its own ``IndexService`` and ``ArticleCollection`` (own connection pool) over
+one database of the real server that ``tests/pg.py`` starts; the store contract itself runs on
+both backends in ``tests/test_stores.py``. The e5 model answers where answers are compared
+(``migrate``); elsewhere the hashing embedder keeps the tests fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from index.cli import main
+from index.collection import ArticleCollection
+from index.embed import Embedder
+from index.errors import IndexFailure
+from index.service import IndexService
+from index.settings import IndexSettings
+from index.stores.postgres import PostgresStore, public_url, tsvector_literal
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7774940a137d78f0.txt"
+VOLCANO = "Les volcans\n\nUn volcan entre en éruption quand le magma remonte vers la surface.\n"
+GLACIER = "Les glaciers\n\nLes glaciers des Alpes fondent chaque été un peu plus vite.\n"
+BEES = "Les abeilles\n\nLes abeilles domestiques produisent le miel de la ruche.\n"
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"  # one folder shared by the replicas (a shared volume)
+    folder.mkdir()
+    (folder / "volcans.txt").write_text(VOLCANO, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def replicas(seeds: Path, database_url: str, tmp_path: Path) -> Iterator[list[ArticleCollection]]:
+    made: list[ArticleCollection] = []
+    for n in range(2):
+        settings = IndexSettings(
+            seeds_dir=seeds,
+            data_dir=tmp_path / f"data-{n}",
+            embedding_model="hashing-128",
+            database_url=SecretStr(database_url),
+        )
+        made.append(ArticleCollection(settings, IndexService(settings)))
+    made[0].service.rebuild()
+    yield made
+    for collection in made:
+        collection.service.close()
+
+
+def ids(collection: ArticleCollection) -> set[str]:
+    return {a.id for a in collection.service.articles()}
+
+
+def test_an_add_through_one_replica_is_answered_by_the_other(
+    replicas: list[ArticleCollection],
+) -> None:
+    first, second = replicas
+    assert ids(second) == {"volcans"}
+    first.add_bytes("glaciers.txt", GLACIER.encode())
+    answer = second.service.ask("Que font les glaciers des Alpes chaque été ?")
+    assert answer.quotes[0].article_id == "glaciers"
+    assert "fondent chaque été" in answer.quotes[0].text
+    second.remove("glaciers")
+    assert ids(first) == {"volcans"}
+
+
+def test_two_admins_adding_at_once_through_two_replicas_are_both_kept(
+    replicas: list[ArticleCollection],
+) -> None:
+    errors: list[BaseException] = []
+
+    def add(collection: ArticleCollection, name: str, text: str) -> None:
+        try:
+            for n in range(5):
+                collection.add_bytes(f"{name}-{n}.txt", text.replace("Les", f"Les {n}").encode())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=add, args=(replicas[0], "glaciers", GLACIER)),
+        threading.Thread(target=add, args=(replicas[1], "abeilles", BEES)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    expected = (
+        {"volcans"} | {f"glaciers-{n}" for n in range(5)} | {f"abeilles-{n}" for n in range(5)}
+    )
+    assert ids(replicas[0]) == ids(replicas[1]) == expected
+    assert replicas[1].service.rebuild().added == 0  # the folder and the index agree
+
+
+def test_a_reindex_in_one_replica_never_shows_the_other_half_an_index(
+    replicas: list[ArticleCollection], seeds: Path
+) -> None:
+    first, second = replicas
+    for n in range(40):
+        (seeds / f"article-{n:02d}.txt").write_text(
+            f"Article {n}\n\nLe paragraphe numéro {n} parle de la lave et du magma.\n",
+            encoding="utf-8",
+        )
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.add(second.service.store.counts().articles)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        first.service.rebuild()
+    finally:
+        stop.set()
+        reader.join()
+    assert seen <= {1, 41}
+
+
+def test_another_models_index_is_refused_with_reindex(
+    replicas: list[ArticleCollection], seeds: Path, database_url: str, tmp_path: Path
+) -> None:
+    other = IndexService(
+        IndexSettings(
+            seeds_dir=seeds,
+            data_dir=tmp_path / "other",
+            embedding_model="hashing-64",
+            database_url=SecretStr(database_url),
+        )
+    )
+    try:
+        with pytest.raises(IndexFailure, match="reindex"):
+            other.ask("Quand un volcan entre-t-il en éruption ?")
+    finally:
+        other.close()
+
+
+def test_migrate_copies_an_embedded_index_without_embedding_again(
+    tmp_path: Path,
+    database_url: str,
+    embedder: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds)
+    embedded = IndexSettings(seeds_dir=seeds, data_dir=tmp_path / "data")
+    local = IndexService(embedded, embedder)
+    local.rebuild()
+    question = "Qui a ordonné de tirer sur les manifestants ?"
+    before = local.ask(question)
+    local.close()
+    monkeypatch.setenv("SEEDS_DIR", str(seeds))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    assert main(["migrate", "--to", database_url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("copied 1 articles, 10 passages and ")
+    assert out.rstrip().endswith("nothing was embedded")
+
+    remote = IndexService(
+        embedded.model_copy(update={"database_url": SecretStr(database_url)}), embedder
+    )
+    try:
+        assert remote.rebuild().embedded == 0  # the articles and the cache came along
+        after = remote.ask(question)
+    finally:
+        remote.close()
+    assert [(q.article_id, q.start, q.end) for q in after.quotes] == [
+        (q.article_id, q.start, q.end) for q in before.quotes
+    ]
+    assert [q.score for q in after.quotes] == pytest.approx(
+        [q.score for q in before.quotes], abs=1e-4
+    )
+
+
+def test_the_password_stays_out_of_the_location() -> None:
+    assert (
+        public_url("postgresql://bot:s3cret@db:5433/articles")
+        == "postgresql://bot@db:5433/articles"
+    )
+    assert public_url("postgresql:///articles?host=/tmp") == "postgresql:///articles?host=/tmp"
+
+
+def test_an_unreachable_database_is_named() -> None:
+    with pytest.raises(
+        IndexFailure, match=r"^cannot reach the database at postgresql://bot@127\.0\.0\.1:9/x"
+    ):
+        PostgresStore("postgresql://bot:pw@127.0.0.1:9/x?connect_timeout=2")
+
+
+def test_stems_are_indexed_as_written() -> None:
+    assert tsvector_literal("l'eau co-op 3.5 abeil abeil") == (
+        "'l''eau':1 'co-op':2 '3.5':3 'abeil':4,5",
+        5,
+    )
