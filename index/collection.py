@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -80,7 +81,9 @@ class ArticleCollection:
         """
         article_from_bytes(filename, data, url, self.settings.max_upload_bytes)  # refuse early
         try:
-            path, created = save_unique(self.settings.seeds_dir, safe_filename(filename), data)
+            path, created = save_unique(
+                self.settings.seeds_dir, safe_filename(filename), data, self._id_owner
+            )
         except OSError as exc:
             if not is_storage_failure(exc):
                 raise
@@ -144,7 +147,7 @@ class ArticleCollection:
         settings = self.settings
         if self.service.article(article_id) is None:
             raise ArticleNotFoundError(f"no article has the id {article_id!r}")
-        source = find_article_file(settings.seeds_dir, article_id)
+        source = self._indexed_file(article_id) or find_article_file(settings.seeds_dir, article_id)
         trashed = move_to_trash(source, settings.data_dir / "trash") if source else None
         try:
             article = self.service.remove(article_id)
@@ -154,6 +157,23 @@ class ArticleCollection:
             raise
         logger.info("removed %s; file in %s", article.id, trashed)
         return Removed(article, trashed)
+
+    def _indexed_file(self, article_id: str) -> Path | None:
+        """The file the index says the article came from, if it is still in SEEDS_DIR: one
+        lookup, where scanning the folder costs its size."""
+        article = self.service.article(article_id)
+        if article is None or not article.source_path:
+            return None
+        path = Path(article.source_path)
+        folder = self.settings.seeds_dir
+        same_folder = path.parent.resolve() == folder.resolve()
+        return (
+            path if same_folder and path.is_file() and article_id_for(path) == article_id else None
+        )
+
+    def _id_owner(self, article_id: str) -> Path | None:
+        """Which file of SEEDS_DIR gives this article id, as far as the index knows."""
+        return self._indexed_file(article_id)
 
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index match SEEDS_DIR (a reindex)."""
@@ -168,19 +188,27 @@ def _as_json(article: Article, url: str) -> bytes:
     return json.dumps(record, ensure_ascii=False, indent=1).encode()
 
 
-def save_unique(folder: Path, filename: str, data: bytes) -> tuple[Path, bool]:
+def save_unique(
+    folder: Path,
+    filename: str,
+    data: bytes,
+    owner_of: Callable[[str], Path | None] | None = None,
+) -> tuple[Path, bool]:
     """Write ``data`` as ``folder/filename`` without ever overwriting a different file.
 
     A taken name (or one whose article id is taken) gets a numeric suffix: ``a-2.txt``.
     Returns the path and whether it was created (False: the same bytes were already there).
-    A failed write leaves nothing behind.
+    A failed write leaves nothing behind. ``owner_of`` says which file holds an article id
+    (the index knows, in one lookup); without it the folder is scanned.
     """
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = PurePosixPath(filename).stem, PurePosixPath(filename).suffix
-    taken = {article_id_for(p): p for p in folder.iterdir() if p.is_file()}
+    if owner_of is None:
+        taken = {article_id_for(p): p for p in folder.iterdir() if p.is_file()}
+        owner_of = taken.get
     for n in range(1, 10_000):
         candidate = folder / (filename if n == 1 else f"{stem}-{n}{suffix}")
-        owner = taken.get(article_id_for(candidate))
+        owner = candidate if candidate.is_file() else owner_of(article_id_for(candidate))
         if owner is not None:
             if owner == candidate and owner.read_bytes() == data:
                 return candidate, False

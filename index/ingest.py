@@ -131,11 +131,15 @@ def article_id_for(path: PurePath) -> str:
     """Stable id from the file name: ``000_Abc.txt`` -> ``000_abc``; [a-z0-9_-], at most 64 chars."""
     stem = _ascii_fold(PurePosixPath(str(path).replace("\\", "/")).stem).lower()
     slug = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_-]", "-", stem))
-    slug = slug[:_MAX_ID_CHARS].strip("-")
-    if not slug:
+    if not slug.strip("-"):
         # Names with nothing usable ("💥.md") still need distinct ids.
         return "article-" + hashlib.sha256(path.name.encode("utf-8", "replace")).hexdigest()[:8]
-    return slug
+    if len(slug) > _MAX_ID_CHARS:
+        # Cut, long names that share a beginning would share an id (and one would be skipped
+        # as a duplicate): the cut slug ends with a hash of the whole one.
+        digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+        return f"{slug[: _MAX_ID_CHARS - 9].strip('-')}-{digest}"
+    return slug.strip("-")
 
 
 def safe_filename(name: str, default_ext: str = ".txt") -> str:

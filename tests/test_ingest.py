@@ -361,7 +361,7 @@ def test_load_articles_missing_folder(tmp_path: Path) -> None:
         ("Élection Présidentielle 2022.md", "election-presidentielle-2022"),
         ("a  b!!c.txt", "a-b-c"),
         ("--x--.txt", "x"),
-        ("x" * 100 + ".txt", "x" * 64),
+        ("x" * 100 + ".txt", "x" * 55 + "-" + "09ecb6eb"),  # cut, with a hash of the whole
     ],
 )
 def test_article_id_for(name: str, expected: str) -> None:
@@ -406,3 +406,11 @@ def test_safe_filename_long_name_and_default_ext() -> None:
 def test_safe_filename_output_is_always_loadable_suffix() -> None:
     for name in ("../../etc/passwd", "x.exe", "💥", "a.b.c.htm"):
         assert Path(safe_filename(name)).suffix in SUPPORTED_SUFFIXES
+
+
+def test_long_names_that_share_a_beginning_keep_distinct_ids() -> None:
+    # Cut to 64 characters they were equal, and one article was skipped as a duplicate.
+    stem = "organisation-des-nations-unies-pour-l-education-la-science-et-la-culture"
+    first, second = (article_id_for(Path(f"{stem}-copy{n}.txt")) for n in (1, 2))
+    assert first != second
+    assert len(first) == len(second) == 64
