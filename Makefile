@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PIAF evaluation set (articles/ and questions.jsonl), kept outside the repository.
 PIAF ?= ../shared/eval/piaf
 
-.PHONY: setup run test lint bench eval soak clean
+.PHONY: setup run test lint bench bench-scale eval soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint
 # Answer latency of the real bot through the loopback Bot API server, on the seed collection.
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
+
+# The store at 10k, 100k and 1M passages (README, "Scale"); DATABASE_URL=postgresql://… for
+# PostgreSQL (each size in a new database of that server). Minutes, and ~6 GB of RAM at 1M.
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 # Load, Bot API faults, kill -9 during changes and a full disk (README, "Load and faults").
 # The disk phase mounts a tmpfs: run as root, or it says it skipped.
