@@ -16,18 +16,11 @@ import zlib
 
 from aiohttp import web
 
+from bench import memory_mb
 from index.fetch import FetchError, fetch_url
 
 BOMB_ZEROS = 400_000_000
 LIMIT = 2_000_000
-
-
-def _peak_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _bomb() -> bytes:
@@ -58,7 +51,7 @@ async def _run(case: str) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
-    before = _peak_mb()
+    before = memory_mb()
     try:
         fetched = await fetch_url(
             f"http://127.0.0.1:{port}/redirect", timeout=30, max_bytes=LIMIT, allow_private=True
@@ -66,7 +59,7 @@ async def _run(case: str) -> None:
         outcome = f"fetched {len(fetched.data)} bytes"
     except FetchError as exc:
         outcome = f"refused: {exc}"
-    after = _peak_mb()
+    after = memory_mb()
     await runner.cleanup()
     print(f"| {case} | {len(bomb) / 1000:.0f} KB | {before:.0f} MB | {after:.0f} MB | {outcome} |")
 

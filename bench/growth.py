@@ -33,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import memory_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "articles"
 SHORT = (
@@ -40,14 +42,6 @@ SHORT = (
     "1 465 mètres. Un train à crémaillère mène à son sommet depuis 2012.\n"
 )
 REPEATS = 3
-
-
-def _peak_rss_mb() -> float:
-    """The process's peak resident memory (VmHWM), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _median_seconds(action: Callable[[], object], repeats: int = REPEATS) -> float:
@@ -105,7 +99,7 @@ def worker(seeds: Path, data: Path, database_url: str | None) -> dict[str, Any]:
         "add_seconds": round(statistics.median(add_times), 3),
         "remove_seconds": round(statistics.median(remove_times), 3),
         "unchanged_rebuild_seconds": round(rebuild, 3),
-        "peak_memory_mb": round(_peak_rss_mb(), 1),
+        "peak_memory_mb": round(memory_mb(), 1),
         "vector_mb": round(counts.passages * 384 * 4 / 1e6, 1),
         "disk_mb": round(counts.bytes / 1e6, 1),
     }

@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import memory_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf"
 CACHE = ROOT / "data" / "eval-piaf" / "embeddings.sqlite"
@@ -50,14 +52,6 @@ QUERIES = ROOT / "data" / "bench-scale" / "queries.npy"
 PER_ARTICLE = 10
 SIGMA = 0.02
 BATCH_ARTICLES = 2_000
-
-
-def _peak_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def real_vectors() -> np.ndarray:
@@ -152,7 +146,7 @@ def worker(size: int, folder: Path, database_url: str | None) -> dict[str, Any]:
     texts = passage_texts()
     asked = questions()
     queries = query_vectors(asked)
-    before = _peak_mb()
+    before = memory_mb()
     store = open_store(database_url, folder)
     meta = StoreMeta("intfloat/multilingual-e5-small (bench)", 384, 700, 1)
     started = time.perf_counter()
@@ -201,7 +195,7 @@ def worker(size: int, folder: Path, database_url: str | None) -> dict[str, Any]:
         "query_p50_ms": round(latencies[len(latencies) // 2], 1),
         "query_p95_ms": round(latencies[int(len(latencies) * 0.95)], 1),
         "recall_at_10": round(hits / (10 * len(queries)), 3),
-        "peak_memory_mb": round(_peak_mb(), 0),
+        "peak_memory_mb": round(memory_mb(), 0),
         "bench_vectors_mb": round(vectors.nbytes / 1e6, 0),
         "memory_before_store_mb": round(before, 0),
         "disk_mb": round(disk / 1e6, 0),

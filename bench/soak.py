@@ -32,7 +32,6 @@ import contextlib
 import itertools
 import logging
 import random
-import resource
 import sys
 import time
 from collections import Counter, defaultdict
@@ -42,6 +41,7 @@ from pathlib import Path
 
 from telegram import Chat, User
 
+from bench import memory_mb
 from bench.latency import BUILTIN_QUESTIONS, ROOT, index_settings, log, prepare_index
 from bench.roundtrip import summarize
 from bot.app import build_application
@@ -94,21 +94,6 @@ class Phase:
     faults: int = 0
     healthy: bool = False
     seconds: float = 0.0
-
-
-def memory_mb(field: str = "VmHWM") -> float:
-    """This process's peak (VmHWM) or current (VmRSS) resident memory, in MB.
-
-    Without /proc, the peak from ``getrusage`` (Linux: kB).
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(f"{field}:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def reset_peak_memory() -> bool:
