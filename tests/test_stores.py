@@ -318,3 +318,15 @@ def test_export_gives_back_what_was_written(store: IndexStore) -> None:
     assert [(p.start, p.end) for p in passages] == [(0, 28), (30, 47)]
     np.testing.assert_allclose(passages[1].vector, unit(0.2, 1), atol=1e-6)
     assert passages[0].sentences[0].start == 0
+
+
+def test_the_commonest_words_are_known_but_not_searched(
+    store: IndexStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scaled down: a word in more than one passage is "common" here, as one in more than
+    # LEXICAL_MAX_DF (20,000) passages is in a real store.
+    for backend in ("index.stores.embedded", "index.stores.postgres"):
+        monkeypatch.setattr(f"{backend}.LEXICAL_MAX_DF", 1)
+    terms = store.analyse("abeilles reine", "fr")  # "abeilles" is in both bee passages' titles
+    assert terms.coverage == 1.0
+    assert terms.tokens == ("rein",)

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from index.models import Article
 
 __all__ = [
+    "LEXICAL_MAX_DF",
     "SCHEMA_VERSION",
     "ArticleSource",
     "Candidates",
@@ -50,6 +51,10 @@ Span = tuple[int, int]
 
 # What a store's schema is at; each backend migrates older ones up to it.
 SCHEMA_VERSION = 1
+# A question's word found in more passages than this is left out of the lexical query (it still
+# counts as known): its postings cost most of a query at a million passages (BM25 over them took
+# 114 ms of 153), and its idf is small there. No collection of up to this many passages changes.
+LEXICAL_MAX_DF = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +153,9 @@ class Filters:
 class QueryTerms:
     """A question as the lexical leg sees it."""
 
-    tokens: tuple[str, ...]  # its words as the store indexes them (stems, lexemes)
+    tokens: tuple[
+        str, ...
+    ]  # its words as the store indexes them, but the commonest (LEXICAL_MAX_DF)
     coverage: float  # share of its words the collection uses at all (0 when none)
     words: tuple[str, ...] = ()  # the words themselves (a store may analyse them its own way)
 

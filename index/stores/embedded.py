@@ -36,6 +36,7 @@ from index.models import Article
 from index.stores import fts
 from index.stores import sqlite as sql
 from index.stores.base import (
+    LEXICAL_MAX_DF,
     ArticleSource,
     Candidates,
     Filters,
@@ -385,7 +386,9 @@ class EmbeddedStore:
     def analyse(self, question: str, question_lang: str) -> QueryTerms:
         stems = question_stems(question, question_lang, self.languages())
         tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
-        return QueryTerms(tokens, coverage(stems, fts.known(self._db, tokens)))
+        df = fts.document_frequencies(self._db, tokens)
+        searched = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
+        return QueryTerms(searched, coverage(stems, df.keys()))
 
     def candidates(
         self,

@@ -17,7 +17,7 @@ from typing import Any
 from index.stores import sqlite as sql
 from index.stores.base import Filters
 
-__all__ = ["best", "known", "match_any", "scores"]
+__all__ = ["best", "document_frequencies", "match_any", "scores"]
 
 
 def match_any(tokens: Sequence[str]) -> str:
@@ -25,14 +25,14 @@ def match_any(tokens: Sequence[str]) -> str:
     return " OR ".join('"' + token.replace('"', '""') + '"' for token in tokens)
 
 
-def known(db: sqlite3.Connection, tokens: Sequence[str]) -> set[str]:
-    """The ``tokens`` some passage contains."""
-    found: set[str] = set()
+def document_frequencies(db: sqlite3.Connection, tokens: Sequence[str]) -> dict[str, int]:
+    """How many passages contain each of ``tokens`` (those that none contains are left out)."""
+    found: dict[str, int] = {}
     for batch in sql.batches(list(tokens)):
         found.update(
-            row[0]
+            (row[0], int(row[1]))
             for row in db.execute(
-                f"SELECT term FROM lexical_vocab WHERE term IN ({sql.marks(len(batch))})",
+                f"SELECT term, doc FROM lexical_vocab WHERE term IN ({sql.marks(len(batch))})",
                 list(batch),
             )
         )

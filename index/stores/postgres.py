@@ -43,6 +43,7 @@ from index.errors import IndexFailure, ModelMismatchError
 from index.lexical import coverage, question_stems
 from index.models import Article
 from index.stores.base import (
+    LEXICAL_MAX_DF,
     SCHEMA_VERSION,
     ArticleSource,
     Candidates,
@@ -556,14 +557,15 @@ class PostgresStore:
     def analyse(self, question: str, question_lang: str) -> QueryTerms:
         stems = question_stems(question, question_lang, self.languages())
         tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
-        known: set[str] = set()
+        df: dict[str, int] = {}
         if tokens:
             with self._pool.connection() as db:
                 rows = db.execute(
-                    "SELECT term FROM lexical_terms WHERE term = ANY(%s)", (list(tokens),)
+                    "SELECT term, df FROM lexical_terms WHERE term = ANY(%s)", (list(tokens),)
                 ).fetchall()
-            known = {r[0] for r in rows}
-        return QueryTerms(tokens, coverage(stems, known))
+            df = {r[0]: int(r[1]) for r in rows}
+        searched = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
+        return QueryTerms(searched, coverage(stems, df.keys()))
 
     def candidates(
         self,
