@@ -128,6 +128,19 @@ def articles_of(
         yield article, records
 
 
+def exact_top10(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Passage ids (from 1) of the 10 nearest vectors to each query, by brute force, a few
+    queries at a time so that the scores never take more than ~100 MB."""
+    step = max(1, 25_000_000 // len(vectors))
+    found = []
+    for start in range(0, len(queries), step):
+        scores = vectors @ queries[start : start + step].T  # (n, step)
+        top = np.argpartition(-scores, 10, axis=0)[:10]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=0), axis=0)
+        found.append(np.take_along_axis(top, order, axis=0).T + 1)
+    return np.vstack(found)
+
+
 def open_store(database_url: str | None, folder: Path) -> Any:
     if database_url:
         from index.stores.postgres import PostgresStore
@@ -174,7 +187,8 @@ def worker(size: int, folder: Path, database_url: str | None) -> dict[str, Any]:
         started = time.perf_counter()
         store.candidates(query, store.analyse(text, "fr"), 50, 50)
         latencies.append((time.perf_counter() - started) * 1000)
-    exact = np.argsort(-(vectors @ queries.T), axis=0)[:10].T + 1  # passage ids start at 1
+    serving = memory_mb("VmRSS")  # the store open and warm, before the exact search below
+    exact = exact_top10(vectors, queries)
     hits = 0
     for query, truth in zip(queries, exact, strict=True):
         found = store.candidates(query, None, 10, 0).ids
@@ -196,6 +210,7 @@ def worker(size: int, folder: Path, database_url: str | None) -> dict[str, Any]:
         "query_p95_ms": round(latencies[int(len(latencies) * 0.95)], 1),
         "recall_at_10": round(hits / (10 * len(queries)), 3),
         "peak_memory_mb": round(memory_mb(), 0),
+        "serving_memory_mb": round(serving, 0),
         "bench_vectors_mb": round(vectors.nbytes / 1e6, 0),
         "memory_before_store_mb": round(before, 0),
         "disk_mb": round(disk / 1e6, 0),
@@ -238,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{backend}:\n")
     print(
         "| passages | fill | /add (5 passages) | /remove | query p50 / p95 | recall@10 "
-        "| peak memory (of which bench vectors) | disk |"
+        "| memory serving / peak (bench's own vectors) | disk |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -246,8 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['passages']:,} | {r['fill_seconds']:.0f} s | {r['add_seconds'] * 1000:.1f} ms "
             f"| {r['remove_seconds'] * 1000:.1f} ms "
             f"| {r['query_p50_ms']:.1f} / {r['query_p95_ms']:.1f} ms "
-            f"| {r['recall_at_10']:.3f} | {r['peak_memory_mb'] / 1000:.2f} GB "
-            f"({r['bench_vectors_mb'] / 1000:.2f} GB) | {r['disk_mb'] / 1000:.2f} GB |"
+            f"| {r['recall_at_10']:.3f} | {r['serving_memory_mb'] / 1000:.2f} / "
+            f"{r['peak_memory_mb'] / 1000:.2f} GB ({r['bench_vectors_mb'] / 1000:.2f} GB) "
+            f"| {r['disk_mb'] / 1000:.2f} GB |"
         )
     return 0
 

@@ -6,7 +6,7 @@ when it commits. Writers take a transaction-level advisory lock: two admins' cha
 replicas run one after the other and both are kept.
 
 - **Dense leg**: pgvector, an HNSW index over the passages' normalised vectors with inner
-  product (``<#>``), ``hnsw.ef_search`` at least twice what is asked; with filters, pgvector
+  product (``<#>``), ``hnsw.ef_search`` 400 (or twice what is asked); with filters, pgvector
   0.8's iterative scans (``relaxed_order``) keep reading the graph until enough rows pass, so
   a narrow filter still fills the page.
 - **Lexical leg**: a ``tsvector`` per passage with a GIN index, made of the same Snowball stems
@@ -65,6 +65,7 @@ __all__ = ["PostgresStore", "public_url", "tsvector_literal"]
 _MIGRATE_LOCK = 0x61727469636C6531
 _WRITE_LOCK = 0x61727469636C6532
 REFERENCE_SAMPLE = 1000
+EF_SEARCH = 400  # HNSW candidates per query (python -m bench.scale --database-url)
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_POSITIONS = 256  # PostgreSQL keeps at most 256 positions of one lexeme in a tsvector
 MAX_POSITION = 16383
@@ -581,7 +582,8 @@ class PostgresStore:
         with self._pool.connection() as db, db.transaction():
             ids: set[int] = set()
             if dense_k > 0:
-                db.execute(f"SET LOCAL hnsw.ef_search = {max(40, 2 * int(dense_k))}")
+                # 400 candidates: recall@10 0.95 on 100k passages (0.72 with pgvector's 40).
+                db.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, 2 * int(dense_k))}")
                 if where != "TRUE":
                     db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
                 rows = db.execute(
