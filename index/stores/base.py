@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,9 @@ __all__ = [
     "StoreCounts",
     "StoreMeta",
     "Vector",
+    "article_fields",
     "article_filter_ids",
+    "article_from_values",
     "passes",
 ]
 
@@ -303,6 +305,18 @@ class IndexStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def article_fields(article: Article) -> list[Any]:
+    """An article's fields in ``Article``'s order, which is every store's column order."""
+    return [getattr(article, f.name) for f in fields(Article)]
+
+
+def article_from_values(values: Sequence[Any], tags: Iterable[str]) -> Article:
+    """An article from its fields in ``Article``'s order; ``tags`` as the store decoded them."""
+    data = dict(zip((f.name for f in fields(Article)), values, strict=True))
+    data["tags"] = tuple(tags)
+    return Article(**data)
 
 
 def article_filter_ids(

@@ -57,6 +57,8 @@ from index.stores.base import (
     StoreCounts,
     StoreMeta,
     Vector,
+    article_fields,
+    article_from_values,
 )
 
 __all__ = ["PostgresStore", "public_url", "tsvector_literal"]
@@ -188,21 +190,8 @@ def _filter_sql(filters: Filters | None) -> tuple[str, list[Any]]:
 
 
 def _article(row: Sequence[Any]) -> Article:
-    return Article(
-        id=row[0],
-        title=row[1],
-        text=row[2],
-        sha256=row[3],
-        lang=row[4],
-        url=row[5],
-        date=row[6],
-        source_path=row[7],
-        source_sha256=row[8],
-        outlet=row[9],
-        feed=row[10],
-        tags=tuple(row[11] or ()),
-        published=row[12],
-    )
+    """An article from the values of ``_ARTICLE_COLUMNS`` (its tags are a text array)."""
+    return article_from_values(row, row[11] or ())
 
 
 def _vector(value: Any) -> Vector:
@@ -411,25 +400,12 @@ class PostgresStore:
     def _insert_article_rows(
         db: psycopg.Connection[Any], article: Article, passages: Sequence[PassageRecord], dim: int
     ) -> Counter[str]:
+        values = article_fields(article)
+        values[11] = list(article.tags)
         db.execute(
             f"INSERT INTO articles ({_ARTICLE_COLUMNS}, chars)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                article.id,
-                article.title,
-                article.text,
-                article.sha256,
-                article.lang,
-                article.url,
-                article.date,
-                article.source_path,
-                article.source_sha256,
-                article.outlet,
-                article.feed,
-                list(article.tags),
-                article.published,
-                len(article.text),
-            ),
+            (*values, len(article.text)),
         )
         held: Counter[str] = Counter()
         rows = []

@@ -21,6 +21,8 @@ from index.stores.base import (
     PassageRecord,
     SentenceRecord,
     Vector,
+    article_fields,
+    article_from_values,
 )
 
 __all__ = [
@@ -136,21 +138,8 @@ ARTICLE_COLUMNS = (
 
 
 def article_row(row: sqlite3.Row | tuple[Any, ...]) -> Article:
-    return Article(
-        id=row[0],
-        title=row[1],
-        text=row[2],
-        sha256=row[3],
-        lang=row[4],
-        url=row[5],
-        date=row[6],
-        source_path=row[7],
-        source_sha256=row[8],
-        outlet=row[9],
-        feed=row[10],
-        tags=tuple(json.loads(row[11])),
-        published=row[12],
-    )
+    """An article from the values of ``ARTICLE_COLUMNS`` (its tags are stored as JSON)."""
+    return article_from_values(row, json.loads(row[11]))
 
 
 def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
@@ -183,22 +172,9 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
 
 def article_values(article: Article) -> tuple[Any, ...]:
     """An article as the values of ``ARTICLE_COLUMNS``, then its length in characters."""
-    return (
-        article.id,
-        article.title,
-        article.text,
-        article.sha256,
-        article.lang,
-        article.url,
-        article.date,
-        article.source_path,
-        article.source_sha256,
-        article.outlet,
-        article.feed,
-        json.dumps(list(article.tags), ensure_ascii=False),
-        article.published,
-        len(article.text),
-    )
+    values = article_fields(article)
+    values[11] = json.dumps(list(article.tags), ensure_ascii=False)
+    return (*values, len(article.text))
 
 
 def export_articles(
