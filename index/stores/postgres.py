@@ -366,6 +366,9 @@ class PostgresStore:
                     "CREATE INDEX passages_vector ON passages USING hnsw (vector vector_ip_ops)"
                     " WITH (m = 16, ef_construction = 64)"
                 )
+                # Fresh statistics, or the planner guesses until autovacuum comes by (queries
+                # right after a 100k-passage reindex took 169 ms instead of 54).
+                db.execute("ANALYZE articles, passages, lexical_postings, lexical_terms")
             db.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'generation'")
             db.execute(
                 "INSERT INTO meta VALUES ('updated_at', %s)"
