@@ -6,6 +6,8 @@ import hashlib
 import json
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -414,3 +416,31 @@ def test_long_names_that_share_a_beginning_keep_distinct_ids() -> None:
     first, second = (article_id_for(Path(f"{stem}-copy{n}.txt")) for n in (1, 2))
     assert first != second
     assert len(first) == len(second) == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("stars.md", "# Étoiles\n\n" + " *a" * 66_000),  # finding 2: minutes before, now ms
+        ("dots.txt", "Points\n\n" + "a. " * 66_000),  # finding 3: pysbd took minutes
+    ],
+)
+def test_the_reviews_worst_inputs_no_longer_stall_a_process(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    # A hang guard, not a speed target (bench.ingest_worst has the figures): 200 KB that kept
+    # the old code busy for minutes must load and chunk in a process given 30 s.
+    path = _write(tmp_path, name, content)
+    script = (
+        "import sys; from pathlib import Path; from index.ingest import load_article; "
+        "from index.chunk import chunk_article; "
+        "print(len(chunk_article(load_article(Path(sys.argv[1])))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert int(done.stdout) > 0
