@@ -205,3 +205,51 @@ def test_stems_are_indexed_as_written() -> None:
         {"l'eau": 1, "co-op": 1, "3.5": 1, "abeil": 2},
         5,
     )
+
+
+def test_a_common_word_reads_its_best_postings_and_candidates_are_scored_exactly(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without filters, each word's best ``LEXICAL_TOP_POSTINGS`` postings choose the lexical
+    candidates; the scores are the exact BM25 all the same (compared with no bound at all)."""
+    import numpy as np
+
+    from index.lexical import passage_tokens
+    from index.models import Article
+    from index.stores import postgres
+    from index.stores.base import PassageRecord, Reset, SentenceRecord, StoreMeta
+
+    dim = 4
+    store = PostgresStore(database_url)
+    texts = [f"Le miel numéro {n}." + " miel" * (n % 3) for n in range(12)]
+    texts.append("La ruche et le miel.")
+    vector = np.eye(dim, dtype=np.float32)[0]
+    items = []
+    for n, text in enumerate(texts):
+        item = Article(id=f"a{n}", title=f"A{n}", text=text, sha256=f"h{n}")
+        tokens = passage_tokens(item.title, text, "fr")
+        items.append(
+            (
+                item,
+                [
+                    PassageRecord(
+                        0, len(text), vector, tokens, (SentenceRecord(0, len(text), vector),)
+                    )
+                ],
+            )
+        )
+    store.write(items, reset=Reset(StoreMeta("m", dim, 700, 1), np.eye(dim, dtype=np.float32)[:1]))
+    terms = store.analyse("miel ruche", "fr")
+
+    exact = store.candidates(vector, terms, dense_k=0, lexical_k=3)
+    monkeypatch.setattr(postgres, "LEXICAL_TOP_POSTINGS", 2)
+    bounded = store.candidates(vector, terms, dense_k=0, lexical_k=3)
+    store.close()
+
+    # The passage with the rare word is found either way, first, with the same score.
+    assert exact.article_ids[int(np.argmax(exact.lexical))] == "a12"
+    assert bounded.article_ids[int(np.argmax(bounded.lexical))] == "a12"
+    exact_scores = dict(zip(exact.article_ids, exact.lexical.tolist(), strict=True))
+    for article_id, score in zip(bounded.article_ids, bounded.lexical.tolist(), strict=True):
+        assert score == pytest.approx(exact_scores.get(article_id, score))
+    assert len(bounded.article_ids) == 3
