@@ -286,7 +286,11 @@ async def inline_query(update: Update, context: BotContext) -> None:
     results = [
         InlineQueryResultArticle(
             id=f"{i}-{quote.article_id}-{quote.start}"[:64],
-            title=quote.title[:200],
+            title=(
+                f"≈ {t_plain('closest_inline', lang)} · {quote.title}"
+                if quote.confidence == "closest"
+                else quote.title
+            )[:200],
             description=quote.highlight.strip()[:200],
             input_message_content=InputTextMessageContent(
                 render_inline(quote, question),
@@ -294,7 +298,10 @@ async def inline_query(update: Update, context: BotContext) -> None:
                 link_preview_options=NO_PREVIEW,
             ),
         )
-        for i, quote in enumerate((answer.quotes + answer.more)[:50])
+        # Only the nearest passages: the few "closest" ones, not a page of weak matches.
+        for i, quote in enumerate(
+            (answer.quotes if answer.outcome == "closest" else answer.quotes + answer.more)[:50]
+        )
     ]
     if not results:
         await _inline_hint(query.answer, t_plain("inline_no_answer", lang))

@@ -63,6 +63,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent.",
         "en": "The articles do not answer this question. /sources shows what they cover.",
     },
+    "closest_note": {
+        "fr": (
+            "Je ne trouve pas de réponse sûre. Voici les passages les plus proches ; "
+            "ils n'y répondent peut-être pas."
+        ),
+        "en": "I found no sure answer. Here are the closest passages; they may not answer it.",
+    },
+    "closest_inline": {"fr": "Passage le plus proche", "en": "Closest passage"},
     "more_button": {"fr": "Plus", "en": "More"},
     "context_button": {"fr": "Contexte {n}", "en": "Context {n}"},
     "expired": {

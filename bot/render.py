@@ -166,6 +166,15 @@ def render_answer(
     """
     if not answer.quotes:
         return [t("no_answer", lang)]
+    if answer.outcome == "closest":
+        # Only the nearest passages: said first, in plain words, so nobody takes them as the answer.
+        note = f"<i>{t('closest_note', lang)}</i>\n\n"
+        messages = _render_quotes(answer, first_number, limit - utf16_len(note))
+        return [note + messages[0], *messages[1:]]
+    return _render_quotes(answer, first_number, limit)
+
+
+def _render_quotes(answer: Answer, first_number: int, limit: int) -> list[str]:
     quotes = answer.quotes
     full = [render_quote(q, first_number + i, limit) for i, q in enumerate(quotes)]
     if utf16_len(_SEPARATOR.join(full)) <= limit:
@@ -199,6 +208,8 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
         )
         source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
         parts.append(f"[{i}] {text.strip()}\n    — {source}")
+    if answer.outcome == "closest":
+        parts.insert(0, t_plain("closest_note", lang))
     return "\n\n".join(parts)
 
 

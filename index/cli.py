@@ -1,4 +1,4 @@
-"""``python -m index build|search|stats|eval|add|remove|migrate``: the index from the command line.
+"""``python -m index build|search|stats|eval|calibrate|add|remove|migrate``: the index from the CLI.
 
 ``add`` and ``remove`` take the same path as the bot's /add and /remove (``ArticleCollection``):
 the file goes into SEEDS_DIR (or out to the trash) and the index changes with it.
@@ -77,6 +77,7 @@ def _quote_json(quote: Quote) -> dict[str, object]:
         "highlight_start": quote.highlight_start,
         "highlight_end": quote.highlight_end,
         "score": quote.score,
+        "confidence": quote.confidence,
     }
 
 
@@ -115,14 +116,28 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--holdout", type=int, default=20, help="articles left out (abstention)")
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument(
+        "--offtopic", type=Path, help="general-knowledge questions (JSONL) that must be declined"
+    )
+    ev.add_argument(
+        "--evidence", type=Path, help="write each question's evidence here (for calibrate)"
+    )
+    ev.add_argument(
         "--database-url",
         help="evaluate on this PostgreSQL database instead (emptied: never the bot's own)",
     )
+    cal = sub.add_parser(
+        "calibrate", help="fit the confidence model on evidence files of dev questions"
+    )
+    cal.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "calibrate":
+        from index.calibrate import main as calibrate
+
+        return calibrate(args.rest)
     try:
         overrides: dict[str, Path] = {}
         if getattr(args, "seeds", None):
@@ -165,6 +180,8 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
             print(json.dumps([_quote_json(q) for q in answer.quotes], ensure_ascii=False, indent=1))
         elif not answer.quotes:
             print("The articles do not answer this question.")
+        elif answer.outcome == "closest":
+            print("No sure answer; the closest passages (they may not answer it):\n")
         for n, quote in enumerate(answer.quotes if not args.json else (), 1):
             print(f"[{n}] {quote.title} ({quote.article_id}, score {quote.score:.3f})")
             before = quote.text[: quote.highlight_start - quote.start]
@@ -196,6 +213,8 @@ def _eval(settings: IndexSettings, args: argparse.Namespace) -> int:
         split=None if args.split == "all" else args.split,
         holdout=args.holdout,
         store=_eval_store(args.database_url) if args.database_url else None,
+        offtopic_file=args.offtopic,
+        evidence_file=args.evidence,
     )
     service.close()
     print(evaluation.to_json() if args.json else format_report(evaluation))

@@ -1,9 +1,10 @@
-"""Retrieval evaluation on a QA set: top-1/top-5/MRR@10, abstention, latency, build speed.
+"""Retrieval evaluation on a QA set: top-1/top-5/MRR@10, outcomes, quote length, latency, build.
 
 Input: a folder of article files and a JSONL of questions (``question``, ``answers``,
-``article`` (file name), ``split``; optional ``lang``, ``unanswerable``). A hit is one of
-the answer strings inside a returned quote. ``holdout`` articles are left out of the
-index; their questions must be abstained on.
+``article`` (file name), ``split``; optional ``lang``, ``unanswerable``, ``offtopic``). A hit
+is one of the answer strings inside a returned quote. ``holdout`` articles are left out of
+the index: their questions are near the collection but not answered by it. Each question's
+outcome (answer, closest, declined) is the confidence model's (``index.confidence``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from index.confidence import ConfidenceModel, Evidence, threshold_model
 from index.embed import Embedder
 from index.errors import IndexFailure
 from index.indexer import BuildParams, Indexer, SyncReport
@@ -37,17 +39,27 @@ class Question:
     split: str
     lang: str = "fr"
     unanswerable: bool = False
+    offtopic: bool = False  # a general-knowledge question: must be declined
+
+
+@dataclass(slots=True)
+class Outcomes:
+    """Shares of a group of questions shown as an answer, as the closest passages, or declined."""
+
+    answer: float = 0.0
+    closest: float = 0.0
+    declined: float = 0.0
 
 
 @dataclass(slots=True)
 class GroupFigures:
-    """Figures for one group of questions (a language, or all)."""
+    """Figures for one group of answerable questions (a language, or all)."""
 
     questions: int = 0
     top1: float = 0.0
     top5: float = 0.0
     mrr10: float = 0.0
-    abstained: float = 0.0  # share of these answerable questions the threshold rejects
+    outcomes: Outcomes = field(default_factory=Outcomes)
 
 
 @dataclass(slots=True)
@@ -58,16 +70,24 @@ class EvalReport:
     chunks: int
     overall: GroupFigures
     by_lang: dict[str, GroupFigures]
+    # Questions on the held-out articles (near the collection, not answered by it).
     unanswerable_questions: int
-    unanswerable_abstained: float  # share of held-out questions correctly abstained on
-    min_score: float
+    unanswerable: Outcomes
+    # General-knowledge questions (``--offtopic``), by language and all together.
+    offtopic_questions: int
+    offtopic: Outcomes
+    offtopic_by_lang: dict[str, Outcomes]
+    # Characters of the first quote of the answerable questions that get one.
+    first_quote_chars_p50: float
+    first_quote_chars_p95: float
     latency_p50_ms: float
     latency_p95_ms: float
     build_seconds: float | None
     embedded: int | None
     chunks_per_second: float | None
     quotes_checked: int
-    threshold_sweep: list[dict[str, float]] = field(default_factory=list)
+    # Outcome shares for other cut points of the confidence model (``index.confidence``).
+    confidence_sweep: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -89,6 +109,7 @@ def load_questions(path: Path, split: str | None = None) -> list[Question]:
                 split=str(row.get("split", "")),
                 lang=str(row.get("lang", "fr")),
                 unanswerable=bool(row.get("unanswerable", False)),
+                offtopic=bool(row.get("offtopic", False)),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexFailure(f"{path}:{n}: not a question line ({exc})") from exc
@@ -119,31 +140,55 @@ def _index(
     return store, Indexer(store, embedder, params).sync_articles(articles)
 
 
-def _figures(rows: list[tuple[int | None, float]], min_score: float) -> GroupFigures:
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One question asked: its kind, the hit's rank, the first quote's length, the evidence."""
+
+    question: Question
+    kind: str  # "answerable", "unanswerable" or "offtopic"
+    rank: int | None
+    first_quote_chars: int | None
+    probability: float
+    evidence: Evidence | None
+
+
+def _outcomes(rows: list[_Asked], model: ConfidenceModel) -> Outcomes:
+    n = len(rows)
+    if not n:
+        return Outcomes()
+    said = [model.outcome(r.probability) if r.evidence else "declined" for r in rows]
+    return Outcomes(
+        answer=round(said.count("answer") / n, 4),
+        closest=round(said.count("closest") / n, 4),
+        declined=round(said.count("declined") / n, 4),
+    )
+
+
+def _figures(rows: list[_Asked], model: ConfidenceModel) -> GroupFigures:
     n = len(rows)
     if not n:
         return GroupFigures()
     return GroupFigures(
         questions=n,
-        top1=round(sum(1 for r, _ in rows if r == 1) / n, 4),
-        top5=round(sum(1 for r, _ in rows if r is not None and r <= 5) / n, 4),
-        mrr10=round(sum(1 / r for r, _ in rows if r is not None) / n, 4),
-        abstained=round(sum(1 for _, s in rows if s < min_score) / n, 4),
+        top1=round(sum(1 for r in rows if r.rank == 1) / n, 4),
+        top5=round(sum(1 for r in rows if r.rank is not None and r.rank <= 5) / n, 4),
+        mrr10=round(sum(1 / r.rank for r in rows if r.rank is not None) / n, 4),
+        outcomes=_outcomes(rows, model),
     )
 
 
-@dataclass(slots=True)
-class _Outcomes:
-    """What the questions got: hit ranks and best scores, answerable or not."""
+def _by_lang(rows: list[_Asked]) -> dict[str, list[_Asked]]:
+    groups: dict[str, list[_Asked]] = {}
+    for row in rows:
+        groups.setdefault(row.question.lang, []).append(row)
+    return dict(sorted(groups.items()))
 
-    answerable: dict[str, list[tuple[int | None, float]]] = field(default_factory=dict)
-    unanswerable_scores: list[float] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
-    quotes_checked: int = 0
 
-    @property
-    def answerable_scores(self) -> list[float]:
-        return [score for rows in self.answerable.values() for _, score in rows]
+def _percentile(values: list[int], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))])
 
 
 def run_eval(
@@ -156,11 +201,15 @@ def run_eval(
     split: str | None = "test",
     holdout: int = 20,
     store: IndexStore | None = None,
+    offtopic_file: Path | None = None,
+    evidence_file: Path | None = None,
 ) -> EvalReport:
     """Index the articles (less ``holdout``), ask every question of ``split``, and score.
 
     The index is the embedded store of ``data_dir``, or ``store`` when given (PostgreSQL);
     either is made to hold exactly these articles, so it must be one kept for evaluations.
+    ``offtopic_file``: general-knowledge questions of the same split, which must be declined.
+    ``evidence_file``: each question's evidence written as JSONL (``python -m index calibrate``).
     """
     articles, problems = load_articles(articles_dir)
     if problems:
@@ -171,26 +220,39 @@ def run_eval(
     changed = sync.rebuilt or sync.added or sync.updated or sync.removed
     build_seconds, embedded = (sync.seconds, sync.embedded) if changed else (None, None)
     questions = load_questions(questions_file, split)
+    if offtopic_file is not None:
+        questions += [replace(q, offtopic=True) for q in load_questions(offtopic_file, split)]
     texts = {a.id: a.text for a in indexed}
+    model = search_params.confidence or threshold_model(search_params.min_score)
+    latencies: list[float] = []
+    checked = [0]
     try:
-        outcomes = _ask_all(store, texts, embedder, questions, held, search_params)
+        asked = _ask_all(store, texts, embedder, questions, held, search_params, latencies, checked)
     finally:
         store.close()
-    threshold = search_params.min_score
-    everything = [row for rows in outcomes.answerable.values() for row in rows]
-    ms = sorted(x * 1000 for x in outcomes.latencies) or [0.0]
+    if evidence_file is not None:
+        _write_evidence(evidence_file, asked)
+    answerable = [a for a in asked if a.kind == "answerable"]
+    unanswerable = [a for a in asked if a.kind == "unanswerable"]
+    offtopic = [a for a in asked if a.kind == "offtopic"]
+    lengths = [a.first_quote_chars for a in answerable if a.first_quote_chars is not None]
+    ms = sorted(x * 1000 for x in latencies) or [0.0]
     return EvalReport(
         split=split or "all",
         articles_indexed=len(indexed),
         articles_held_out=len(held),
         chunks=sync.chunks,
-        overall=_figures(everything, threshold),
-        by_lang={
-            lang: _figures(rows, threshold) for lang, rows in sorted(outcomes.answerable.items())
+        overall=_figures(answerable, model),
+        by_lang={lang: _figures(rows, model) for lang, rows in _by_lang(answerable).items()},
+        unanswerable_questions=len(unanswerable),
+        unanswerable=_outcomes(unanswerable, model),
+        offtopic_questions=len(offtopic),
+        offtopic=_outcomes(offtopic, model),
+        offtopic_by_lang={
+            lang: _outcomes(rows, model) for lang, rows in _by_lang(offtopic).items()
         },
-        unanswerable_questions=len(outcomes.unanswerable_scores),
-        unanswerable_abstained=_share_below(outcomes.unanswerable_scores, threshold),
-        min_score=threshold,
+        first_quote_chars_p50=_percentile(lengths, 0.5),
+        first_quote_chars_p95=_percentile(lengths, 0.95),
         latency_p50_ms=round(statistics.median(ms), 1),
         latency_p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
         build_seconds=round(build_seconds, 2) if build_seconds is not None else None,
@@ -198,8 +260,8 @@ def run_eval(
         chunks_per_second=(
             round(embedded / build_seconds, 2) if build_seconds and embedded else None
         ),
-        quotes_checked=outcomes.quotes_checked,
-        threshold_sweep=_sweep(outcomes, threshold),
+        quotes_checked=checked[0],
+        confidence_sweep=_sweep(asked, model),
     )
 
 
@@ -210,43 +272,68 @@ def _ask_all(
     questions: list[Question],
     held: set[str],
     search_params: SearchParams,
-) -> _Outcomes:
-    """Ask every question with nothing cut (abstention is scored apart from retrieval)."""
-    open_params = replace(search_params, min_score=-1.0, max_score_gap=2.0)
-    outcomes = _Outcomes()
+    latencies: list[float],
+    checked: list[int],
+) -> list[_Asked]:
+    """Ask every question with nothing cut: ranks are scored apart from the outcome, which
+    the confidence model gives from the same search's evidence."""
+    open_params = replace(search_params, confidence=None, min_score=-9.0, max_score_gap=9.0)
+    model = search_params.confidence or threshold_model(search_params.min_score)
+    asked: list[_Asked] = []
     for q in questions:
         started = time.perf_counter()
         answer = search(store, embedder, q.question, open_params, k=10)
-        outcomes.latencies.append(time.perf_counter() - started)
+        latencies.append(time.perf_counter() - started)
         for quote in answer.quotes:
             if texts[quote.article_id][quote.start : quote.end] != quote.text:
                 raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
-            outcomes.quotes_checked += 1
-        # The bot declines when no quote reaches the threshold: judge by the best score.
-        top = max((qt.score for qt in answer.quotes), default=-1.0)
-        if q.unanswerable or q.article_id in held:
-            outcomes.unanswerable_scores.append(top)
-        else:
-            rank = _rank_of_hit((qt.text for qt in answer.quotes), q.answers)
-            outcomes.answerable.setdefault(q.lang, []).append((rank, top))
-    return outcomes
+            checked[0] += 1
+        kind = (
+            "offtopic"
+            if q.offtopic
+            else "unanswerable"
+            if q.unanswerable or q.article_id in held
+            else "answerable"
+        )
+        rank = (
+            _rank_of_hit((qt.text for qt in answer.quotes), q.answers)
+            if kind == "answerable"
+            else None
+        )
+        first = len(answer.quotes[0].text) if answer.quotes else None
+        probability = model.probability(answer.evidence) if answer.evidence else 0.0
+        asked.append(_Asked(q, kind, rank, first, probability, answer.evidence))
+    return asked
 
 
-def _share_below(scores: list[float], threshold: float) -> float:
-    return round(sum(s < threshold for s in scores) / max(len(scores), 1), 4)
+def _write_evidence(path: Path, asked: list[_Asked]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for a in asked:
+            if a.evidence is None:
+                continue
+            row = {
+                "id": a.question.id,
+                "lang": a.question.lang,
+                "kind": a.kind,
+                "rank": a.rank,
+                "evidence": asdict(a.evidence),
+            }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _sweep(outcomes: _Outcomes, threshold: float) -> list[dict[str, float]]:
-    """Abstention on both sides for thresholds around the chosen one."""
-    answerable = outcomes.answerable_scores
-    return [
-        {
-            "min_score": t,
-            "answerable_abstained": _share_below(answerable, t),
-            "unanswerable_abstained": _share_below(outcomes.unanswerable_scores, t),
-        }
-        for t in [round(threshold + 0.005 * i, 4) for i in range(-6, 7)]
-    ]
+def _sweep(asked: list[_Asked], model: ConfidenceModel) -> list[dict[str, float]]:
+    """Each kind's shares at or above other cut points (what "answer_at" would give)."""
+    kinds = ("answerable", "unanswerable", "offtopic")
+    rows = []
+    for cut in [round(0.05 * i, 2) for i in range(1, 20)]:
+        row: dict[str, float] = {"cut": cut}
+        for kind in kinds:
+            probs = [a.probability for a in asked if a.kind == kind and a.evidence]
+            total = sum(1 for a in asked if a.kind == kind)
+            row[kind] = round(sum(p >= cut for p in probs) / max(total, 1), 4)
+        rows.append(row)
+    return rows
 
 
 def _build_line(report: EvalReport) -> str:
@@ -260,19 +347,28 @@ def _build_line(report: EvalReport) -> str:
     )
 
 
+def _shares(o: Outcomes) -> str:
+    return f"answer={o.answer:.3f} closest={o.closest:.3f} declined={o.declined:.3f}"
+
+
 def format_report(report: EvalReport) -> str:
     """A short human summary of an evaluation."""
     o = report.overall
     lines = [
         f"split={report.split} articles={report.articles_indexed} (+{report.articles_held_out} held out) chunks={report.chunks}",
-        f"all   n={o.questions:5d} top1={o.top1:.3f} top5={o.top5:.3f} mrr10={o.mrr10:.3f} abstained={o.abstained:.3f}",
+        f"all   n={o.questions:5d} top1={o.top1:.3f} top5={o.top5:.3f} mrr10={o.mrr10:.3f} {_shares(o.outcomes)}",
     ]
     for lang, f in report.by_lang.items():
         lines.append(
-            f"{lang:5s} n={f.questions:5d} top1={f.top1:.3f} top5={f.top5:.3f} mrr10={f.mrr10:.3f} abstained={f.abstained:.3f}"
+            f"{lang:5s} n={f.questions:5d} top1={f.top1:.3f} top5={f.top5:.3f} mrr10={f.mrr10:.3f} {_shares(f.outcomes)}"
         )
+    lines.append(f"unanswerable n={report.unanswerable_questions} {_shares(report.unanswerable)}")
+    if report.offtopic_questions:
+        lines.append(f"off-topic    n={report.offtopic_questions} {_shares(report.offtopic)}")
+        for lang, shares in report.offtopic_by_lang.items():
+            lines.append(f"  off-topic {lang:3s} {_shares(shares)}")
     lines += [
-        f"unanswerable n={report.unanswerable_questions} abstained={report.unanswerable_abstained:.3f} (min_score={report.min_score})",
+        f"first quote chars p50={report.first_quote_chars_p50:.0f} p95={report.first_quote_chars_p95:.0f}",
         f"latency p50={report.latency_p50_ms} ms p95={report.latency_p95_ms} ms",
         _build_line(report),
         f"quotes checked verbatim: {report.quotes_checked}",

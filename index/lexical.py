@@ -17,7 +17,14 @@ from functools import lru_cache
 import Stemmer
 from bm25s import stopwords as bm25s_stopwords
 
-__all__ = ["coverage", "passage_tokens", "question_stems", "tokenize"]
+__all__ = [
+    "coverage",
+    "names_coverage",
+    "passage_tokens",
+    "question_names",
+    "question_stems",
+    "tokenize",
+]
 
 _STEMMERS = {
     "fr": "french",
@@ -115,3 +122,42 @@ def coverage(stems: Sequence[tuple[str, ...]], known: Collection[str]) -> float:
     if not stems:
         return 0.0
     return sum(any(stem in known for stem in word) for word in stems) / len(stems)
+
+
+# Languages that capitalise every noun: there a capital letter does not mark a name.
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
+
+
+def question_names(question: str, question_lang: str | None) -> list[str]:
+    """The question's names and numbers: capitalised words past the first, words with a digit.
+
+    A collection that never uses a name the question asks about ("Kilimandjaro") does not
+    answer it, whatever the cosine; unlike a common word, a name has no synonym the
+    articles could use instead ("morts" for "tués" is not a name).
+
+    >>> question_names("En quelle année Jakob Böhme tombe-t-il malade ?", "fr")
+    ['Jakob', 'Böhme']
+    >>> question_names("Wie viele Zähne hat ein Erwachsener im Jahr 2020?", "de")
+    ['2020']
+    """
+    capitals = question_lang not in _NOUNS_CAPITALISED
+    names: list[str] = []
+    first = True
+    for match in _WORD.finditer(question):
+        word = match.group()
+        if any(c.isdigit() for c in word) or (capitals and not first and word[0].isupper()):
+            names.append(word)
+        first = False
+    return list(dict.fromkeys(names))
+
+
+def names_coverage(
+    question: str, question_lang: str | None, langs: Sequence[str], known: Collection[str]
+) -> float | None:
+    """The share of the question's names the collection uses; None when it names nothing.
+
+    >>> names_coverage("Où vit Jakob Zorglub ?", "fr", ["fr"], {"jakob"})
+    0.5
+    """
+    stems = question_stems(" ".join(question_names(question, question_lang)), question_lang, langs)
+    return coverage(stems, known) if stems else None

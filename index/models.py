@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+from index.confidence import Evidence, Outcome
 
 __all__ = ["Answer", "Article", "Chunk", "LoadProblem", "Quote"]
 
@@ -66,6 +69,8 @@ class Quote:
     score: float
     # The article's hash when the quote was taken: a later Context checks it is still the same text.
     article_sha256: str = ""
+    # "answer" when the evidence is strong, "closest" when this is only the nearest passage.
+    confidence: Literal["answer", "closest"] = "answer"
 
     @property
     def highlight(self) -> str:
@@ -82,6 +87,17 @@ class Answer:
     question_lang: str = "fr"
     # Quotes that scored above the threshold but were cut by ``k``: what "More" shows next.
     more: tuple[Quote, ...] = ()
+    # How likely the articles answer it (``index.confidence``), and the signals behind it;
+    # None when nothing was searched (an empty question, an empty collection).
+    probability: float | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        """``answer``, ``closest`` (the nearest passages, which may not answer) or ``declined``."""
+        if not self.quotes:
+            return "declined"
+        return self.quotes[0].confidence
 
     @property
     def answered(self) -> bool:

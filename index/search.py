@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from index.confidence import ConfidenceModel, Evidence, Outcome, threshold_model
 from index.embed import Embedder
 from index.lang import detect_language
 from index.models import Answer, Article, Quote
@@ -24,6 +25,7 @@ __all__ = [
     "SearchParams",
     "answer_scores",
     "collapse_near_duplicates",
+    "evidence",
     "fuse_scores",
     "lexical_weight",
     "merge_overlapping",
@@ -52,13 +54,15 @@ class SearchParams:
     cross_lingual_lexical_weight: float = 0.12
     # Passage similarity = this mix of the whole passage's and its best sentence's cosine.
     sentence_mix: float = 0.5
-    # A question is "not in the articles" when its best passage's answer score is below this.
+    # How sure an answer is (``index.confidence``): answer, closest passages, or declined.
+    # None: the single threshold ``min_score`` on the answer score (models without a fit).
+    confidence: ConfidenceModel | None = None
     min_score: float = E5_MIN_SCORE
+    # Quotes shown when only the closest passages are (the rest stay behind "More").
+    closest_quotes: int = 2
     # Answer score = similarity minus this share of the question's typical similarity to
     # unrelated text (``answer_scores``).
     baseline_weight: float = 0.75
-    # ... minus this times the share of the question's words the articles never use.
-    unknown_word_penalty: float = 0.04
     # Quotes whose similarity is this far below the best one are not shown.
     max_score_gap: float = 0.08
     # Overlapping passages of one article merge into one quote up to this length.
@@ -77,7 +81,7 @@ class Candidate:
     start: int
     end: int
     fused: float  # fusion score: decides the order
-    answer_score: float  # decides "not in the articles"
+    answer_score: float  # similarity less the question's baseline: decides which are shown
 
 
 def lexical_weight(same_language: bool, coverage: float, params: SearchParams) -> float:
@@ -131,8 +135,8 @@ def answer_scores(
     questions refused, a fixed cosine threshold also refuses 57% of answerable English
     questions; this score, 4%.
 
-    >>> answer_scores(np.array([0.9], np.float32), np.array([0.8, 0.7, 0.6], np.float32), 1.0)
-    array([0.2], dtype=float32)
+    >>> answer_scores(np.array([0.75], np.float32), np.array([0.5, 0.25, 0.125], np.float32), 1.0)
+    array([0.5], dtype=float32)
     """
     baseline = float(np.median(reference)) if len(reference) else 0.0
     return (similarities - weight * baseline).astype(np.float32)
@@ -205,6 +209,65 @@ def best_sentence(
     return best or (start, end)
 
 
+def evidence(
+    similarity: npt.NDArray[np.float32],
+    passage_sims: npt.NDArray[np.float32],
+    sentence_sims: npt.NDArray[np.float32],
+    lexical: npt.NDArray[np.float32],
+    spans: list[tuple[str, int, int]],
+    baseline: float,
+    baseline_weight: float,
+    same_language: bool,
+    names_coverage: float | None = None,
+    hubs: npt.NDArray[np.float32] | None = None,
+    question_hub: float = 0.0,
+) -> Evidence:
+    """The signals of one search's candidates (``index.confidence``), from plain arrays.
+
+    ``similarity`` is the ranking cosine per candidate (passage/sentence mix), ``lexical``
+    its BM25 (zeros when the lexical leg did not vote), ``spans`` its (article, start, end).
+
+    >>> e = evidence(np.array([0.9, 0.8], np.float32), np.array([0.88, 0.8], np.float32),
+    ...     np.array([0.92, 0.8], np.float32), np.array([2.0, 4.0], np.float32),
+    ...     [("a", 0, 10), ("b", 0, 10)], 0.7, 1.0, True)
+    >>> round(e.answer, 2), round(e.margin, 2), e.lexical_agreement
+    (0.2, 0.1, 0.5)
+    """
+    best = int(np.argmax(similarity))
+    top = float(similarity[best])
+    article, start, end = spans[best]
+    others = [
+        float(x)
+        for x, (a, s, e) in zip(similarity, spans, strict=True)
+        if a != article or e <= start or end <= s
+    ]
+    runner_up = max(others, default=baseline)
+    ten = np.sort(similarity)[::-1][:10]
+    lex_top = float(lexical.max()) if len(lexical) else 0.0
+    return Evidence(
+        answer=top - baseline_weight * baseline,
+        similarity=top,
+        baseline=baseline,
+        margin=top - runner_up,
+        spread=top - float(ten.mean()),
+        lexical_agreement=float(lexical[best]) / lex_top if lex_top > 0 else 0.0,
+        sentence_gain=float(sentence_sims[best] - passage_sims[best]),
+        same_language=1.0 if same_language else 0.0,
+        unknown_names=1.0 - names_coverage if names_coverage is not None else 0.0,
+        has_names=0.0 if names_coverage is None else 1.0,
+        hub=float(hubs[best]) if hubs is not None else 0.0,
+        csls=2 * top - question_hub - (float(hubs[best]) if hubs is not None else 0.0),
+    )
+
+
+def _mean_top(sims: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.float32]:
+    """Each row's mean of its ``k`` largest values (zeros for rows of nothing)."""
+    if sims.shape[1] == 0:
+        return np.zeros(sims.shape[0], np.float32)
+    k = min(k, sims.shape[1])
+    return np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1).astype(np.float32)
+
+
 @dataclass(frozen=True, slots=True)
 class _Scored:
     """The candidates scored: their order, their answer scores, and their sentences' cosines."""
@@ -212,8 +275,9 @@ class _Scored:
     candidates: Candidates
     sentences: Sentences
     fused: npt.NDArray[np.float32]  # decides the order
-    answer: npt.NDArray[np.float32]  # decides "not in the articles"
+    answer: npt.NDArray[np.float32]  # decides which are shown
     sentence_sims: npt.NDArray[np.float32]  # every candidate's sentences, candidate by candidate
+    evidence: Evidence  # decides whether, and how, they are shown
 
 
 def search(
@@ -225,10 +289,11 @@ def search(
     offset: int = 0,
     filters: Filters | None = None,
 ) -> Answer:
-    """Quotes answering ``question``, best first; none when nothing clears ``min_score``.
+    """Quotes answering ``question``, best first, marked "answer" or "closest"; none when declined.
 
-    retrieve (both legs, in the store, within ``filters``) -> score (fusion, answer score) ->
-    rank -> select (merge, threshold, de-duplicate) -> quote (verbatim text, best sentence).
+    retrieve (both legs, in the store, within ``filters``) -> score (fusion, answer score,
+    evidence) -> decide (``index.confidence``) -> rank -> select (merge, gap, de-duplicate)
+    -> quote (verbatim text, best sentence).
     """
     question = question.strip()[: params.max_question_chars]
     languages = store.languages()
@@ -244,18 +309,30 @@ def search(
     )
     if not len(candidates):
         return Answer(question=question, quotes=(), question_lang=query_lang)
-    scored = _score(
-        store, candidates, query, lex_w, same_language and bool(terms.tokens), terms, params
+    scored = _score(store, candidates, query, lex_w, same_language, terms, params)
+    model = params.confidence or threshold_model(params.min_score)
+    probability = model.probability(scored.evidence)
+    outcome = model.outcome(probability)
+    declined = Answer(
+        question=question,
+        quotes=(),
+        question_lang=query_lang,
+        probability=probability,
+        evidence=scored.evidence,
     )
+    if outcome == "declined":
+        return declined
     ranked, sentence_hits = _rank(scored, params)
     articles = {a.id: a for a in store.articles({c.article_id for c in ranked})}
     shown = _select(articles, ranked, params)
-    quotes = [_quote(articles[c.article_id], c, sentence_hits.get(c.article_id, [])) for c in shown]
-    return Answer(
-        question=question,
-        quotes=tuple(quotes[offset : offset + k]),
-        question_lang=query_lang,
-        more=tuple(quotes[offset + k :]),
+    quotes = [
+        _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome)
+        for c in shown
+    ]
+    if outcome == "closest":
+        k = min(k, params.closest_quotes)
+    return replace(
+        declined, quotes=tuple(quotes[offset : offset + k]), more=tuple(quotes[offset + k :])
     )
 
 
@@ -264,7 +341,7 @@ def _score(
     candidates: Candidates,
     query: Vector,
     lex_w: float,
-    penalise_unknown: bool,
+    same_language: bool,
     terms: QueryTerms,
     params: SearchParams,
 ) -> _Scored:
@@ -280,18 +357,38 @@ def _score(
         ],
         np.float32,
     )
-    passage_sims = candidates.vectors @ query
+    passage_sims = (candidates.vectors @ query).astype(np.float32)
     # A passage without sentences (never written so) counts its own cosine twice.
-    best_sentence_sims = np.where(counts > 0, best_sentence_sims, passage_sims)
+    best_sentence_sims = np.where(counts > 0, best_sentence_sims, passage_sims).astype(np.float32)
     mix = params.sentence_mix
     similarity = ((1 - mix) * passage_sims + mix * best_sentence_sims).astype(np.float32)
     fused = fuse_scores(similarity, candidates.lexical, lex_w)
-    answer = answer_scores(similarity, store.reference_vectors() @ query, params.baseline_weight)
-    if penalise_unknown:
-        # Words the articles never use are evidence they do not answer, but only when the
-        # question is in their language: a German question's words are unknown anyway.
-        answer = answer - params.unknown_word_penalty * (1.0 - terms.coverage)
-    return _Scored(candidates, sentences, fused, answer, sentence_sims)
+    references = store.reference_vectors()
+    reference = references @ query
+    background = store.background()
+    hubs = _mean_top(candidates.vectors @ background.T, 10)
+    question_hub = float(_mean_top((background @ query)[None, :], 10)[0])
+    baseline = float(np.median(reference)) if len(reference) else 0.0
+    answer = answer_scores(similarity, reference, params.baseline_weight)
+    lexical = candidates.lexical if lex_w > 0 else np.zeros_like(similarity)
+    spans = [
+        (a, int(s), int(e))
+        for a, s, e in zip(candidates.article_ids, candidates.starts, candidates.ends, strict=True)
+    ]
+    found = evidence(
+        similarity,
+        passage_sims,
+        best_sentence_sims,
+        np.asarray(lexical, np.float32),
+        spans,
+        baseline,
+        params.baseline_weight,
+        same_language,
+        terms.names_coverage,
+        hubs,
+        question_hub,
+    )
+    return _Scored(candidates, sentences, fused, answer, sentence_sims, found)
 
 
 def _rank(
@@ -321,20 +418,24 @@ def _rank(
 def _select(
     articles: dict[str, Article], candidates: list[Candidate], params: SearchParams
 ) -> list[Candidate]:
-    """What is shown: merged passages above the threshold, near the best, no near-duplicates."""
+    """What is shown: merged passages near the best one, no near-duplicates."""
     candidates = [c for c in candidates if c.article_id in articles]  # removed meanwhile
     merged = merge_overlapping(candidates, params.max_quote_chars)
-    top = max((c.answer_score for c in merged), default=-np.inf)
-    if top < params.min_score:
+    if not merged:
         return []
-    floor = max(params.min_score, top - params.max_score_gap)
+    floor = max(c.answer_score for c in merged) - params.max_score_gap
     shown = [c for c in merged if c.answer_score >= floor]
     # De-duplication last: it compares texts, the costliest step, so only those shown.
     texts = [articles[c.article_id].text[c.start : c.end] for c in shown]
     return [shown[i] for i in collapse_near_duplicates(texts)]
 
 
-def _quote(article: Article, cand: Candidate, sentence_hits: list[tuple[Span, float]]) -> Quote:
+def _quote(
+    article: Article,
+    cand: Candidate,
+    sentence_hits: list[tuple[Span, float]],
+    confidence: Outcome,
+) -> Quote:
     """The verbatim quote of a shown passage, its best sentence as the highlight."""
     spans = [span for span, _ in sentence_hits]
     scores = np.asarray([score for _, score in sentence_hits], dtype=np.float32)
@@ -350,4 +451,5 @@ def _quote(article: Article, cand: Candidate, sentence_hits: list[tuple[Span, fl
         highlight_end=highlight_end,
         score=round(cand.answer_score, 4),
         article_sha256=article.sha256,
+        confidence="closest" if confidence == "closest" else "answer",
     )

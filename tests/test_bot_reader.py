@@ -84,6 +84,59 @@ async def test_unanswerable_question_points_to_sources(bot: BotHarness) -> None:
     assert buttons(reply) == []
 
 
+# The shipped article answers these, though with other words ("protestations", "tués"): the
+# bot must quote the passage, as an answer or as the closest passages, never decline.
+PROTESTS = "Les protestations qui ont commencé en réponse à l’augmentation des prix du GPL"
+DEATHS = "voyous"  # "26 « voyous » tués", with no-break spaces
+CLOSEST_FR = (
+    "Je ne trouve pas de réponse sûre. Voici les passages les plus proches ; "
+    "ils n'y répondent peut-être pas."
+)
+CLOSEST_EN = "I found no sure answer. Here are the closest passages; they may not answer it."
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("Pourquoi les manifestations ont-elles commencé ?", PROTESTS),
+        ("Why did the protests start?", PROTESTS),
+        ("¿Por qué empezaron las protestas?", PROTESTS),
+        ("Warum begannen die Proteste?", PROTESTS),
+        ("Combien de morts ?", DEATHS),
+        ("How many people died?", DEATHS),
+    ],
+)
+async def test_answerable_paraphrases_get_their_passage(
+    bot: BotHarness, question: str, quoted: str
+) -> None:
+    [reply] = await bot.say(bot.user(language_code="fr"), question)
+    assert reply["plain_text"] != NO_ANSWER_FR
+    assert quoted in reply["plain_text"]
+
+
+async def test_weak_evidence_shows_the_closest_passages_under_a_warning(bot: BotHarness) -> None:
+    # The evidence of these is weak (other words than the article's): quoted, but as closest.
+    [reply] = await bot.say(
+        bot.user(language_code="fr"), "Pourquoi les manifestations ont-elles commencé ?"
+    )
+    assert reply["plain_text"].startswith(CLOSEST_FR + "\n\n1. ")
+    assert reply["parsed_entities"][0]["type"] == "italic"
+    labels = [label for label, _ in buttons(reply)]
+    assert labels[:2] == ["Contexte 1", "Contexte 2"] and "Contexte 3" not in labels  # fewer
+    [english] = await bot.say(bot.user(language_code="en"), "Quelle est la capitale de la France ?")
+    assert english["plain_text"].startswith(CLOSEST_EN + "\n\n1. ")
+
+
+async def test_off_topic_questions_are_declined_in_every_language(bot: BotHarness) -> None:
+    for question in (
+        "Comment faire une pâte à crêpes ?",
+        "Who won the football world cup in 2018?",
+        "¿Cómo se hace una mayonesa casera?",
+    ):
+        [reply] = await bot.say(bot.user(language_code="fr"), question)
+        assert reply["plain_text"] == NO_ANSWER_FR
+
+
 async def test_unknown_language_falls_back_to_default(bot: BotHarness) -> None:
     [reply] = await bot.say(bot.user(language_code="de"), "Wie backt man einen Schokoladenkuchen?")
     assert reply["plain_text"] == NO_ANSWER_FR
@@ -184,6 +237,14 @@ async def test_inline_query_offers_quotes(bot: BotHarness) -> None:
     assert content["parse_mode"] == "HTML"
     assert "&lt;b&gt;x&lt;/b&gt;" in content["message_text"]  # the question, escaped
     assert f"<b>{PLANES}" in content["message_text"]
+
+
+async def test_inline_query_marks_the_closest_passages(bot: BotHarness) -> None:
+    user = bot.user(language_code="fr")
+    await bot.server.inline_query(user, "Pourquoi les manifestations ont-elles commencé ?")
+    [answer] = await bot.server.wait_for(lambda: bot.server.inline_answers, what="inline answer")
+    titles = [r["title"] for r in answer["results"]]
+    assert titles == [f"≈ Passage le plus proche · {TITLE}"] * 2
 
 
 async def test_inline_query_empty_or_unanswerable(bot: BotHarness) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from index.cli import main as index_main
 from index.stores.embedded import EmbeddedStore
 from tests.bot_fixtures import Workspace
 
@@ -107,3 +112,35 @@ def test_a_restart_takes_in_what_changed_in_the_folder(
     assert "cinquante mille ouvrières" in done.stdout
     again = run_console(copy, "")
     assert "caught up" not in again.stderr  # nothing changed: nothing said
+
+
+def test_console_and_search_json_say_answer_closest_or_declined(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = run_console(
+        workspace,
+        "Pourquoi les manifestations ont-elles commencé ?\nComment faire une pâte à crêpes ?\n",
+    )
+    assert done.returncode == 0, done.stderr
+    note = (
+        "\nJe ne trouve pas de réponse sûre. Voici les passages les plus proches ; "
+        "ils n'y répondent peut-être pas.\n\n[1] "
+    )
+    closest, _ = done.stdout.split(note)[1].split("Les articles ne répondent pas")  # then declined
+    assert re.findall(r"^\[(\d)\] ", "[1] " + closest, re.M) == ["1", "2"]  # fewer quotes
+    assert "**Les protestations qui ont commencé" in closest
+    monkeypatch.setenv("SEEDS_DIR", str(workspace.seeds))
+    args = ["--data", str(workspace.data), "--json"]
+    answers: dict[str, list[str]] = {}
+    for question in (
+        "Qui a ordonné de tirer sur les manifestants ?",
+        "Pourquoi les manifestations ont-elles commencé ?",
+        "Comment faire une pâte à crêpes ?",
+    ):
+        assert index_main(["search", question, *args]) == 0
+        answers[question] = [q["confidence"] for q in json.loads(capsys.readouterr().out)]
+    assert answers == {
+        "Qui a ordonné de tirer sur les manifestants ?": ["answer"] * 3,
+        "Pourquoi les manifestations ont-elles commencé ?": ["closest"] * 2,
+        "Comment faire une pâte à crêpes ?": [],  # declined: an empty list, as before
+    }

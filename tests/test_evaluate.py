@@ -144,3 +144,42 @@ def test_eval_cli_prints_json(qa: tuple[Path, Path], tmp_path: Path, capsys, mon
     report = json.loads(capsys.readouterr().out)
     assert {"top1", "top5", "mrr10"} <= set(report["overall"])
     assert {"latency_p50_ms", "latency_p95_ms", "build_seconds", "chunks_per_second"} <= set(report)
+
+
+def test_eval_reports_outcomes_quote_length_and_writes_evidence(
+    qa: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    articles, questions = qa
+    offtopic = tmp_path / "offtopic.jsonl"
+    rows = [
+        {"question": "Comment réparer un robinet ?", "lang": "fr", "split": "test"},
+        {"question": "How do I fix a tap?", "lang": "en", "split": "test"},
+        {"question": "Wie repariert man einen Hahn?", "lang": "de", "split": "dev"},
+    ]
+    offtopic.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    evidence = tmp_path / "out" / "evidence.jsonl"
+    embedder = HashingEmbedder(128)
+    report = run_eval(
+        articles,
+        questions,
+        tmp_path / "data",
+        embedder,
+        BuildParams(embedder.model_id),
+        SearchParams(min_score=-1.0),
+        split="test",
+        holdout=1,
+        offtopic_file=offtopic,
+        evidence_file=evidence,
+    )
+    assert report.offtopic_questions == 2 and set(report.offtopic_by_lang) == {"fr", "en"}
+    # min_score -1: the single threshold shows everything as an answer.
+    assert report.offtopic.answer == 1.0 and report.offtopic.declined == 0.0
+    o = report.overall.outcomes
+    assert o.answer + o.closest + o.declined == pytest.approx(1.0)
+    assert 0 < report.first_quote_chars_p50 <= report.first_quote_chars_p95
+    kinds = [json.loads(line)["kind"] for line in evidence.read_text().splitlines()]
+    assert kinds.count("offtopic") == 2
+    assert kinds.count("answerable") == report.overall.questions
+    assert kinds.count("unanswerable") == report.unanswerable_questions
+    assert "off-topic    n=2 answer=1.000" in format_report(report)
+    assert [row["cut"] for row in report.confidence_sweep][:2] == [0.05, 0.1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -278,3 +279,21 @@ def test_percentiles_and_stats() -> None:
         stats.record_answer(seconds)
     assert stats.questions == 4 and list(stats.latencies) == [2.0, 3.0, 4.0]
     assert stats.latency(50) == 3.0
+
+
+def test_closest_passages_come_under_a_plain_warning() -> None:
+    quotes = tuple(
+        replace(quote(f"Passage {i}.", f"Passage {i}."), confidence="closest") for i in range(2)
+    )
+    unsure = Answer("q", quotes)
+    assert unsure.outcome == "closest"
+    [html] = render_answer(unsure, "fr")
+    text, entities = valid(html)
+    assert text.startswith(t_plain("closest_note", "fr") + "\n\n1. ")
+    assert entities[0]["type"] == "italic" and entities[0]["offset"] == 0
+    huge = replace(quotes[0], text="x" * 9000, end=quotes[0].start + 9000)
+    messages = render_answer(Answer("q", (huge, huge)), "en")
+    assert valid(messages[0])[0].startswith(t_plain("closest_note", "en"))
+    assert render_plain(unsure, "en").startswith(t_plain("closest_note", "en") + "\n\n[1] ")
+    assert Answer("q", (replace(quotes[0], confidence="answer"),)).outcome == "answer"
+    assert Answer("q", ()).outcome == "declined"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.confidence import FEATURES, ConfidenceModel
 from index.embed import HashingEmbedder
 from index.indexer import BuildParams, Indexer
 from index.models import Article
@@ -167,14 +168,45 @@ def test_a_huge_question_is_cut_before_embedding(data) -> None:  # type: ignore[
     assert answer.quotes[0].article_id == "abeilles"
 
 
-def test_unknown_words_lower_the_answer_score_only_in_the_articles_language(data) -> None:  # type: ignore[no-untyped-def]
-    index, embedder = data
-    params = replace(SearchParams(min_score=-1.0, max_score_gap=2.0), unknown_word_penalty=0.5)
-    known = search(index, embedder, "abeilles miel reine", params, k=1).quotes[0].score
-    half = search(index, embedder, "abeilles miel zorglub quantix", params, k=1).quotes[0].score
-    no_penalty = replace(params, unknown_word_penalty=0.0)
-    plain = (
-        search(index, embedder, "abeilles miel zorglub quantix", no_penalty, k=1).quotes[0].score
+def sloped(centre: float, answer_at: float = 0.7, closest_at: float = 0.3) -> ConfidenceModel:
+    """p = sigmoid(10 (answer score - centre)): each outcome band is easy to aim at."""
+    n = len(FEATURES)
+    return ConfidenceModel(
+        means=(centre,) + (0.0,) * (n - 1),
+        scales=(1.0,) * n,
+        weights=(10.0,) + (0.0,) * (n - 1),
+        bias=0.0,
+        answer_at=answer_at,
+        closest_at=closest_at,
     )
-    assert half == pytest.approx(plain - 0.5 * 0.5, abs=1e-3)
-    assert known > half
+
+
+def test_the_confidence_model_gives_three_outcomes(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    question = "lave magma abeilles"
+    params = SearchParams(max_score_gap=2.0)
+    probe = search(index, embedder, question, replace(params, min_score=-1.0))
+    assert probe.evidence is not None and probe.outcome == "answer"
+    score = probe.evidence.answer
+    sure = search(index, embedder, question, replace(params, confidence=sloped(score - 1)))
+    assert sure.outcome == "answer" and len(sure.quotes) == 3
+    assert {q.confidence for q in sure.quotes} == {"answer"}
+    unsure = search(index, embedder, question, replace(params, confidence=sloped(score)))
+    assert unsure.outcome == "closest" and unsure.probability == pytest.approx(0.5, abs=1e-3)
+    assert len(unsure.quotes) == params.closest_quotes  # fewer quotes; the rest behind More
+    assert {q.confidence for q in unsure.quotes + unsure.more} == {"closest"}
+    assert unsure.quotes[0] == replace(sure.quotes[0], confidence="closest")
+    off = search(index, embedder, question, replace(params, confidence=sloped(score + 1)))
+    assert off.outcome == "declined" and off.quotes == () and off.more == ()
+    assert off.evidence == probe.evidence  # the same search, only the decision differs
+
+
+def test_evidence_counts_no_unknown_word_against_the_answer(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    params = SearchParams(min_score=-1.0)
+    known = search(index, embedder, "abeilles miel reine", params).evidence
+    unknown = search(index, embedder, "abeilles miel reine zorglub", params).evidence
+    assert known is not None and unknown is not None
+    # The old penalty took 0.04 x the unknown share off the score; a synonym is no absence.
+    assert unknown.answer == pytest.approx(unknown.similarity - 0.75 * unknown.baseline, abs=1e-6)
+    assert known.same_language == unknown.same_language == 1.0

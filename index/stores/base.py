@@ -160,6 +160,9 @@ class QueryTerms:
     ]  # its words as the store indexes them, but the commonest (LEXICAL_MAX_DF)
     coverage: float  # share of its words the collection uses at all (0 when none)
     words: tuple[str, ...] = ()  # the words themselves (a store may analyse them its own way)
+    # Share of its names and numbers (``lexical.question_names``) the collection uses; None
+    # when it has none.
+    names_coverage: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

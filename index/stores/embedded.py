@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import IndexFailure
-from index.lexical import coverage, question_stems
+from index.lexical import coverage, names_coverage, question_stems
 from index.models import Article
 from index.stores import fts
 from index.stores import sqlite as sql
@@ -76,6 +76,7 @@ class EmbeddedStore:
         self._dense_lock = threading.Lock()  # FAISS: searches never overlap an update
         self._dense: DenseIndex | None = None
         self._reference: tuple[int, Matrix] | None = None
+        self._background: tuple[int, Matrix] | None = None
         self._languages: tuple[int, tuple[str, ...]] | None = None
         self._migrate()
 
@@ -365,10 +366,18 @@ class EmbeddedStore:
             db.close()
 
     def background(self) -> Matrix:
+        # Kept per generation: every question reads it (``search``), only a reset changes it.
+        generation = self._generation()
+        if self._background is not None and self._background[0] == generation:
+            return self._background[1]
         rows = self._db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
-        if not rows:
-            return np.zeros((0, self._dim()), np.float32)
-        return np.vstack([sql.vector(r[0]) for r in rows])
+        matrix = (
+            np.vstack([sql.vector(r[0]) for r in rows]).astype(np.float32)
+            if rows
+            else np.zeros((0, self._dim()), np.float32)
+        )
+        self._background = (generation, matrix)
+        return matrix
 
     # -- the vector cache (its own file: it outlives any index) ------------------------------------
 
@@ -388,7 +397,11 @@ class EmbeddedStore:
         tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
         df = fts.document_frequencies(self._db, tokens)
         searched = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
-        return QueryTerms(searched, coverage(stems, df.keys()))
+        return QueryTerms(
+            searched,
+            coverage(stems, df.keys()),
+            names_coverage=names_coverage(question, question_lang, self.languages(), df.keys()),
+        )
 
     def candidates(
         self,

@@ -44,7 +44,7 @@ from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
 from index.errors import IndexFailure, ModelMismatchError
-from index.lexical import coverage, question_stems
+from index.lexical import coverage, names_coverage, question_stems
 from index.models import Article
 from index.stores.base import (
     LEXICAL_MAX_DF,
@@ -260,6 +260,7 @@ class PostgresStore:
             name="index",
         )
         self._reference: tuple[int, Matrix] | None = None
+        self._background: tuple[int, Matrix] | None = None
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -553,10 +554,16 @@ class PostgresStore:
             )
 
     def background(self) -> Matrix:
+        # Kept per generation: every question reads it (``search``), only a reset changes it.
+        generation = self._generation()
+        if self._background is not None and self._background[0] == generation:
+            return self._background[1]
         meta = self.meta()
         with self._pool.connection() as db:
             rows = db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
-        return _matrix(b"".join(r[0] for r in rows), meta.dim if meta else 0)
+        matrix = _matrix(b"".join(r[0] for r in rows), meta.dim if meta else 0)
+        self._background = (generation, matrix)
+        return matrix
 
     # -- the vector cache ----------------------------------------------------------------------
 
@@ -608,7 +615,11 @@ class PostgresStore:
                 ).fetchall()
             df = {r[0]: int(r[1]) for r in rows}
         searched = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
-        return QueryTerms(searched, coverage(stems, df.keys()))
+        return QueryTerms(
+            searched,
+            coverage(stems, df.keys()),
+            names_coverage=names_coverage(question, question_lang, self.languages(), df.keys()),
+        )
 
     def candidates(
         self,
