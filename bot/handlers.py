@@ -94,7 +94,7 @@ async def answer_question(message: Message, context: BotContext, question: str, 
             await reply_html(message, index_error_text(exc, lang))
             return
         await _send_page(message, page, lang)
-    context.bot_data.stats.record_answer(time.perf_counter() - started)
+    context.bot_data.stats.record_answer(time.perf_counter() - started, page.answer.outcome)
 
 
 # ------------------------------------------------------------------------------ commands
@@ -307,7 +307,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
         await _inline_hint(query.answer, t_plain("inline_no_answer", lang))
     else:
         await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
-    context.bot_data.stats.record_answer(time.perf_counter() - started)
+    context.bot_data.stats.record_answer(time.perf_counter() - started, answer.outcome)
 
 
 async def _inline_hint(answer: Callable[..., Awaitable[bool]], text: str) -> None:

@@ -222,14 +222,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "<b>Statistiques</b>\n"
             "Articles : {articles}\nPassages : {passages}\nModèle : {model}\n"
             "Taille de l'index : {size}\nDernière réindexation : {last}\n"
-            "Questions traitées : {questions}\n"
+            "Questions traitées : {questions} (réponse {answered}, passages proches {closest}, "
+            "sans réponse {declined})\n"
             "Temps de réponse : p50 {p50}, p95 {p95} (sur {window} réponses)"
         ),
         "en": (
             "<b>Statistics</b>\n"
             "Articles: {articles}\nPassages: {passages}\nModel: {model}\n"
             "Index size: {size}\nLast reindex: {last}\n"
-            "Questions answered: {questions}\n"
+            "Questions answered: {questions} (answer {answered}, closest passages {closest}, "
+            "declined {declined})\n"
             "Answer latency: p50 {p50}, p95 {p95} (over {window} answers)"
         ),
     },

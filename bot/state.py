@@ -83,15 +83,22 @@ def percentile(values: list[float], q: float) -> float | None:
 
 @dataclass
 class BotStats:
-    """Counters for /stats: questions answered and the latency of the last ``window`` answers."""
+    """Counters for /stats: questions answered, by outcome, and the latency of the last
+    ``window`` answers."""
 
     window: int = 200
     questions: int = 0
     latencies: deque[float] = field(default_factory=deque)
     last_reindex: str | None = None  # one-line summary with its time
+    # How many got an answer, only the closest passages, or "not in the articles".
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: {"answer": 0, "closest": 0, "declined": 0}
+    )
 
-    def record_answer(self, seconds: float) -> None:
+    def record_answer(self, seconds: float, outcome: str | None = None) -> None:
         self.questions += 1
+        if outcome in self.outcomes:
+            self.outcomes[outcome] += 1
         self.latencies.append(seconds)
         while len(self.latencies) > self.window:
             self.latencies.popleft()

