@@ -219,8 +219,9 @@ def evidence(
     baseline_weight: float,
     same_language: bool,
     names_coverage: float | None = None,
-    hubs: npt.NDArray[np.float32] | None = None,
-    question_hub: float = 0.0,
+    background: npt.NDArray[np.float32] | None = None,
+    passage_vectors: npt.NDArray[np.float32] | None = None,
+    query: npt.NDArray[np.float32] | None = None,
 ) -> Evidence:
     """The signals of one search's candidates (``index.confidence``), from plain arrays.
 
@@ -243,6 +244,12 @@ def evidence(
     ]
     runner_up = max(others, default=baseline)
     ten = np.sort(similarity)[::-1][:10]
+    hub = question_hub = 0.0
+    if background is not None and len(background) and passage_vectors is not None:
+        # Only the best passage's: matrix-vector products, never a matrix product, whose
+        # BLAS threads would still spin when the next question's embedding starts.
+        hub = _mean_top(background @ passage_vectors[best], 10)
+        question_hub = _mean_top(background @ query, 10) if query is not None else 0.0
     lex_top = float(lexical.max()) if len(lexical) else 0.0
     return Evidence(
         answer=top - baseline_weight * baseline,
@@ -255,17 +262,15 @@ def evidence(
         same_language=1.0 if same_language else 0.0,
         unknown_names=1.0 - names_coverage if names_coverage is not None else 0.0,
         has_names=0.0 if names_coverage is None else 1.0,
-        hub=float(hubs[best]) if hubs is not None else 0.0,
-        csls=2 * top - question_hub - (float(hubs[best]) if hubs is not None else 0.0),
+        hub=hub,
+        csls=2 * top - question_hub - hub,
     )
 
 
-def _mean_top(sims: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.float32]:
-    """Each row's mean of its ``k`` largest values (zeros for rows of nothing)."""
-    if sims.shape[1] == 0:
-        return np.zeros(sims.shape[0], np.float32)
-    k = min(k, sims.shape[1])
-    return np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1).astype(np.float32)
+def _mean_top(sims: npt.NDArray[np.float32], k: int) -> float:
+    """The mean of the ``k`` largest values (of all of them when fewer)."""
+    k = min(k, len(sims))
+    return float(np.partition(sims, -k)[-k:].mean()) if k else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,8 +371,6 @@ def _score(
     references = store.reference_vectors()
     reference = references @ query
     background = store.background()
-    hubs = _mean_top(candidates.vectors @ background.T, 10)
-    question_hub = float(_mean_top((background @ query)[None, :], 10)[0])
     baseline = float(np.median(reference)) if len(reference) else 0.0
     answer = answer_scores(similarity, reference, params.baseline_weight)
     lexical = candidates.lexical if lex_w > 0 else np.zeros_like(similarity)
@@ -385,8 +388,9 @@ def _score(
         params.baseline_weight,
         same_language,
         terms.names_coverage,
-        hubs,
-        question_hub,
+        background,
+        candidates.vectors,
+        query,
     )
     return _Scored(candidates, sentences, fused, answer, sentence_sims, found)
 
