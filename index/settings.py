@@ -49,6 +49,12 @@ class IndexSettings(BaseSettings):
     chunk_max_chars: int = Field(default=700, ge=100, le=5000)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    query_cache_size: int = Field(
+        default=1024,
+        ge=0,
+        le=1_000_000,
+        description="Query vectors remembered (LRU): a repeated question embeds nothing. 0: off.",
+    )
     search_k: int = Field(default=3, ge=1, le=20, description="Quotes shown per answer.")
     min_score: float | None = Field(
         default=None,

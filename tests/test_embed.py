@@ -9,6 +9,7 @@ from index.embed import (
     E5Embedder,
     EmbeddingModelError,
     HashingEmbedder,
+    QueryCache,
     SentenceTransformerEmbedder,
     make_embedder,
 )
@@ -72,3 +73,56 @@ def test_a_missing_model_is_one_clear_error(tmp_path) -> None:  # type: ignore[n
     embedder = SentenceTransformerEmbedder(str(tmp_path / "no-such-model"))
     with pytest.raises(EmbeddingModelError, match="cannot load embedding model"):
         embedder.embed_queries(["x"])
+
+
+class Counting(HashingEmbedder):
+    """The hashing model, counting what it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=16)
+        self.asked: list[list[str]] = []
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.asked.append(list(texts))
+        return super().embed_queries(texts)
+
+
+def test_a_repeated_question_is_not_embedded_again() -> None:
+    model = Counting()
+    cache = QueryCache(model, size=2)
+    first = cache.embed_queries(["a", "b", "a"])
+    assert model.asked == [["a", "b"]]  # each text once, in one call
+    assert np.array_equal(first, model.embed_queries(["a", "b", "a"]))
+    model.asked.clear()
+    assert np.array_equal(cache.embed_queries(["b"]), first[1:2])
+    cache.embed_queries(["c"])  # evicts "a", the least recently used
+    cache.embed_queries(["b", "a"])
+    assert model.asked == [["c"], ["a"]]
+    assert (cache.hits, cache.misses) == (3, 4)
+    assert cache.embed_queries([]).shape == (0, 16)
+    assert cache.model_id == model.model_id and cache.dim == 16
+    with pytest.raises(ValueError, match="a query cache holds at least one vector"):
+        QueryCache(model, size=0)
+
+
+def test_cached_vectors_cannot_be_changed_by_a_caller() -> None:
+    cache = QueryCache(Counting(), size=4)
+    cache.embed_queries(["a"])
+    [vector] = cache.embed_queries(["a"])
+    kept = vector.copy()
+    with pytest.raises(ValueError):
+        cache._vectors["a"][0] = 9.0
+    assert np.array_equal(cache.embed_queries(["a"])[0], kept)
+
+
+def test_the_cache_is_safe_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = Counting()
+    cache = QueryCache(model, size=8)
+    texts = [f"q{i % 12}" for i in range(400)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda t: cache.embed_queries([t])[0], texts))
+    for text, vector in zip(texts, got, strict=True):
+        assert np.array_equal(vector, model.embed_queries([text])[0])
+    assert len(cache._vectors) <= 8

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.cli import main
+from index.embed import QueryCache
 from index.errors import (
     AnswerOutOfDateError,
     ArticleLoadError,
@@ -34,6 +35,18 @@ def settings(tmp_path: Path) -> IndexSettings:
         encoding="utf-8",
     )
     return IndexSettings(seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128")
+
+
+def test_a_repeated_question_costs_no_embedding(settings: IndexSettings) -> None:
+    service = IndexService(settings)
+    service.rebuild()
+    assert isinstance(service.embedder, QueryCache)
+    first = service.ask("Un volcan entre-t-il en éruption ?")
+    again = service.ask("  Un volcan entre-t-il en éruption ?")  # the same once stripped
+    assert again == first
+    assert (service.embedder.hits, service.embedder.misses) == (1, 1)
+    off = IndexService(settings.model_copy(update={"query_cache_size": 0}))
+    assert not isinstance(off.embedder, QueryCache)
 
 
 def test_ensure_built_builds_once(settings: IndexSettings) -> None:

@@ -112,6 +112,11 @@ def test_blank_token_means_console(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         ("DEFAULT_LANGUAGE", "de", "bad setting DEFAULT_LANGUAGE: Input should be 'fr' or 'en'"),
         (
+            "QUERY_CACHE_SIZE",
+            "-1",
+            "bad setting QUERY_CACHE_SIZE: Input should be greater than or equal to 0",
+        ),
+        (
             "WEBHOOK_SECRET",
             "has space",
             "bad setting: WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
