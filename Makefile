@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PIAF evaluation set (articles/ and questions.jsonl), kept outside the repository.
 PIAF ?= ../shared/eval/piaf
 
-.PHONY: setup run test lint bench bench-scale eval soak clean
+.PHONY: setup run test lint bench bench-build bench-scale eval soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: lint
 # Answer latency of the real bot through the loopback Bot API server, on the seed collection.
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
+
+# Where a cold build's time goes (README, "Build"): 30 PIAF articles, an empty cache; ~1 minute.
+bench-build: $(STAMP)
+	$(BIN)/python -m bench.build
 
 # The store at 10k, 100k and 1M passages (README, "Scale"); DATABASE_URL=postgresql://… for
 # PostgreSQL (each size in a new database of that server). Minutes, and ~6 GB of RAM at 1M.
