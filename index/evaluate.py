@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from index.confidence import ConfidenceModel, Evidence, threshold_model
+from index.confidence import ConfidenceModel, Evidence
 from index.embed import Embedder
 from index.errors import IndexFailure
 from index.indexer import BuildParams, Indexer, SyncReport
@@ -142,7 +142,8 @@ def _index(
 
 @dataclass(frozen=True, slots=True)
 class _Asked:
-    """One question asked: its kind, the hit's rank, the first quote's length, the evidence."""
+    """One question asked: its kind, the hit's rank, the first quote's length, the evidence,
+    how long the search took and how many quotes were checked verbatim."""
 
     question: Question
     kind: str  # "answerable", "unanswerable" or "offtopic"
@@ -150,6 +151,8 @@ class _Asked:
     first_quote_chars: int | None
     probability: float
     evidence: Evidence | None
+    seconds: float
+    quotes: int
 
 
 def _outcomes(rows: list[_Asked], model: ConfidenceModel) -> Outcomes:
@@ -184,7 +187,7 @@ def _by_lang(rows: list[_Asked]) -> dict[str, list[_Asked]]:
     return dict(sorted(groups.items()))
 
 
-def _percentile(values: list[int], share: float) -> float:
+def _percentile(values: list[int] | list[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -223,11 +226,9 @@ def run_eval(
     if offtopic_file is not None:
         questions += [replace(q, offtopic=True) for q in load_questions(offtopic_file, split)]
     texts = {a.id: a.text for a in indexed}
-    model = search_params.confidence or threshold_model(search_params.min_score)
-    latencies: list[float] = []
-    checked = [0]
+    model = search_params.decision()
     try:
-        asked = _ask_all(store, texts, embedder, questions, held, search_params, latencies, checked)
+        asked = _ask_all(store, texts, embedder, questions, held, search_params)
     finally:
         store.close()
     if evidence_file is not None:
@@ -236,7 +237,7 @@ def run_eval(
     unanswerable = [a for a in asked if a.kind == "unanswerable"]
     offtopic = [a for a in asked if a.kind == "offtopic"]
     lengths = [a.first_quote_chars for a in answerable if a.first_quote_chars is not None]
-    ms = sorted(x * 1000 for x in latencies) or [0.0]
+    ms = [a.seconds * 1000 for a in asked] or [0.0]
     return EvalReport(
         split=split or "all",
         articles_indexed=len(indexed),
@@ -254,13 +255,13 @@ def run_eval(
         first_quote_chars_p50=_percentile(lengths, 0.5),
         first_quote_chars_p95=_percentile(lengths, 0.95),
         latency_p50_ms=round(statistics.median(ms), 1),
-        latency_p95_ms=round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
+        latency_p95_ms=round(_percentile(ms, 0.95), 1),
         build_seconds=round(build_seconds, 2) if build_seconds is not None else None,
         embedded=embedded,
         chunks_per_second=(
             round(embedded / build_seconds, 2) if build_seconds and embedded else None
         ),
-        quotes_checked=checked[0],
+        quotes_checked=sum(a.quotes for a in asked),
         confidence_sweep=_sweep(asked, model),
     )
 
@@ -272,22 +273,19 @@ def _ask_all(
     questions: list[Question],
     held: set[str],
     search_params: SearchParams,
-    latencies: list[float],
-    checked: list[int],
 ) -> list[_Asked]:
     """Ask every question with nothing cut: ranks are scored apart from the outcome, which
     the confidence model gives from the same search's evidence."""
     open_params = replace(search_params, confidence=None, min_score=-9.0, max_score_gap=9.0)
-    model = search_params.confidence or threshold_model(search_params.min_score)
+    model = search_params.decision()
     asked: list[_Asked] = []
     for q in questions:
         started = time.perf_counter()
         answer = search(store, embedder, q.question, open_params, k=10)
-        latencies.append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
         for quote in answer.quotes:
             if texts[quote.article_id][quote.start : quote.end] != quote.text:
                 raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
-            checked[0] += 1
         kind = (
             "offtopic"
             if q.offtopic
@@ -302,7 +300,9 @@ def _ask_all(
         )
         first = len(answer.quotes[0].text) if answer.quotes else None
         probability = model.probability(answer.evidence) if answer.evidence else 0.0
-        asked.append(_Asked(q, kind, rank, first, probability, answer.evidence))
+        asked.append(
+            _Asked(q, kind, rank, first, probability, answer.evidence, seconds, len(answer.quotes))
+        )
     return asked
 
 

@@ -72,6 +72,10 @@ class SearchParams:
     # Longer questions are cut: embedding time grows with length, meaning does not.
     max_question_chars: int = 1000
 
+    def decision(self) -> ConfidenceModel:
+        """What decides answer, closest or declined: ``confidence``, else ``min_score`` alone."""
+        return self.confidence or threshold_model(self.min_score)
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -315,7 +319,7 @@ def search(
     if not len(candidates):
         return Answer(question=question, quotes=(), question_lang=query_lang)
     scored = _score(store, candidates, query, lex_w, same_language, terms, params)
-    model = params.confidence or threshold_model(params.min_score)
+    model = params.decision()
     probability = model.probability(scored.evidence)
     outcome = model.outcome(probability)
     declined = Answer(
