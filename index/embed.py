@@ -288,7 +288,9 @@ class QueryCache:
                 if vector is not None:
                     self._vectors.move_to_end(text)
                     found[text] = vector
-        missing = list(dict.fromkeys(t for t in texts if t not in found))
+            missing = list(dict.fromkeys(t for t in texts if t not in found))
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
         if missing:
             # Outside the lock: the model is slow, and other questions may be answered meanwhile.
             for text, vector in zip(missing, self.inner.embed_queries(missing), strict=True):
@@ -301,9 +303,6 @@ class QueryCache:
                     self._vectors.move_to_end(text)
                 while len(self._vectors) > self.size:
                     self._vectors.popitem(last=False)
-        with self._lock:
-            self.hits += len(texts) - len(missing)
-            self.misses += len(missing)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([found[t] for t in texts])
