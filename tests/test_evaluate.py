@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from index.cli import main
 from index.embed import HashingEmbedder
 from index.errors import IndexFailure
-from index.evaluate import format_report, held_out_ids, load_questions, run_eval
+from index.evaluate import EvalReport, format_report, held_out_ids, load_questions, run_eval
 from index.indexer import BuildParams
 from index.search import SearchParams
 
@@ -58,49 +59,37 @@ def qa(tmp_path: Path) -> tuple[Path, Path]:
     for name, text in ARTICLES.items():
         (articles / name).write_text(text, encoding="utf-8")
     questions = tmp_path / "questions.jsonl"
-    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n")
+    write_jsonl(questions, QUESTIONS)
     return articles, questions
 
 
-def test_eval_scores_every_question_of_the_split(qa: tuple[Path, Path], tmp_path: Path) -> None:
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+
+
+def evaluate(
+    qa: tuple[Path, Path], tmp_path: Path, params: SearchParams, **options: Any
+) -> EvalReport:
+    """``run_eval`` of the tiny QA set with the hashing model, its index in tmp_path/data."""
     embedder = HashingEmbedder(128)
-    report = run_eval(
-        *qa,
-        tmp_path / "data",
-        embedder,
-        BuildParams(embedder.model_id),
-        SearchParams(min_score=-1.0),
-        split="test",
-        holdout=0,
+    return run_eval(
+        *qa, tmp_path / "data", embedder, BuildParams(embedder.model_id), params, **options
     )
+
+
+def test_eval_scores_every_question_of_the_split(qa: tuple[Path, Path], tmp_path: Path) -> None:
+    report = evaluate(qa, tmp_path, SearchParams(min_score=-1.0), split="test", holdout=0)
     assert report.overall.questions == 3
     assert report.overall.top1 == 1.0 and report.overall.top5 == 1.0 and report.overall.mrr10 == 1.0
     assert report.quotes_checked > 0
     assert report.build_seconds is not None and report.embedded
     assert "top1=1.000" in format_report(report)
-    again = run_eval(
-        *qa,
-        tmp_path / "data",
-        embedder,
-        BuildParams(embedder.model_id),
-        SearchParams(),
-        split="test",
-        holdout=0,
-    )
+    again = evaluate(qa, tmp_path, SearchParams(), split="test", holdout=0)
     assert again.build_seconds is None  # the same articles and parameters: reused, not rebuilt
 
 
 def test_held_out_articles_become_unanswerable(qa: tuple[Path, Path], tmp_path: Path) -> None:
-    embedder = HashingEmbedder(128)
-    report = run_eval(
-        *qa,
-        tmp_path / "data",
-        embedder,
-        BuildParams(embedder.model_id),
-        SearchParams(),
-        split=None,
-        holdout=1,
-    )
+    report = evaluate(qa, tmp_path, SearchParams(), split=None, holdout=1)
     assert report.articles_indexed == 2 and report.articles_held_out == 1
     assert report.overall.questions + report.unanswerable_questions == 4
     assert report.unanswerable_questions >= 1
@@ -147,24 +136,21 @@ def test_eval_cli_prints_json(qa: tuple[Path, Path], tmp_path: Path, capsys, mon
 
 
 def test_eval_reports_outcomes_quote_length_and_writes_evidence(
-    qa: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    qa: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    articles, questions = qa
     offtopic = tmp_path / "offtopic.jsonl"
-    rows = [
-        {"question": "Comment réparer un robinet ?", "lang": "fr", "split": "test"},
-        {"question": "How do I fix a tap?", "lang": "en", "split": "test"},
-        {"question": "Wie repariert man einen Hahn?", "lang": "de", "split": "dev"},
-    ]
-    offtopic.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    write_jsonl(
+        offtopic,
+        [
+            {"question": "Comment réparer un robinet ?", "lang": "fr", "split": "test"},
+            {"question": "How do I fix a tap?", "lang": "en", "split": "test"},
+            {"question": "Wie repariert man einen Hahn?", "lang": "de", "split": "dev"},
+        ],
+    )
     evidence = tmp_path / "out" / "evidence.jsonl"
-    embedder = HashingEmbedder(128)
-    report = run_eval(
-        articles,
-        questions,
-        tmp_path / "data",
-        embedder,
-        BuildParams(embedder.model_id),
+    report = evaluate(
+        qa,
+        tmp_path,
         SearchParams(min_score=-1.0),
         split="test",
         holdout=1,
