@@ -22,7 +22,7 @@ import ipaddress
 import re
 import socket
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +49,8 @@ _SUFFIX_BY_TYPE = {
     "application/json": ".json",
     "text/html": ".html",
     "application/xhtml+xml": ".html",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
 }
 _USER_AGENT = "article-qa-bot/0.1 (+https://github.com/; fetches one page on an admin's request)"
 MAX_REDIRECTS = 5
@@ -66,11 +68,16 @@ class FetchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A fetched page: its final URL (after redirects), bytes and the file suffix they call for."""
+    """A fetched page: its final URL (after redirects), bytes and the file suffix they call for;
+    ``status`` 304 (no bytes) when a conditional request found it unchanged, and the validators
+    to send next time."""
 
     url: str
     data: bytes
     suffix: str
+    status: int = 200
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def check_url(url: str) -> str:
@@ -151,10 +158,12 @@ async def fetch_url(
     max_bytes: int,
     allow_private: bool = False,
     resolve: Resolver = system_resolver,
+    headers: Mapping[str, str] | None = None,
 ) -> Fetched:
     """GET ``url`` (redirects followed) within ``timeout`` seconds and ``max_bytes`` bytes.
 
     Private, loopback and link-local addresses are refused unless ``allow_private``.
+    ``headers`` are added to each request (a feed's ``If-None-Match``, ``If-Modified-Since``).
     """
     url = check_url(url)
     backend = _PinnedBackend()
@@ -164,7 +173,11 @@ async def fetch_url(
             httpx.AsyncClient(
                 transport=_PinnedTransport(backend),
                 timeout=timeout,
-                headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+                headers={
+                    "User-Agent": _USER_AGENT,
+                    "Accept-Encoding": "gzip, deflate",
+                    **(headers or {}),
+                },
             ) as client,
         ):
             for _ in range(MAX_REDIRECTS + 1):
@@ -198,6 +211,12 @@ async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
     """The body of a final answer, decompressed, refused as soon as it exceeds ``max_bytes``."""
     if response.status_code >= 400:
         raise FetchError(f"the server answered HTTP {response.status_code}")
+    validators = {
+        "etag": response.headers.get("etag"),
+        "last_modified": response.headers.get("last-modified"),
+    }
+    if response.status_code == 304:
+        return Fetched(str(response.url), b"", "", 304, **validators)
     if response.status_code in _REDIRECTS:
         raise FetchError("a redirect without a Location")
     too_large = FetchError(f"the page is larger than {max_bytes // 1000} KB")
@@ -213,7 +232,8 @@ async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
             raise too_large
         chunks.append(chunk)
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return Fetched(str(response.url), b"".join(chunks), _SUFFIX_BY_TYPE.get(content_type, ".html"))
+    suffix = _SUFFIX_BY_TYPE.get(content_type, ".html")
+    return Fetched(str(response.url), b"".join(chunks), suffix, response.status_code, **validators)
 
 
 async def _decoded(raw: AsyncIterator[bytes], encoding: str, limit: int) -> AsyncIterator[bytes]:
@@ -249,6 +269,8 @@ def _describe(exc: httpx.HTTPError) -> str:
 def filename_for_url(url: str, suffix: str) -> str:
     """A file name for a page: host and path, made safe (``example.org-news-item.json``)."""
     parts = urlsplit(url)
-    path = re.sub(r"\.(html?|php|aspx?|txt|md|json)$", "", parts.path.strip("/"), flags=re.I)
+    path = re.sub(
+        r"\.(html?|php|aspx?|txt|md|json|pdf|docx)$", "", parts.path.strip("/"), flags=re.I
+    )
     stem = "-".join(p for p in [parts.hostname or "page", *path.split("/")] if p)
     return safe_filename(stem.replace(".", "-") + suffix, default_ext=suffix)

@@ -1,4 +1,9 @@
-"""Load articles from files (.txt, .md, .html, .json) into cleaned ``Article`` objects.
+"""Load articles from files (.txt, .md, .html, .json, .pdf, .docx) into cleaned ``Article``s.
+
+Besides title and text, each format gives what it knows of the article's source: its URL,
+publication date (kept as ISO 8601 in ``published`` for the date filters, as written in
+``date``), outlet and tags: HTML metadata (trafilatura: site name, date, tags), JSON fields,
+Markdown front matter, a PDF's or DOCX's document properties.
 
 >>> article = load_article(Path("seeds/000_7774940a137d78f0.txt"))
 >>> article.id, article.lang
@@ -13,12 +18,16 @@ import json
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
+from urllib.parse import urlsplit
 
 import charset_normalizer
 import trafilatura
 
 from index.clean import clean_text
+from index.dates import published_iso
+from index.documents import docx_text, pdf_text
 from index.errors import ArticleLoadError
 from index.lang import detect_language
 from index.markdown import markdown_to_text
@@ -39,10 +48,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".pdf", ".docx")
+_BINARY_SUFFIXES = (".pdf", ".docx")
 # Bump when loading or cleaning changes what a file gives: a sync then parses every file again
 # (and embeds only the passages whose text changed).
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: outlet, publication date and tags
 MAX_BYTES = 5_000_000
 _MAX_ID_CHARS = 64
 _MAX_FILENAME_CHARS = 80
@@ -62,6 +72,22 @@ _UTF_BOMS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _JSON_SHAPE = "JSON must be an object with 'title' and 'text'"
+MAX_TAGS = 20
+MAX_TAG_CHARS = 50
+MAX_OUTLET_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What one file says about its article, before cleaning."""
+
+    title: str
+    text: str
+    url: str | None = None
+    date: str | None = None
+    outlet: str | None = None
+    tags: tuple[str, ...] = ()
+    feed: str | None = None
 
 
 def load_article(path: Path, max_bytes: int = MAX_BYTES) -> Article:
@@ -160,7 +186,9 @@ def _check_suffix(filename: str) -> None:
     suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         shown = f"'{suffix}'" if suffix else "(no extension)"
-        raise ArticleLoadError(f"unsupported file type {shown} (use .txt, .md, .html or .json)")
+        raise ArticleLoadError(
+            f"unsupported file type {shown} (use .txt, .md, .html, .json, .pdf or .docx)"
+        )
 
 
 def _too_large(max_bytes: int) -> str:
@@ -179,37 +207,73 @@ def _parse(
     if len(data) > max_bytes:
         raise ArticleLoadError(_too_large(max_bytes))
     suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
-    raw = _decode(data)
-    if not raw.strip():
+    if not data:
         raise ArticleLoadError("empty file")
-    date: str | None = None
-    if suffix == ".json":
-        title, text, url, date = _from_json(raw, url)
-    elif suffix in (".html", ".htm"):
-        title, text, url, date = _from_html(raw, url)
-    elif suffix == ".md":
-        title, text, meta = markdown_to_text(raw)
-        if not title:
-            title, text = _split_title(text)
-        url, date = meta.get("url") or url, meta.get("date")
-    else:
-        title, text = _split_title(raw)
+    source = _binary(suffix, data, max_bytes) if suffix in _BINARY_SUFFIXES else None
+    if source is None:
+        raw = _decode(data)
+        if not raw.strip():
+            raise ArticleLoadError("empty file")
+        source = _from_text(suffix, raw, url)
     # Only a page without <title> or heading lacks one: its file name is the best we have.
-    title = _clean_title(title) or PurePosixPath(filename.replace("\\", "/")).stem
-    text = clean_text(text)
+    title = _clean_title(source.title) or PurePosixPath(filename.replace("\\", "/")).stem
+    text = clean_text(source.text)
     if not text:
         where = " in the HTML" if suffix in (".html", ".htm") else ""
         raise ArticleLoadError(f"no article text found{where}")
+    page = source.url or url
+    host = urlsplit(page).hostname if page else None
+    outlet = source.outlet or (host.removeprefix("www.") if host else None)
     return Article(
         id=article_id_for(PurePosixPath(filename.replace("\\", "/"))),
         title=title,
         text=text,
         sha256=hashlib.sha256(f"{text}\n{title}".encode()).hexdigest(),
         lang=detect_language(text),
-        url=url,
-        date=date,
+        url=page,
+        date=source.date,
         source_path=source_path,
+        outlet=_clean_title(outlet)[:MAX_OUTLET_CHARS] if outlet else None,
+        feed=source.feed,
+        tags=source.tags,
+        published=published_iso(source.date),
     )
+
+
+def _binary(suffix: str, data: bytes, max_bytes: int) -> _Source:
+    document = pdf_text(data) if suffix == ".pdf" else docx_text(data, max_bytes)
+    title, text = document.title, document.text
+    first, _, rest = text.partition("\n\n")
+    if not title and rest and len(first) <= 150:  # no title in the metadata: the first line
+        title, text = first, rest
+    return _Source(title, text, date=document.date)
+
+
+def _from_text(suffix: str, raw: str, url: str | None) -> _Source:
+    if suffix == ".json":
+        return _from_json(raw, url)
+    if suffix in (".html", ".htm"):
+        return _from_html(raw, url)
+    if suffix == ".md":
+        title, text, meta = markdown_to_text(raw)
+        if not title:
+            title, text = _split_title(text)
+        return _Source(
+            title,
+            text,
+            meta.get("url") or url,
+            meta.get("date") or meta.get("published"),
+            meta.get("outlet") or None,
+            _tags(meta.get("tags", "").split(",")),
+        )
+    title, text = _split_title(raw)
+    return _Source(title, text, url)
+
+
+def _tags(values: list[str]) -> tuple[str, ...]:
+    """Tags as the filters compare them: trimmed, lower case, unique, at most ``MAX_TAGS``."""
+    cleaned = (re.sub(r"\s+", " ", value).strip().casefold()[:MAX_TAG_CHARS] for value in values)
+    return tuple(dict.fromkeys(tag for tag in cleaned if tag))[:MAX_TAGS]
 
 
 def _decode(data: bytes) -> str:
@@ -280,8 +344,8 @@ def _clean_title(title: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", title)).strip()
 
 
-def _from_json(raw: str, url: str | None) -> tuple[str, str, str | None, str | None]:
-    """``{"title", "text", "url"?, "date"?}`` to (title, text, url, date)."""
+def _from_json(raw: str, url: str | None) -> _Source:
+    """``{"title", "text", "url"?, "date"?, "outlet"?, "feed"?, "tags"?: [...]}``."""
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -295,19 +359,30 @@ def _from_json(raw: str, url: str | None) -> tuple[str, str, str | None, str | N
     ):
         raise ArticleLoadError(_JSON_SHAPE)
     optional: dict[str, str | None] = {}
-    for key in ("url", "date"):
+    for key in ("url", "date", "outlet", "feed"):
         field = value.get(key)
         if field is not None and not isinstance(field, str):
             raise ArticleLoadError(f"JSON field '{key}' must be a string")
         optional[key] = (field.strip() or None) if isinstance(field, str) else None
-    fields = (value["title"], value["text"], optional["url"], optional["date"])
+    tags = value.get("tags", [])
+    if not (isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)):
+        raise ArticleLoadError("JSON field 'tags' must be a list of strings")
+    fields = (value["title"], value["text"], *optional.values(), *tags)
     if any(_LONE_SURROGATE.search(field) for field in fields if field):
         # A JSON "\ud800" escape gives a string no encoder accepts: hashing it would fail.
         raise ArticleLoadError("invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)")
-    return value["title"], value["text"], optional["url"] or url, optional["date"]
+    return _Source(
+        value["title"],
+        value["text"],
+        optional["url"] or url,
+        optional["date"],
+        optional["outlet"],
+        _tags(tags[: MAX_TAGS * 2]),
+        optional["feed"],
+    )
 
 
-def _from_html(raw: str, url: str | None) -> tuple[str, str, str | None, str | None]:
+def _from_html(raw: str, url: str | None) -> _Source:
     """Main text and metadata of a web page, paragraphs separated by blank lines."""
     try:
         document = trafilatura.bare_extraction(
@@ -326,7 +401,22 @@ def _from_html(raw: str, url: str | None) -> tuple[str, str, str | None, str | N
         title, lines = lines[0], lines[1:]
     # trafilatura separates paragraphs with a single newline; our paragraphs are blank-line based.
     url = getattr(document, "url", None) or url
-    return title, "\n\n".join(lines), url, getattr(document, "date", None)
+    tags = [
+        *(getattr(document, "tags", None) or []),
+        *(getattr(document, "categories", None) or []),
+    ]
+    sitename = getattr(document, "sitename", None)
+    host = urlsplit(url).hostname if url else None
+    if sitename and host and host.removeprefix("www.") in sitename.lower():
+        sitename = None  # trafilatura's guess from the URL, not a name the page gives
+    return _Source(
+        title,
+        "\n\n".join(lines),
+        url,
+        getattr(document, "date", None),
+        sitename,
+        _tags([part for tag in tags for part in str(tag).split(",")]),
+    )
 
 
 def _ascii_fold(text: str) -> str:

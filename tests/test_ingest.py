@@ -284,9 +284,12 @@ def test_oversized_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("paper.pdf", "unsupported file type '.pdf' (use .txt, .md, .html or .json)"),
-        ("Photo.JPG", "unsupported file type '.jpg' (use .txt, .md, .html or .json)"),
-        ("README", "unsupported file type (no extension) (use .txt, .md, .html or .json)"),
+        ("paper.odt", "unsupported file type '.odt' (use .txt, .md, .html, .json, .pdf or .docx)"),
+        ("Photo.JPG", "unsupported file type '.jpg' (use .txt, .md, .html, .json, .pdf or .docx)"),
+        (
+            "README",
+            "unsupported file type (no extension) (use .txt, .md, .html, .json, .pdf or .docx)",
+        ),
     ],
 )
 def test_unsupported_suffix(tmp_path: Path, name: str, reason: str) -> None:
@@ -308,7 +311,7 @@ def test_load_articles(tmp_path: Path) -> None:
     shutil.copy(SEED, tmp_path / SEED.name)
     _write(tmp_path, "b.md", f"# B\n\n{PARA_1}")
     _write(tmp_path, "B.txt", f"B again\n\n{PARA_2}")
-    _write(tmp_path, "c.pdf", b"%PDF-1.4")
+    _write(tmp_path, "c.odt", b"PK")
     _write(tmp_path, "d.txt", b"")
     _write(tmp_path, ".hidden.txt", f"Hidden\n\n{PARA_1}")
     (tmp_path / "sub").mkdir()
@@ -321,7 +324,8 @@ def test_load_articles(tmp_path: Path) -> None:
     assert problems == [
         LoadProblem(str(tmp_path / "b.md"), "duplicate article id 'b' (also from B.txt)"),
         LoadProblem(
-            str(tmp_path / "c.pdf"), "unsupported file type '.pdf' (use .txt, .md, .html or .json)"
+            str(tmp_path / "c.odt"),
+            "unsupported file type '.odt' (use .txt, .md, .html, .json, .pdf or .docx)",
         ),
         LoadProblem(str(tmp_path / "d.txt"), "empty file"),
     ]
@@ -390,7 +394,8 @@ def test_article_id_for_unusable_name_is_stable_and_distinct() -> None:
         ("💥.md", "article.md"),
         ("Mon article (v2).HTML", "Mon-article-v2.html"),
         ("ﬁchier.json", "fichier.json"),
-        ("report.pdf", "report.txt"),
+        ("report.odt", "report.txt"),
+        ("report.PDF", "report.pdf"),
         ("-rf .txt", "rf.txt"),
     ],
 )
