@@ -248,7 +248,7 @@ async def context_button(update: Update, context: BotContext) -> None:
     except IndexFailure as exc:  # out of date, expired, no index
         await reply_html(message, index_error_text(exc, lang))
         return
-    await reply_html(message, render_context(wider))
+    await reply_html(message, render_context(wider, lang=lang))
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
@@ -293,7 +293,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
             )[:200],
             description=quote.highlight.strip()[:200],
             input_message_content=InputTextMessageContent(
-                render_inline(quote, question),
+                render_inline(quote, question, lang=lang),
                 parse_mode=ParseMode.HTML,
                 link_preview_options=NO_PREVIEW,
             ),

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from bot.i18n import t, t_plain
+from index.dates import TimeFrame, display_date
 from index.models import Answer, Article, Quote
 
 __all__ = [
@@ -38,6 +39,8 @@ ELLIPSIS = "…"
 MIN_BLOCK = 700  # below this a quote loses its meaning: split into messages instead
 MAX_TITLE = 200
 MAX_LINK = 300  # longer URLs are not linked (they would crowd out the quotes)
+MAX_OUTLET = 60
+MAX_ALSO_IN = 3  # wire copies named under a quote; more are counted
 _SEPARATOR = "\n\n"
 
 
@@ -99,12 +102,42 @@ def trim_around(text: str, hl_start: int, hl_end: int, budget: int) -> tuple[str
     return out, hl_start + shift, min(hl_end + shift, len(out) - len(tail))
 
 
-def _title_html(quote: Quote) -> str:
+def _title_html(quote: Quote, lang: str) -> str:
     title = _escape(_shorten(quote.title, MAX_TITLE))
     url = _http_url(quote.url)
-    if url:
-        return f'<a href="{html.escape(url, quote=True)}">{title}</a>'
-    return f"<i>{title}</i>"
+    linked = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if url else f"<i>{title}</i>"
+    return linked + _escape(_source_details(quote, lang))
+
+
+def _source_details(quote: Quote, lang: str) -> str:
+    """ " · Outlet · 5 mars 2024 · aussi dans : A, B" (each part only when known)."""
+    parts = [_shorten(quote.outlet, MAX_OUTLET)] if quote.outlet else []
+    shown_date = display_date(quote.published, lang)
+    if shown_date:
+        parts.append(shown_date)
+    if quote.also_in:
+        names = [_shorten(name, MAX_OUTLET) for name in quote.also_in[:MAX_ALSO_IN]]
+        if len(quote.also_in) > MAX_ALSO_IN:
+            names.append(f"+{len(quote.also_in) - MAX_ALSO_IN}")
+        parts.append(t_plain("also_in", lang, names=", ".join(names)))
+    return "".join(f" · {part}" for part in parts)
+
+
+def period_line(frame: TimeFrame | None, lang: str) -> str | None:
+    """The period a question's time frame kept, in words ("Articles publiés depuis le …")."""
+    if frame is None:
+        return None
+    first = display_date(frame.first_day, lang)
+    last = display_date(frame.last_day, lang)
+    if first and last:
+        key = "period_day" if first == last else "period_between"
+    elif first:
+        key = "period_since"
+    elif last:
+        key = "period_until"
+    else:
+        return None
+    return t_plain(key, lang, first=first or "", last=last or "")
 
 
 def _quote_html(quote: Quote, budget: int | None) -> str:
@@ -119,13 +152,16 @@ def _quote_html(quote: Quote, budget: int | None) -> str:
     return f"<blockquote>{_escape(before)}{bold}{_escape(after)}</blockquote>"
 
 
-def render_quote(quote: Quote, number: int | None = None, max_len: int = MAX_MESSAGE) -> str:
-    """One quote as HTML: number, title (linked when it has a URL), the text, highlight in bold.
+def render_quote(
+    quote: Quote, number: int | None = None, max_len: int = MAX_MESSAGE, lang: str = "fr"
+) -> str:
+    """One quote as HTML: number, title (linked when it has a URL), outlet and date, the text,
+    highlight in bold.
 
     The quote is trimmed around its highlight so that the block fits in ``max_len``.
     """
     head = f"<b>{number}.</b> " if number is not None else ""
-    head += _title_html(quote) + "\n"
+    head += _title_html(quote, lang) + "\n"
     available = max_len - utf16_len(head)
     body = _quote_html(quote, None)
     budget = len(quote.text)
@@ -164,41 +200,46 @@ def render_answer(
     Quotes are trimmed around their highlight to fit in one message; only when even trimmed
     quotes cannot share one (many quotes) are they split into several messages.
     """
+    period = period_line(answer.time_frame, lang)
+    # The period first: a reader sees which articles were searched before what was found.
+    note = f"<i>{_escape(period)}</i>\n\n" if period else ""
     if not answer.quotes:
-        return [t("no_answer", lang)]
+        return [note + t("no_answer", lang)]
     if answer.outcome == "closest":
         # Only the nearest passages: said first, in plain words, so nobody takes them as the answer.
-        note = f"<i>{t('closest_note', lang)}</i>\n\n"
-        messages = _render_quotes(answer, first_number, limit - utf16_len(note))
-        return [note + messages[0], *messages[1:]]
-    return _render_quotes(answer, first_number, limit)
+        note += f"<i>{t('closest_note', lang)}</i>\n\n"
+    messages = _render_quotes(answer, first_number, limit - utf16_len(note), lang)
+    return [note + messages[0], *messages[1:]]
 
 
-def _render_quotes(answer: Answer, first_number: int, limit: int) -> list[str]:
+def _render_quotes(answer: Answer, first_number: int, limit: int, lang: str) -> list[str]:
     quotes = answer.quotes
-    full = [render_quote(q, first_number + i, limit) for i, q in enumerate(quotes)]
+    full = [render_quote(q, first_number + i, limit, lang) for i, q in enumerate(quotes)]
     if utf16_len(_SEPARATOR.join(full)) <= limit:
         return [_SEPARATOR.join(full)]
     share = (limit - len(_SEPARATOR) * (len(quotes) - 1)) // len(quotes)
     target = min(limit, max(share, MIN_BLOCK))
-    return _pack([render_quote(q, first_number + i, target) for i, q in enumerate(quotes)], limit)
+    return _pack(
+        [render_quote(q, first_number + i, target, lang) for i, q in enumerate(quotes)], limit
+    )
 
 
-def render_context(quote: Quote, limit: int = MAX_MESSAGE) -> str:
+def render_context(quote: Quote, limit: int = MAX_MESSAGE, lang: str = "fr") -> str:
     """The paragraph(s) around a quote (from ``IndexService.context``), highlight kept in bold."""
-    return render_quote(quote, None, limit)
+    return render_quote(quote, None, limit, lang)
 
 
-def render_inline(quote: Quote, question: str, limit: int = MAX_MESSAGE) -> str:
+def render_inline(quote: Quote, question: str, limit: int = MAX_MESSAGE, lang: str = "fr") -> str:
     """The message an inline result posts: the question in italics, then the quote."""
     head = f"❓ <i>{_escape(_shorten(question, 300))}</i>\n\n"
-    return head + render_quote(quote, None, limit - utf16_len(head))
+    return head + render_quote(quote, None, limit - utf16_len(head), lang)
 
 
 def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
     """An answer for the console: numbered quotes, the highlight between ** **, the source."""
+    period = period_line(answer.time_frame, lang)
     if not answer.quotes:
-        return t_plain("no_answer", lang)
+        return "\n\n".join(p for p in (period, t_plain("no_answer", lang)) if p)
     parts = []
     for i, quote in enumerate(answer.quotes, first_number):
         mark_start = quote.highlight_start - quote.start
@@ -207,9 +248,11 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
             f"{quote.text[:mark_start]}**{quote.text[mark_start:mark_end]}**{quote.text[mark_end:]}"
         )
         source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
-        parts.append(f"[{i}] {text.strip()}\n    — {source}")
+        parts.append(f"[{i}] {text.strip()}\n    — {source}{_source_details(quote, lang)}")
     if answer.outcome == "closest":
         parts.insert(0, t_plain("closest_note", lang))
+    if period:
+        parts.insert(0, period)
     return "\n\n".join(parts)
 
 

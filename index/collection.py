@@ -182,9 +182,13 @@ class ArticleCollection:
 
 def _as_json(article: Article, url: str) -> bytes:
     """The extracted article as a JSON seed file, so its URL survives every reindex."""
-    record = {"title": article.title, "url": article.url or url, "text": article.text}
-    if article.date:
-        record["date"] = article.date
+    record: dict[str, object] = {"title": article.title, "url": article.url or url}
+    for key in ("date", "outlet", "feed"):
+        if getattr(article, key):
+            record[key] = getattr(article, key)
+    if article.tags:
+        record["tags"] = list(article.tags)
+    record["text"] = article.text
     return json.dumps(record, ensure_ascii=False, indent=1).encode()
 
 

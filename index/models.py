@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from index.confidence import Evidence, Outcome
+from index.dates import TimeFrame
 
 __all__ = ["Answer", "Article", "Chunk", "LoadProblem", "Quote"]
 
@@ -71,6 +72,11 @@ class Quote:
     article_sha256: str = ""
     # "answer" when the evidence is strong, "closest" when this is only the nearest passage.
     confidence: Literal["answer", "closest"] = "answer"
+    # Who published the article and when (ISO 8601), for the citation.
+    outlet: str | None = None
+    published: str | None = None
+    # Other articles that carry the same text (wire copies), shown once: their outlets or titles.
+    also_in: tuple[str, ...] = ()
 
     @property
     def highlight(self) -> str:
@@ -91,6 +97,8 @@ class Answer:
     # None when nothing was searched (an empty question, an empty collection).
     probability: float | None = None
     evidence: Evidence | None = None
+    # The period the question asked about ("depuis lundi"), which filtered the passages.
+    time_frame: TimeFrame | None = None
 
     @property
     def outcome(self) -> Outcome:

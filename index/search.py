@@ -29,6 +29,7 @@ __all__ = [
     "fuse_scores",
     "lexical_weight",
     "merge_overlapping",
+    "near_duplicate_groups",
     "search",
     "zscores",
 ]
@@ -187,18 +188,27 @@ def collapse_near_duplicates(texts: list[str], threshold: float = 0.7) -> list[i
     >>> collapse_near_duplicates(["a b c d e", "a b c d e", "x y z"])
     [0, 2]
     """
-    kept: list[int] = []
+    return [kept for kept, _ in near_duplicate_groups(texts, threshold)]
+
+
+def near_duplicate_groups(texts: list[str], threshold: float = 0.7) -> list[tuple[int, list[int]]]:
+    """Each text kept (the first of its group, in order) with the later ones that repeat it.
+
+    >>> near_duplicate_groups(["a b c d e", "x y z", "a b c d e"])
+    [(0, [2]), (1, [])]
+    """
+    groups: list[tuple[int, list[int]]] = []
     seen: list[set[tuple[str, ...]]] = []
     for i, text in enumerate(texts):
         grams = _shingles(text)
-        duplicate = any(
-            grams and other and len(grams & other) / min(len(grams), len(other)) >= threshold
-            for other in seen
-        )
-        if not duplicate:
-            kept.append(i)
+        for (_, copies), other in zip(groups, seen, strict=True):
+            if grams and other and len(grams & other) / min(len(grams), len(other)) >= threshold:
+                copies.append(i)
+                break
+        else:
+            groups.append((i, []))
             seen.append(grams)
-    return kept
+    return groups
 
 
 def best_sentence(
@@ -335,8 +345,8 @@ def search(
     articles = {a.id: a for a in store.articles({c.article_id for c in ranked})}
     shown = _select(articles, ranked, params)
     quotes = [
-        _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome)
-        for c in shown
+        _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
+        for c, copies in shown
     ]
     if outcome == "closest":
         k = min(k, params.closest_quotes)
@@ -425,8 +435,9 @@ def _rank(
 
 def _select(
     articles: dict[str, Article], candidates: list[Candidate], params: SearchParams
-) -> list[Candidate]:
-    """What is shown: merged passages near the best one, no near-duplicates."""
+) -> list[tuple[Candidate, tuple[Article, ...]]]:
+    """What is shown: merged passages near the best one, each text once, with the other
+    articles that carry it (wire copies)."""
     candidates = [c for c in candidates if c.article_id in articles]  # removed meanwhile
     merged = merge_overlapping(candidates, params.max_quote_chars)
     if not merged:
@@ -435,7 +446,13 @@ def _select(
     shown = [c for c in merged if c.answer_score >= floor]
     # De-duplication last: it compares texts, the costliest step, so only those shown.
     texts = [articles[c.article_id].text[c.start : c.end] for c in shown]
-    return [shown[i] for i in collapse_near_duplicates(texts)]
+    selected = []
+    for kept, copies in near_duplicate_groups(texts):
+        first = shown[kept].article_id
+        others = {shown[i].article_id: articles[shown[i].article_id] for i in copies}
+        others.pop(first, None)
+        selected.append((shown[kept], tuple(others.values())))
+    return selected
 
 
 def _quote(
@@ -443,6 +460,7 @@ def _quote(
     cand: Candidate,
     sentence_hits: list[tuple[Span, float]],
     confidence: Outcome,
+    copies: tuple[Article, ...] = (),
 ) -> Quote:
     """The verbatim quote of a shown passage, its best sentence as the highlight."""
     spans = [span for span, _ in sentence_hits]
@@ -460,4 +478,11 @@ def _quote(
         score=round(cand.answer_score, 4),
         article_sha256=article.sha256,
         confidence="closest" if confidence == "closest" else "answer",
+        outlet=article.outlet,
+        published=article.published,
+        also_in=tuple(
+            name
+            for name in dict.fromkeys(copy.outlet or copy.title for copy in copies)
+            if name != (article.outlet or article.title)
+        ),
     )

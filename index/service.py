@@ -14,10 +14,13 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from index.chunk import paragraph_spans
 from index.confidence import E5_CONFIDENCE, ConfidenceModel
+from index.dates import TimeFrame, time_frame
 from index.embed import Embedder, QueryCache, make_embedder
 from index.errors import (
     AnswerOutOfDateError,
@@ -244,9 +247,26 @@ class IndexService:
         k: int | None = None,
         offset: int = 0,
         filters: Filters | None = None,
+        now: datetime | None = None,
     ) -> Answer:
-        """Best quotes for a question; ``Answer.quotes`` is empty when the articles do not answer."""
+        """Best quotes for a question; ``Answer.quotes`` is empty when the articles do not answer.
+
+        A time frame in the question ("depuis lundi", "last week"; ``index.dates``, read at
+        ``now`` in ``TIMEZONE``) filters the passages by their article's publication date.
+        A frame with a date of its own ("en 2018") and a "latest news" question prefer their
+        period: when it holds no answer, every article is searched (``TimeFrame.strict``).
+        """
         self._check()
+        moment = now or datetime.now(ZoneInfo(self.settings.timezone))
+        frame = time_frame(question, moment)
+        if frame is None:
+            return self._search(question, k, offset, filters)
+        answer = self._search(frame.question, k, offset, _within(filters, frame))
+        if frame.strict or answer.outcome == "answer":
+            return replace(answer, question=question, time_frame=frame)
+        return self._search(question, k, offset, filters)
+
+    def _search(self, question: str, k: int | None, offset: int, filters: Filters | None) -> Answer:
         return search(
             self.store,
             self.embedder,
@@ -307,6 +327,18 @@ class IndexService:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _within(filters: Filters | None, frame: TimeFrame) -> Filters:
+    """``filters`` narrowed to the frame's period (both bounds kept when both are given)."""
+    base = filters or Filters()
+    starts = [b for b in (base.published_from, frame.start) if b is not None]
+    ends = [b for b in (base.published_to, frame.end) if b is not None]
+    return replace(
+        base,
+        published_from=max(starts) if starts else None,
+        published_to=min(ends) if ends else None,
+    )
 
 
 def _legacy_model(data_dir: Path) -> str | None:

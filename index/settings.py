@@ -71,6 +71,25 @@ class IndexSettings(BaseSettings):
         description="Let /add URL fetch private, loopback and link-local addresses (intranets).",
     )
 
+    timezone: str = Field(
+        default="Europe/Paris",
+        description="IANA time zone in which questions' dates are read ('depuis lundi', "
+        "'last week') and feeds' dates shown.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"TIMEZONE must be an IANA time zone such as Europe/Paris, not {value!r}"
+            ) from exc
+        return value.strip()
+
     @field_validator("embedding_model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:

@@ -297,3 +297,44 @@ def test_closest_passages_come_under_a_plain_warning() -> None:
     assert render_plain(unsure, "en").startswith(t_plain("closest_note", "en") + "\n\n[1] ")
     assert Answer("q", (replace(quotes[0], confidence="answer"),)).outcome == "answer"
     assert Answer("q", ()).outcome == "declined"
+
+
+def test_citation_names_outlet_date_and_wire_copies() -> None:
+    cited = replace(
+        quote("Le volcan fume. La lave coule.", "La lave coule."),
+        outlet="Le Journal <Réunion>",
+        published="2024-03-05T10:00:00Z",
+        also_in=("AFP", "Le Quotidien", "Zinfos", "Clicanoo"),
+    )
+    plain, _ = valid(render_quote(cited, 1, lang="fr"))
+    assert plain.splitlines()[0] == (
+        "1. Titre · Le Journal <Réunion> · 5 mars 2024 · aussi dans : AFP, Le Quotidien, Zinfos, +1"
+    )
+    english, _ = valid(render_quote(cited, 1, lang="en"))
+    assert english.splitlines()[0].endswith(
+        " · 5 March 2024 · also in: AFP, Le Quotidien, Zinfos, +1"
+    )
+    console = render_plain(Answer("q", (cited,)), "fr")
+    assert console.endswith(
+        "— Titre · Le Journal <Réunion> · 5 mars 2024 · aussi dans : AFP, Le Quotidien, Zinfos, +1"
+    )
+
+
+def test_the_period_of_a_time_frame_comes_first() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from index.dates import time_frame
+
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    frame = time_frame("Les prix la semaine dernière ?", now)
+    found = Answer("q", (quote("Le prix a doublé.", "Le prix a doublé."),), time_frame=frame)
+    [message] = render_answer(found, "fr")
+    plain, _ = valid(message)
+    assert plain.startswith("Articles publiés du 23 novembre 2026 au 29 novembre 2026\n\n1. Titre")
+    [declined] = render_answer(Answer("q", (), time_frame=time_frame("since Monday?", now)), "en")
+    assert valid(declined)[0].startswith("Articles published since 30 November 2026\n\n")
+    day = time_frame("What happened yesterday?", now)
+    assert render_plain(Answer("q", (), time_frame=day), "en").startswith(
+        "Articles published on 30 November 2026\n\n"
+    )

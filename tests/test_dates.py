@@ -1,0 +1,275 @@
+"""Time frames read in questions (French and English), publication dates as stored, and the
+service filtering passages by them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from index.dates import display_date, published_iso, time_frame
+from index.errors import ArticleLoadError
+from index.ingest import article_from_bytes
+from index.service import IndexService
+from index.settings import IndexSettings
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 12, 1, 9, 30, tzinfo=PARIS)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end", "rest"),
+    [
+        ("Que s'est-il passé depuis lundi ?", "2026-11-29T23:00:00Z", None, "Que s'est-il passé ?"),
+        ("What happened since Monday?", "2026-11-29T23:00:00Z", None, "What happened?"),
+        (
+            "Les prix en janvier 2022 ?",
+            "2021-12-31T23:00:00Z",
+            "2022-01-31T23:00:00Z",
+            "Les prix ?",
+        ),
+        ("Prices in January 2022?", "2021-12-31T23:00:00Z", "2022-01-31T23:00:00Z", "Prices?"),
+        (
+            "Les manifestations la semaine dernière",
+            "2026-11-22T23:00:00Z",
+            "2026-11-29T23:00:00Z",
+            "Les manifestations",
+        ),
+        ("Protests last week", "2026-11-22T23:00:00Z", "2026-11-29T23:00:00Z", "Protests"),
+        (
+            "Qui a démissionné hier ?",
+            "2026-11-29T23:00:00Z",
+            "2026-11-30T23:00:00Z",
+            "Qui a démissionné ?",
+        ),
+        (
+            "What happened on March 5, 2024?",
+            "2024-03-04T23:00:00Z",
+            "2024-03-05T23:00:00Z",
+            "What happened?",
+        ),
+        (
+            "Les élections en 2022 au Kazakhstan",
+            "2021-12-31T23:00:00Z",
+            "2022-12-31T23:00:00Z",
+            "Les élections au Kazakhstan",
+        ),
+        (
+            "Les arrestations depuis le 5 janvier 2022",
+            "2022-01-04T23:00:00Z",
+            None,
+            "Les arrestations",
+        ),
+        (
+            "Le bilan entre janvier et mars 2022",
+            "2021-12-31T23:00:00Z",
+            "2022-03-31T22:00:00Z",
+            "Le bilan",
+        ),
+        ("Les décisions avant le 1er mars 2022", None, "2022-02-28T23:00:00Z", "Les décisions"),
+        ("Les annonces des 3 derniers jours", None, None, None),
+        ("Les annonces ces 3 derniers jours", "2026-11-27T23:00:00Z", None, "Les annonces"),
+        ("Announcements in the last 10 days", "2026-11-20T23:00:00Z", None, "Announcements in the"),
+        ("Ce qui a changé ce mois-ci", "2026-11-30T23:00:00Z", None, "Ce qui a changé"),
+        ("Le budget l'an dernier", "2024-12-31T23:00:00Z", "2025-12-31T23:00:00Z", "Le budget"),
+        ("Les prix en mars", "2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z", "Les prix"),
+    ],
+)
+def test_time_frames_in_french_and_english(
+    question: str, start: str | None, end: str | None, rest: str | None
+) -> None:
+    frame = time_frame(question, NOW)
+    if rest is None:
+        assert frame is None
+        return
+    assert frame is not None
+    assert (frame.start, frame.end, frame.question) == (start, end, rest)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Qui est Tokaïev ?",
+        "Que s'est-il passé en France ?",
+        "What may happen to the price?",
+        "Il est là depuis maintenant deux ans",
+        "Combien de morts au Kazakhstan ?",
+        "Qui a marché sur Mars ?",
+    ],
+)
+def test_questions_without_a_time_frame(question: str) -> None:
+    assert time_frame(question, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "strict"),
+    [
+        ("depuis lundi", True),
+        ("la semaine dernière", True),
+        ("hier", True),
+        ("ces 3 derniers jours", True),
+        ("en 2018", False),
+        ("depuis 2018", False),
+        ("avant le 1er mars 2022", False),
+        ("entre janvier et mars 2022", False),
+        ("les dernières nouvelles", False),
+    ],
+)
+def test_frames_relative_to_now_are_strict(question: str, strict: bool) -> None:
+    frame = time_frame(question, NOW)
+    assert frame is not None and frame.strict is strict
+
+
+def test_a_question_that_is_only_a_time_frame_keeps_its_words() -> None:
+    frame = time_frame("hier", NOW)
+    assert frame is not None and frame.question == "hier"
+
+
+def test_latest_news_looks_at_the_last_thirty_days() -> None:
+    frame = time_frame("Quelles sont les dernières nouvelles ?", NOW)
+    assert frame is not None and frame.latest
+    assert (frame.start, frame.end, frame.first_day) == ("2026-10-31T23:00:00Z", None, "2026-11-01")
+
+
+def test_local_days_of_a_frame_for_display() -> None:
+    frame = time_frame("Les prix la semaine dernière", NOW)
+    assert frame is not None and (frame.first_day, frame.last_day) == ("2026-11-23", "2026-11-29")
+
+
+def test_frames_are_read_in_the_chat_time_zone() -> None:
+    tokyo = datetime(2026, 12, 1, 9, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    frame = time_frame("depuis hier", tokyo)
+    assert frame is not None and frame.start == "2026-11-29T15:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("2024-03-05", "2024-03-05"),
+        ("2024-03-05T10:00:00Z", "2024-03-05T10:00:00Z"),
+        ("2024-03-05T10:00:00+01:00", "2024-03-05T09:00:00Z"),
+        ("2024-03-05T10:00:00", "2024-03-05T10:00:00Z"),
+        ("Tue, 05 Mar 2024 10:00:00 GMT", "2024-03-05T10:00:00Z"),
+        ("5 mars 2024", "2024-03-05"),
+        ("March 5, 2024", "2024-03-05"),
+        ("", None),
+        ("   ", None),
+        ("not a date", None),
+        ("2024-13-45", None),
+        (None, None),
+    ],
+)
+def test_publication_dates_as_stored(value: str | None, stored: str | None) -> None:
+    assert published_iso(value) == stored
+
+
+def test_display_dates() -> None:
+    assert display_date("2024-03-05T10:00:00Z", "fr") == "5 mars 2024"
+    assert display_date("2024-08-01", "en") == "1 August 2024"
+    assert display_date("garbage", "fr") is None
+    assert display_date(None, "fr") is None
+
+
+def test_json_and_html_metadata_become_outlet_date_and_tags() -> None:
+    record = {
+        "title": "Le volcan",
+        "text": "Le volcan est entré en éruption.",
+        "date": "5 mars 2024",
+        "outlet": "  Le  Journal ",
+        "tags": ["Sciences", " sciences", "Réunion"],
+        "feed": "f1",
+    }
+    article = article_from_bytes("v.json", json.dumps(record).encode())
+    assert (article.outlet, article.published, article.tags, article.feed) == (
+        "Le Journal",
+        "2024-03-05",
+        ("sciences", "réunion"),
+        "f1",
+    )
+    page = (
+        '<html><head><title>Le volcan</title><meta property="og:site_name" content="Le Journal">'
+        '<meta property="article:published_time" content="2024-03-05T10:00:00Z">'
+        '<meta name="keywords" content="volcan, Réunion"></head><body><article><p>'
+        + "Le volcan est entré en éruption ce matin. " * 10
+        + "</p></article></body></html>"
+    )
+    html_article = article_from_bytes("v.html", page.encode(), url="https://www.journal.re/v")
+    assert (html_article.outlet, html_article.published, html_article.tags) == (
+        "Le Journal",
+        "2024-03-05",
+        ("volcan", "réunion"),
+    )
+    plain = article_from_bytes("v.txt", b"Titre\n\nTexte.", url="https://www.journal.re/v")
+    assert plain.outlet == "journal.re"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("tags", "sciences", "JSON field 'tags' must be a list of strings"),
+        ("tags", [1, 2], "JSON field 'tags' must be a list of strings"),
+        ("outlet", 42, "JSON field 'outlet' must be a string"),
+    ],
+)
+def test_bad_metadata_fields_are_refused(field: str, value: object, reason: str) -> None:
+    record = {"title": "T", "text": "Texte.", field: value}
+    with pytest.raises(ArticleLoadError, match=reason):
+        article_from_bytes("v.json", json.dumps(record).encode())
+
+
+# ---------------------------------------------------------------------------- the service
+
+
+def _dated(seeds: Path, name: str, date: str, text: str) -> None:
+    record = {"title": name.capitalize(), "text": text, "date": date, "outlet": "Le Journal"}
+    (seeds / f"{name}.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+@pytest.fixture
+def dated_service(tmp_path: Path) -> IndexService:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    _dated(seeds, "ancien", "2026-10-10", "Le volcan est entré en éruption et la lave a coulé.")
+    _dated(
+        seeds, "recent", "2026-11-30T08:00:00Z", "Le volcan est entré en éruption, la lave coule."
+    )
+    settings = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128"
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    return service
+
+
+def test_a_time_frame_filters_the_passages_in_the_store(dated_service: IndexService) -> None:
+    both = dated_service.ask("Le volcan est-il entré en éruption ?", now=NOW)
+    assert {q.article_id for q in both.quotes} == {"ancien", "recent"}
+    assert both.time_frame is None
+    recent = dated_service.ask("Le volcan est-il entré en éruption depuis lundi ?", now=NOW)
+    assert [q.article_id for q in recent.quotes] == ["recent"]
+    assert recent.question == "Le volcan est-il entré en éruption depuis lundi ?"
+    assert recent.time_frame is not None and recent.time_frame.phrase == "depuis lundi"
+    assert (recent.quotes[0].outlet, recent.quotes[0].published) == (
+        "Le Journal",
+        "2026-11-30T08:00:00Z",
+    )
+    older = dated_service.ask("Le volcan est-il entré en éruption avant le 20 novembre ?", now=NOW)
+    assert [q.article_id for q in older.quotes] == ["ancien"]
+    today = dated_service.ask("Le volcan est-il entré en éruption aujourd'hui ?", now=NOW)
+    assert today.quotes == () and today.time_frame is not None  # relative: strict
+    # A date of its own may name when the events happened: the period first, then everything.
+    elsewhere = dated_service.ask("Le volcan est-il entré en éruption en janvier 2022 ?", now=NOW)
+    assert {q.article_id for q in elsewhere.quotes} == {"ancien", "recent"}
+    assert elsewhere.time_frame is None
+
+
+def test_latest_news_prefers_recent_articles_then_falls_back(dated_service: IndexService) -> None:
+    latest = dated_service.ask("Les dernières nouvelles du volcan en éruption ?", now=NOW)
+    assert [q.article_id for q in latest.quotes] == ["recent"]
+    later = datetime(2027, 6, 1, tzinfo=PARIS)  # nothing in the last 30 days: everything
+    fallback = dated_service.ask("Les dernières nouvelles du volcan en éruption ?", now=later)
+    assert {q.article_id for q in fallback.quotes} == {"ancien", "recent"}
+    assert fallback.time_frame is None
