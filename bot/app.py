@@ -14,12 +14,13 @@ from telegram.ext import (
     CommandHandler,
     Defaults,
     InlineQueryHandler,
+    JobQueue,
     MessageHandler,
     filters,
 )
 
-from bot import admin, callbacks, collection, handlers
-from bot.context import CONTEXT_TYPES, BotApplication
+from bot import admin, callbacks, collection, feeds, handlers
+from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
 from bot.i18n import t_plain
 from bot.settings import Settings
@@ -78,7 +79,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         )
         .rate_limiter(DeliveryRateLimiter(max_retries=MAX_RETRIES))
         .concurrent_updates(True)  # a slow question must not hold up the others
-        .job_queue(None)
+        .job_queue(JobQueue[BotContext]())  # polls the feeds (FEED_INTERVAL_SECONDS)
         .post_init(set_commands)
         .build()
     )
@@ -103,6 +104,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CommandHandler("add", collection.add_command, filters=admins & new_message),
             CommandHandler("remove", collection.remove_command, filters=admins & new_message),
             CommandHandler("stats", admin.stats_command, filters=admins & new_message),
+            CommandHandler("feeds", feeds.feeds_command, filters=admins & new_message),
             MessageHandler(add_caption & admins & new_message, collection.add_document),
             CommandHandler(list(admin.ADMIN_COMMANDS), admin.refuse, filters=new_message),
             MessageHandler(add_caption & new_message, collection.refuse_document),
@@ -123,6 +125,13 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         ]
     )
     application.add_error_handler(handlers.error_handler)
+    if settings.feed_interval_seconds > 0 and application.job_queue is not None:
+        application.job_queue.run_repeating(
+            feeds.poll_feeds_job,
+            interval=settings.feed_interval_seconds,
+            first=settings.feed_interval_seconds,
+            name="feeds",
+        )
     return application
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from telegram import User
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.i18n import pick_language
 from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
 from index.collection import ArticleCollection
+from index.feeds import FeedRegistry
 from index.service import IndexService
 from index.session import ChatSession
 
@@ -36,6 +37,8 @@ class BotData:
     session: ChatSession = field(init=False)  # answers shown, for More and Context
     limiter: RateLimiter = field(init=False)
     changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
+    feeds: FeedRegistry = field(init=False)
+    feeds_polling: bool = False  # a round of feed polls is at work
     stats: BotStats = field(default_factory=BotStats)
 
     def setup(self, settings: Settings, service: IndexService) -> None:
@@ -45,6 +48,7 @@ class BotData:
         self.session = ChatSession(service, per_chat=settings.answer_cache_size)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.changes = ChangeQueue()
+        self.feeds = FeedRegistry(settings.data_dir / "feeds.json")
 
 
 @dataclass
@@ -85,5 +89,5 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
 CONTEXT_TYPES = ContextTypes(context=BotContext, chat_data=ChatData, bot_data=BotData)
 
 BotApplication: TypeAlias = Application[
-    ExtBot[Any], BotContext, dict[Any, Any], ChatData, BotData, None
+    ExtBot[Any], BotContext, dict[Any, Any], ChatData, BotData, JobQueue[BotContext]
 ]

@@ -55,9 +55,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "admin_help": {
         "fr": (
-            "Commandes d'administration : /reindex, /add (document ou URL), /remove ID, /stats."
+            "Commandes d'administration : /reindex, /add (document ou URL), /remove ID, "
+            "/feeds (flux RSS et Atom), /stats."
         ),
-        "en": "Admin commands: /reindex, /add (document or URL), /remove ID, /stats.",
+        "en": (
+            "Admin commands: /reindex, /add (document or URL), /remove ID, "
+            "/feeds (RSS and Atom feeds), /stats."
+        ),
     },
     "no_answer": {
         "fr": "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent.",
@@ -71,6 +75,63 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "I found no sure answer. Here are the closest passages; they may not answer it.",
     },
     "closest_inline": {"fr": "Passage le plus proche", "en": "Closest passage"},
+    "period_since": {
+        "fr": "Articles publiés depuis le {first}",
+        "en": "Articles published since {first}",
+    },
+    "period_until": {
+        "fr": "Articles publiés jusqu'au {last}",
+        "en": "Articles published until {last}",
+    },
+    "period_between": {
+        "fr": "Articles publiés du {first} au {last}",
+        "en": "Articles published from {first} to {last}",
+    },
+    "period_day": {"fr": "Articles publiés le {first}", "en": "Articles published on {first}"},
+    "feeds_usage": {
+        "fr": (
+            "/feeds liste les flux suivis, /feeds add URL en ajoute un (RSS ou Atom), "
+            "/feeds remove ID le retire (ses articles restent)."
+        ),
+        "en": (
+            "/feeds lists the feeds followed, /feeds add URL adds one (RSS or Atom), "
+            "/feeds remove ID removes it (its articles stay)."
+        ),
+    },
+    "feeds_empty": {
+        "fr": "Aucun flux suivi. Ajoutez-en un avec /feeds add URL.",
+        "en": "No feed followed. Add one with /feeds add URL.",
+    },
+    "feeds_header": {"fr": "Flux suivis : {count}", "en": "Feeds followed: {count}"},
+    "feeds_health": {
+        "fr": "  dernière lecture réussie : {success} · {added} article(s) ajouté(s)",
+        "en": "  last successful read: {success} · {added} article(s) added",
+    },
+    "feeds_error": {
+        "fr": "  ⚠️ dernière erreur ({when}) : {reason}",
+        "en": "  ⚠️ last error ({when}): {reason}",
+    },
+    "feeds_added": {
+        "fr": "Flux suivi : « {title} » ({id}). {added} article(s) ajouté(s).",
+        "en": "Feed followed: “{title}” ({id}). {added} article(s) added.",
+    },
+    "feeds_already": {
+        "fr": "Ce flux est déjà suivi : « {title} » ({id}).",
+        "en": "This feed is already followed: “{title}” ({id}).",
+    },
+    "feeds_refused": {
+        "fr": "Flux non ajouté : {reason}.",
+        "en": "Feed not added: {reason}.",
+    },
+    "feeds_removed": {
+        "fr": "Flux retiré : « {title} » ({id}). Ses articles restent dans la collection.",
+        "en": "Feed removed: “{title}” ({id}). Its articles stay in the collection.",
+    },
+    "feeds_unknown": {
+        "fr": "Aucun flux n'a l'ID {id} : /feeds les liste.",
+        "en": "No feed has the id {id}: /feeds lists them.",
+    },
+    "also_in": {"fr": "aussi dans : {names}", "en": "also in: {names}"},
     "more_button": {"fr": "Plus", "en": "More"},
     "context_button": {"fr": "Contexte {n}", "en": "Context {n}"},
     "expired": {
@@ -151,11 +212,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "add_usage": {
         "fr": (
-            "Envoyez un document .txt, .md, .html ou .json avec la légende /add, répondez "
+            "Envoyez un document .txt, .md, .html, .json, .pdf ou .docx avec la légende /add, répondez "
             "/add à un document, ou écrivez /add URL."
         ),
         "en": (
-            "Send a .txt, .md, .html or .json document with the caption /add, reply /add "
+            "Send a .txt, .md, .html, .json, .pdf or .docx document with the caption /add, reply /add "
             "to a document, or write /add URL."
         ),
     },
@@ -164,8 +225,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "File too large ({size}): the limit is {limit}.",
     },
     "add_unsupported": {
-        "fr": "Type de fichier non pris en charge : utilisez .txt, .md, .html ou .json.",
-        "en": "Unsupported file type: use .txt, .md, .html or .json.",
+        "fr": "Type de fichier non pris en charge : utilisez .txt, .md, .html, .json, .pdf ou .docx.",
+        "en": "Unsupported file type: use .txt, .md, .html, .json, .pdf or .docx.",
     },
     "storage_write_failed": {
         "fr": (
@@ -248,6 +309,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Add an article (document or URL)",
     },
     "command_remove": {"fr": "Retirer un article par son ID", "en": "Remove an article by its id"},
+    "command_feeds": {"fr": "Flux RSS et Atom suivis", "en": "RSS and Atom feeds followed"},
     "command_stats": {"fr": "Statistiques de l'index et du bot", "en": "Index and bot statistics"},
     "inline_hint": {"fr": "Tapez une question sur les articles", "en": "Type a question"},
     "inline_no_answer": {

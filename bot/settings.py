@@ -63,6 +63,12 @@ class Settings(IndexSettings):
         le=10,
         description="Seconds before 'typing…' is shown; quicker answers need none.",
     )
+    feed_interval_seconds: int = Field(
+        default=900,
+        ge=0,
+        le=7 * 86_400,
+        description="How often every feed of /feeds is polled; 0: never (the feeds stay listed).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("admin_ids", mode="before")

@@ -14,6 +14,8 @@ BOT_MAY_IMPORT = {
     "index.session",
     "index.models",
     "index.errors",
+    "index.feeds",  # FeedRegistry and poll_feed, the feeds' facade
+    "index.dates",  # TimeFrame, plain data, and display_date
     "index.indexer",  # SyncReport, the summary of a reindex
     "index.settings",  # bot.settings.Settings extends IndexSettings
 }

@@ -1,0 +1,247 @@
+"""Feeds end to end against a news site on 127.0.0.1: real RSS and Atom, conditional requests,
+and every way a feed server goes wrong; then /feeds and the polling job in the real bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from index.collection import Added, ArticleCollection
+from index.feeds import Feed, FeedRegistry, parse_feed, poll_feed
+from index.service import IndexService
+from index.settings import IndexSettings
+from tests.bot_fixtures import BotHarness, run_bot, wait_until
+from tests.botapi import BotApiServer
+from tests.feedserver import FeedSite, serve_feeds
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedSite]:
+    async for served in serve_feeds():
+        yield served
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> ArticleCollection:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "volcans.txt").write_text(
+        "Les volcans\n\nUn volcan entre en éruption quand le magma remonte.", encoding="utf-8"
+    )
+    settings = IndexSettings(
+        seeds_dir=seeds,
+        data_dir=tmp_path / "data",
+        embedding_model="hashing-128",
+        fetch_private_addresses=True,
+        fetch_timeout=2,
+        max_upload_bytes=1_000_000,
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    return ArticleCollection(settings, service)
+
+
+def _adder(collection: ArticleCollection):  # type: ignore[no-untyped-def]
+    async def add(name: str, data: bytes) -> Added:
+        return await asyncio.to_thread(collection.add_bytes, name, data)
+
+    return add
+
+
+def _feed(url: str) -> Feed:
+    return Feed(id="f1", url=url)
+
+
+async def test_rss_entries_become_articles_with_outlet_feed_and_date(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, _adder(collection))
+    assert report.error is None and report.skipped == ()
+    assert sorted(a.article.id for a in report.added) == [
+        "127-0-0-1-articles-uranium",
+        "127-0-0-1-articles-volcan",
+    ]
+    article = collection.service.article("127-0-0-1-articles-volcan")
+    assert article is not None
+    assert (article.title, article.outlet, article.feed, article.published) == (
+        "Le volcan Piton de la Fournaise se réveille",
+        "Le Journal",
+        "f1",
+        "2026-11-30T08:00:00Z",
+    )
+    assert article.url == f"{site.base}/articles/volcan.html"
+    assert "Accueil" not in article.text  # the page's main text, not its menu
+    feed = report.feed
+    assert (feed.title, feed.added, feed.etag, feed.last_error) == ("Le Journal", 2, '"v2"', None)
+    assert feed.last_success_at is not None and len(feed.seen) == 2
+    answer = collection.service.ask("Quel est le prix de l'uranium ?")
+    assert answer.quotes[0].outlet == "Le Journal"
+
+
+async def test_a_second_poll_is_conditional_and_adds_only_new_entries(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    add = _adder(collection)
+    first = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add)
+    unchanged = await poll_feed(first.feed, collection, add)
+    assert unchanged.unchanged and unchanged.added == ()
+    assert site.requests[-1][1]["If-None-Match"] == '"v2"'
+    assert site.requests[-1][1]["If-Modified-Since"] == "Mon, 30 Nov 2026 08:00:00 GMT"
+    site.rss_slugs.insert(0, "greve")
+    grown = await poll_feed(unchanged.feed, collection, add)
+    assert [a.article.id for a in grown.added] == ["127-0-0-1-articles-greve"]
+    assert grown.feed.added == 3
+    pages = [path for path, _ in site.requests if path.startswith("/articles/")]
+    assert len(pages) == 3  # each page fetched once
+
+
+async def test_atom_entry_whose_page_is_gone_is_indexed_from_the_feed_text(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    site.broken_pages.add("greve")
+    report = await poll_feed(_feed(f"{site.base}/atom.xml"), collection, _adder(collection))
+    [added] = report.added
+    assert (added.article.title, added.article.outlet, added.article.published) == (
+        "Grève des enseignants à Almaty",
+        "La Gazette",
+        "2026-11-29T10:00:00Z",
+    )
+    assert added.article.text.startswith("Les enseignants d'Almaty ont cessé le travail")
+
+
+async def test_an_entry_without_page_or_text_is_skipped_once(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    site.broken_pages.add("uranium")  # its RSS description is 80 characters: too little
+    add = _adder(collection)
+    report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add)
+    assert [a.article.id for a in report.added] == ["127-0-0-1-articles-volcan"]
+    [skipped] = report.skipped
+    assert skipped == (f"{site.base}/articles/uranium.html: the server answered HTTP 404")
+    site.rss_slugs.append("greve")  # the feed changes: the broken entry is not tried again
+    again = await poll_feed(report.feed, collection, add)
+    assert again.skipped == () and [a.article.id for a in again.added] == [
+        "127-0-0-1-articles-greve"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/slow.xml", "no complete answer within 2 s"),
+        ("/page.xml", "not an RSS or Atom feed"),
+        ("/loop", "too many redirects"),
+        ("/endless.xml", "the page is larger than 1000 KB"),
+        ("/missing.xml", "the server answered HTTP 404"),
+    ],
+)
+async def test_a_broken_feed_is_a_line_in_its_health(
+    site: FeedSite, collection: ArticleCollection, path: str, error: str
+) -> None:
+    feed = _feed(f"{site.base}{path}")
+    report = await poll_feed(feed, collection, _adder(collection))
+    assert report.error == error and report.added == ()
+    assert (report.feed.last_error, report.feed.last_success_at) == (error, None)
+    assert report.feed.last_error_at is not None
+    assert len(collection.service.articles()) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"<html><body>not a feed</body></html>",
+        b"\x00\xff" * 100,
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;'
+        b'&a;&a;&a;&a;&a;&a;">]><rss version="2.0"><channel><title>&b;</title></channel></rss>',
+    ],
+)
+def test_parse_feed_refuses_or_survives_hostile_documents(data: bytes) -> None:
+    try:
+        parsed = parse_feed(data)
+    except Exception as exc:
+        assert str(exc).startswith("not an RSS or Atom feed")
+    else:
+        assert len(parsed.title) <= 200 and parsed.entries == ()
+
+
+def test_registry_keeps_subscriptions_atomically(tmp_path: Path) -> None:
+    registry = FeedRegistry(tmp_path / "feeds.json")
+    feed, created = registry.add("https://journal.example/rss.xml")
+    again, created_again = registry.add("https://journal.example/rss.xml")
+    assert created and not created_again and again.id == feed.id
+    registry.save(Feed(**{**{s: getattr(feed, s) for s in feed.__slots__}, "added": 4}))
+    assert FeedRegistry(tmp_path / "feeds.json").all()[0].added == 4
+    assert registry.remove(feed.id) == registry.remove(feed.id) or True
+    assert registry.all() == []
+    with pytest.raises(Exception, match="only http:// and https:// URLs"):
+        registry.add("file:///etc/passwd")
+    assert json.loads((tmp_path / "feeds.json").read_text()) == []
+
+
+# ------------------------------------------------------------------------------ in the bot
+
+
+async def test_feeds_commands_in_the_chat(bot: BotHarness, site: FeedSite) -> None:
+    [empty] = await bot.say(bot.admin, "/feeds")
+    assert empty["plain_text"] == "Aucun flux suivi. Ajoutez-en un avec /feeds add URL."
+    [added] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml", timeout=60)
+    feed_id = bot.app.bot_data.feeds.all()[0].id
+    assert (
+        added["plain_text"] == f"Flux suivi : « Le Journal » ({feed_id}). 2 article(s) ajouté(s)."
+    )
+    [again] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml")
+    assert again["plain_text"] == f"Ce flux est déjà suivi : « Le Journal » ({feed_id})."
+    [refused] = await bot.say(bot.admin, f"/feeds add {site.base}/page.xml", timeout=30)
+    assert refused["plain_text"] == "Flux non ajouté : not an RSS or Atom feed."
+    [listing] = await bot.say(bot.admin, "/feeds")
+    lines = listing["plain_text"].splitlines()
+    assert lines[0] == "Flux suivis : 1"
+    assert lines[2] == f"{feed_id} — Le Journal"
+    assert lines[3].startswith("  dernière lecture réussie : ")
+    assert lines[3].endswith(" · 2 article(s) ajouté(s)")
+    [answer] = await bot.say(bot.user(), "Quel est le prix de l'uranium ?")
+    assert answer["plain_text"].startswith(
+        "1. Le prix de l'uranium au plus haut · Le Journal · 30 novembre 2026\n"
+    )
+    [removed] = await bot.say(bot.admin, f"/feeds remove {feed_id}")
+    assert removed["plain_text"] == (
+        f"Flux retiré : « Le Journal » ({feed_id}). Ses articles restent dans la collection."
+    )
+    [unknown] = await bot.say(bot.admin, "/feeds remove nope")
+    assert unknown["plain_text"] == "Aucun flux n'a l'ID nope : /feeds les liste."
+    [usage] = await bot.say(bot.admin, "/feeds frobnicate")
+    assert usage["plain_text"].startswith("/feeds liste les flux suivis")
+    [refusal] = await bot.say(bot.user(), "/feeds")
+    assert (
+        refusal["plain_text"] == "Désolé, cette commande est réservée aux administrateurs du bot."
+    )
+
+
+async def test_the_job_polls_feeds_and_a_broken_one_stops_nothing(
+    botapi: BotApiServer, workspace: object, embedder: object, site: FeedSite
+) -> None:
+    async with run_bot(
+        botapi,
+        workspace,  # type: ignore[arg-type]
+        embedder,  # type: ignore[arg-type]
+        feed_interval_seconds=1,
+        fetch_timeout=2,
+    ) as bot:
+        feeds = bot.app.bot_data.feeds
+        broken, _ = feeds.add(f"{site.base}/slow.xml")
+        good, _ = feeds.add(f"{site.base}/atom.xml")
+        await wait_until(lambda: (feeds.get(good.id) or good).added == 1, timeout=60)
+        await wait_until(
+            lambda: (feeds.get(broken.id) or broken).last_error is not None, timeout=30
+        )
+        assert bot.service.article("127-0-0-1-articles-greve") is not None
+        [answer] = await bot.say(bot.user(), "Pourquoi les enseignants d'Almaty font-ils grève ?")
+        assert "Grève des enseignants à Almaty · La Gazette" in answer["plain_text"]
+        [listing] = await bot.say(bot.admin, "/feeds")
+        assert "⚠️ dernière erreur (" in listing["plain_text"]
+        assert "no complete answer within 2 s" in listing["plain_text"]
