@@ -106,6 +106,15 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CommandHandler("stats", admin.stats_command, filters=admins & new_message),
             CommandHandler("feeds", feeds.feeds_command, filters=admins & new_message),
             MessageHandler(add_caption & admins & new_message, collection.add_document),
+            # An admin's forwarded post, in private, is an article to add (not a question).
+            MessageHandler(
+                private
+                & admins
+                & new_message
+                & filters.FORWARDED
+                & (filters.TEXT | filters.CAPTION),
+                collection.add_forwarded,
+            ),
             CommandHandler(list(admin.ADMIN_COMMANDS), admin.refuse, filters=new_message),
             MessageHandler(add_caption & new_message, collection.refuse_document),
             # Questions.

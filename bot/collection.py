@@ -12,7 +12,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
 from typing import TypeVar
 
-from telegram import Document, Message, Update
+from telegram import (
+    Document,
+    Message,
+    MessageEntity,
+    MessageOrigin,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
 
 from bot.admin import refuse
 from bot.callbacks import remove_keyboard
@@ -21,13 +31,21 @@ from bot.i18n import t
 from bot.render import format_bytes
 from bot.replies import edit_html, index_error_text, reply_html, typing
 from bot.state import ChangeQueueFull
-from index.collection import SUPPORTED_SUFFIXES, Added, FetchError
+from index.collection import (
+    MIN_POST_CHARS,
+    SUPPORTED_SUFFIXES,
+    Added,
+    FetchError,
+    post_article,
+    with_source,
+)
 from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
 
 __all__ = [
     "ADD_CAPTION",
     "add_command",
     "add_document",
+    "add_forwarded",
     "refuse_document",
     "remove_button",
     "remove_command",
@@ -151,6 +169,66 @@ async def add_document(update: Update, context: BotContext) -> None:
     if message is None or message.document is None or not _for_us(context):
         return
     await _add_document(message, message.document, context, context.language(update.effective_user))
+
+
+async def add_forwarded(update: Update, context: BotContext) -> None:
+    """An admin forwards a post in private: its text becomes an article, with the channel as
+    its outlet and the post's date; a post that is mostly a link brings the linked page."""
+    message = update.effective_message
+    if message is None or message.forward_origin is None:
+        return
+    lang = context.language(update.effective_user)
+    origin = message.forward_origin
+    outlet, url, name = _origin_source(origin)
+    published = origin.date.isoformat(timespec="seconds").replace("+00:00", "Z")
+    text = message.text or message.caption or ""
+    entities = message.parse_entities() if message.text else message.parse_caption_entities()
+    links = [
+        entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else value
+        for entity, value in entities.items()
+        if entity.type in (MessageEntity.URL, MessageEntity.TEXT_LINK)
+    ]
+    bare = text
+    for value in (v for e, v in entities.items() if e.type == MessageEntity.URL):
+        bare = bare.replace(value, " ")
+    collection = context.bot_data.collection
+    if links and len(bare.strip()) < MIN_POST_CHARS:
+        async with typing(context, message.chat_id):
+            try:
+                filename, data = await collection.fetch(links[0])
+            except FetchError as exc:
+                await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
+                return
+            except ArticleLoadError as exc:
+                await reply_html(message, t("add_rejected", lang, reason=str(exc)))
+                return
+            data = with_source(data, outlet, published)
+    elif text.strip():
+        filename, data = post_article(text, outlet, published, url, name)
+    else:
+        await reply_html(message, t("forward_empty", lang))
+        return
+    await _added(
+        message, context, lang, lambda: asyncio.to_thread(collection.add_bytes, filename, data)
+    )
+
+
+def _origin_source(origin: MessageOrigin) -> tuple[str, str | None, str]:
+    """Who published a forwarded post, its public link if it has one, and a file name."""
+    stamp = origin.date.strftime("%Y%m%d-%H%M%S")
+    if isinstance(origin, MessageOriginChannel):
+        chat = origin.chat
+        title = chat.title or chat.username or "channel"
+        url = f"https://t.me/{chat.username}/{origin.message_id}" if chat.username else None
+        return title, url, f"{chat.username or title}-{origin.message_id}"
+    if isinstance(origin, MessageOriginChat):
+        title = origin.sender_chat.title or "chat"
+        return title, None, f"{title}-{stamp}"
+    if isinstance(origin, MessageOriginUser):
+        return origin.sender_user.full_name, None, f"forward-{stamp}"
+    if isinstance(origin, MessageOriginHiddenUser):
+        return origin.sender_user_name, None, f"forward-{stamp}"
+    return "Telegram", None, f"forward-{stamp}"
 
 
 async def refuse_document(update: Update, context: BotContext) -> None:

@@ -88,6 +88,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Articles published from {first} to {last}",
     },
     "period_day": {"fr": "Articles publiés le {first}", "en": "Articles published on {first}"},
+    "forward_empty": {
+        "fr": "Ce message transféré n'a pas de texte à ajouter.",
+        "en": "This forwarded message has no text to add.",
+    },
     "feeds_usage": {
         "fr": (
             "/feeds liste les flux suivis, /feeds add URL en ajoute un (RSS ou Atom), "

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from index.errors import (
     ArticleLoadError,
@@ -43,8 +44,15 @@ __all__ = [
     "Removed",
     "find_article_file",
     "move_to_trash",
+    "post_article",
     "save_unique",
+    "with_source",
 ]
+
+# A forwarded post shorter than this once its links are removed is about its link: the linked
+# page is the article.
+MIN_POST_CHARS = 200
+_MAX_POST_TITLE = 150
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +186,45 @@ class ArticleCollection:
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index match SEEDS_DIR (a reindex)."""
         return self.service.rebuild(progress)
+
+
+def post_article(
+    text: str, outlet: str, published: str | None, url: str | None, name: str
+) -> tuple[str, bytes]:
+    """A forwarded post (a channel's, a chat's) as a JSON article file: its first line is the
+    title when it is short and more follows, else the outlet is; the post's date and link kept.
+
+    >>> name, data = post_article("Grève\\n\\nLes enseignants cessent le travail.", "Le Canal",
+    ...                           "2026-11-30T08:00:00Z", None, "le-canal-12")
+    >>> name, json.loads(data)["title"]
+    ('le-canal-12.json', 'Grève')
+    """
+    lines = text.strip().split("\n", 1)
+    first, rest = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+    if rest and len(first) <= _MAX_POST_TITLE:
+        title, body = first, rest
+    else:
+        title, body = outlet, text.strip()
+    record = {"title": title, "url": url, "date": published, "outlet": outlet, "text": body}
+    clean = {key: value for key, value in record.items() if value}
+    return safe_filename(f"{name}.json"), json.dumps(clean, ensure_ascii=False, indent=1).encode()
+
+
+def with_source(
+    data: bytes, outlet: str | None, published: str | None, feed: str | None = None
+) -> bytes:
+    """A fetched page's JSON article with a post's or feed's outlet and date where the page
+    gives none (a bare host name is no outlet), and the feed it came from."""
+    record = json.loads(data)
+    if feed:
+        record["feed"] = feed
+    url = str(record.get("url") or "")
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    if outlet and record.get("outlet") in (None, "", host):
+        record["outlet"] = outlet
+    if published and not record.get("date"):
+        record["date"] = published
+    return json.dumps(record, ensure_ascii=False, indent=1).encode()
 
 
 def _as_json(article: Article, url: str) -> bytes:

@@ -33,9 +33,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from index.collection import Added, ArticleCollection
+from index.collection import Added, ArticleCollection, with_source
 from index.dates import published_iso
 from index.errors import ArticleLoadError, IndexFailure
 from index.fetch import FetchError, check_url, fetch_url, filename_for_url
@@ -302,16 +301,10 @@ async def _article_of(
     if entry.link:
         try:
             name, data = await collection.fetch(entry.link)
-            record = json.loads(data)
         except (FetchError, ArticleLoadError) as exc:
             page_error = exc
         else:
-            record["feed"] = feed.id
-            host = urlsplit(str(record.get("url") or entry.link)).hostname or ""
-            if outlet and record.get("outlet") in (None, host, host.removeprefix("www.")):
-                record["outlet"] = outlet  # the feed's name over a bare host name
-            record.setdefault("date", entry.published)
-            return name, _json(record)
+            return name, with_source(data, outlet, entry.published, feed.id)
     if len(entry.text) < MIN_ENTRY_TEXT:
         raise page_error or ArticleLoadError("the entry has no link and too little text")
     record = {

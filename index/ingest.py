@@ -386,7 +386,14 @@ def _from_html(raw: str, url: str | None) -> _Source:
     """Main text and metadata of a web page, paragraphs separated by blank lines."""
     try:
         document = trafilatura.bare_extraction(
-            raw, url=url, with_metadata=True, include_comments=False, include_tables=True
+            raw,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            # The page's own date only (metadata, markup): htmldate's extensive search takes
+            # "en avril 2007" in the text for the publication date.
+            date_extraction_params={"extensive_search": False, "original_date": True},
         )
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
         raise ArticleLoadError("no article text found in the HTML") from exc

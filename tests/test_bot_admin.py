@@ -8,11 +8,12 @@ import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from telegram import Chat, MessageOriginChannel, MessageOriginUser, User
 
 from index.dates import display_date
 from index.embed import Embedder
@@ -448,3 +449,64 @@ def _wrap(paragraph: str, width: int = 80) -> list[str]:
         else:
             current = f"{current} {word}".strip()
     return [*lines, current]
+
+
+# ------------------------------------------------------------------------------ forwarded posts
+
+CHANNEL = Chat(-100777, Chat.CHANNEL, title="Le Canal Info", username="lecanalinfo")
+POST = (
+    "Grève des enseignants à Almaty\n\n"
+    "Les enseignants d'Almaty ont cessé le travail mercredi pour réclamer une hausse de leurs "
+    "salaires, gelés depuis trois ans, selon leur syndicat. Le ministère de l'Éducation a promis "
+    "de recevoir leurs représentants la semaine prochaine."
+)
+POSTED = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)
+
+
+async def test_a_forwarded_channel_post_becomes_an_article(bot: BotHarness) -> None:
+    mark = bot.mark()
+    origin = MessageOriginChannel(date=POSTED, chat=CHANNEL, message_id=321)
+    await bot.server.forward_post(bot.admin, POST, origin)
+    [done] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert done["plain_text"].startswith(
+        "Ajouté : « Grève des enseignants à Almaty » (lecanalinfo-321), "
+    )
+    article = bot.service.article("lecanalinfo-321")
+    assert article is not None
+    assert (article.outlet, article.published, article.url) == (
+        "Le Canal Info",
+        "2026-11-25T07:30:00Z",
+        "https://t.me/lecanalinfo/321",
+    )
+    [answer] = await bot.say(bot.user(), "Pourquoi les enseignants d'Almaty font-ils grève ?")
+    assert answer["plain_text"].startswith(
+        "1. Grève des enseignants à Almaty · Le Canal Info · 25 novembre 2026\n"
+    )
+    assert link_urls(answer)[0] == "https://t.me/lecanalinfo/321"
+
+
+async def test_a_forwarded_link_brings_the_linked_page(bot: BotHarness, web_pages: str) -> None:
+    url = f"{web_pages}/articles/volcan.html"
+    origin = MessageOriginChannel(date=POSTED, chat=CHANNEL, message_id=322)
+    mark = bot.mark()
+    await bot.server.forward_post(bot.admin, f"À lire : {url}", origin)
+    [done] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert done["plain_text"].startswith("Ajouté : « Le volcan Piton de la Fournaise » (")
+    [article] = [a for a in bot.service.articles() if a.url == url]
+    assert (article.outlet, article.published) == ("Le Canal Info", "2026-11-25T07:30:00Z")
+
+
+async def test_forwards_from_readers_stay_questions_and_empty_ones_are_named(
+    bot: BotHarness,
+) -> None:
+    origin = MessageOriginUser(date=POSTED, sender_user=User(5, "Ana", False))
+    mark = bot.mark()
+    await bot.server.forward_post(bot.user(), QUESTION_FR, origin)
+    [answer] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert ORDER in answer["plain_text"]  # a reader's forward is a question, as before
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+    mark = bot.mark()
+    await bot.server.forward_post(bot.admin, "   ", origin)
+    [empty] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert empty["plain_text"] == "Ce message transféré n'a pas de texte à ajouter."
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]

@@ -273,3 +273,12 @@ def test_latest_news_prefers_recent_articles_then_falls_back(dated_service: Inde
     fallback = dated_service.ask("Les dernières nouvelles du volcan en éruption ?", now=later)
     assert {q.article_id for q in fallback.quotes} == {"ancien", "recent"}
     assert fallback.time_frame is None
+
+
+def test_a_year_in_a_page_text_is_not_its_publication_date() -> None:
+    page = (
+        "<html><head><title>Le volcan</title></head><body><article><p>"
+        + "Sa dernière grande éruption, en avril 2007, a fait couler des laves. " * 5
+        + "</p></article></body></html>"
+    )
+    assert article_from_bytes("v.html", page.encode()).published is None

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from telegram import CallbackQuery, Chat, InlineQuery, Message, Update, User
+from telegram import CallbackQuery, Chat, InlineQuery, Message, MessageOrigin, Update, User
 from telegram.ext import Application
 
 from tests.botapi.html import auto_entities
@@ -110,6 +110,22 @@ class Driver(ServerState):
             text=text,
             entities=auto_entities(text),
             reply_to_message=self._resolve_message(reply_to, chat.id) if reply_to else None,
+        )
+        return await self._inject_message(message)
+
+    async def forward_post(
+        self,
+        user: User,
+        text: str,
+        origin: MessageOrigin,
+        chat: Chat | None = None,
+    ) -> Message:
+        """Inject a message ``user`` forwarded (from a channel, a chat or a user): its text,
+        with entities, and its ``forward_origin``."""
+        chat = chat or self.private_chat(user)
+        self.register_chat(chat)
+        message = self._new_message(
+            chat, user, text=text, entities=auto_entities(text), forward_origin=origin
         )
         return await self._inject_message(message)
 
