@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -61,6 +62,20 @@ async def set_commands(application: BotApplication) -> None:
             logger.warning("could not set the admin menu for %s: %s", admin_id, exc)
 
 
+async def post_init(application: BotApplication) -> None:
+    """Once the bot is up: its command menus, and the wire-copy fingerprints made in the
+    background, so that the first /add does not wait for them."""
+    await set_commands(application)
+    application.create_task(_warm_wire_index(application), name="wire-index")
+
+
+async def _warm_wire_index(application: BotApplication) -> None:
+    try:
+        await asyncio.to_thread(application.bot_data.collection.wire_index)
+    except Exception as exc:  # the index closed meanwhile (shutdown): the next /add makes it
+        logger.info("wire fingerprints not made in the background: %r", exc)
+
+
 def build_application(settings: Settings, service: IndexService) -> BotApplication:
     """The bot, ready for ``run_polling``/``run_webhook`` (or ``initialize``/``start`` in tests)."""
     if settings.telegram_bot_token is None:
@@ -80,7 +95,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         .rate_limiter(DeliveryRateLimiter(max_retries=MAX_RETRIES))
         .concurrent_updates(True)  # a slow question must not hold up the others
         .job_queue(JobQueue[BotContext]())  # polls the feeds (FEED_INTERVAL_SECONDS)
-        .post_init(set_commands)
+        .post_init(post_init)
         .build()
     )
     application.bot_data.setup(settings, service)

@@ -97,10 +97,13 @@ async def _added(
         return
     if added is not None:
         article = added.article
-        await reply_html(
-            message,
-            t("add_done", lang, title=article.title, id=article.id, passages=added.passages),
-        )
+        text = t("add_done", lang, title=article.title, id=article.id, passages=added.passages)
+        if added.copies:
+            names = ", ".join(
+                f"« {copy.title[:80]} » ({copy.outlet or copy.id})" for copy in added.copies[:3]
+            )
+            text += "\n" + t("add_copies", lang, names=names)
+        await reply_html(message, text)
 
 
 async def _add_document(

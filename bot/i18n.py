@@ -88,6 +88,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Articles published from {first} to {last}",
     },
     "period_day": {"fr": "Articles publiés le {first}", "en": "Articles published on {first}"},
+    "add_copies": {
+        "fr": "Même texte que {names} : les réponses le citeront une fois.",
+        "en": "Same text as {names}: answers will quote it once.",
+    },
     "forward_empty": {
         "fr": "Ce message transféré n'a pas de texte à ajouter.",
         "en": "This forwarded message has no text to add.",

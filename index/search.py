@@ -194,15 +194,19 @@ def collapse_near_duplicates(texts: list[str], threshold: float = 0.7) -> list[i
 def near_duplicate_groups(texts: list[str], threshold: float = 0.7) -> list[tuple[int, list[int]]]:
     """Each text kept (the first of its group, in order) with the later ones that repeat it.
 
-    >>> near_duplicate_groups(["a b c d e", "x y z", "a b c d e"])
-    [(0, [2]), (1, [])]
+    A later text repeats a kept one when most of its word trigrams are in it: its words are
+    shown already. Not the other way round: a short kept text (a caption line) inside a long
+    later one does not hide the long one's other words.
+
+    >>> near_duplicate_groups(["a b c d e", "x y z", "a b c d e", "x y z w v u t"])
+    [(0, [2]), (1, []), (3, [])]
     """
     groups: list[tuple[int, list[int]]] = []
     seen: list[set[tuple[str, ...]]] = []
     for i, text in enumerate(texts):
         grams = _shingles(text)
         for (_, copies), other in zip(groups, seen, strict=True):
-            if grams and other and len(grams & other) / min(len(grams), len(other)) >= threshold:
+            if grams and other and len(grams & other) / len(grams) >= threshold:
                 copies.append(i)
                 break
         else:

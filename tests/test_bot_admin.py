@@ -510,3 +510,34 @@ async def test_forwards_from_readers_stay_questions_and_empty_ones_are_named(
     [empty] = await bot.server.wait_sent(1, after=mark, timeout=30)
     assert empty["plain_text"] == "Ce message transféré n'a pas de texte à ajouter."
     assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
+
+
+# ------------------------------------------------------------------------------ wire copies
+
+
+async def test_a_wire_copy_is_named_on_add_and_quoted_once(bot: BotHarness) -> None:
+    story = VOLCANO.split("\n\n", 1)[1]
+    first = {"title": "Le volcan Piton de la Fournaise", "outlet": "Le Journal", "text": story}
+    copy = {
+        "title": "Éruption à La Réunion",
+        "outlet": "La Gazette",
+        "text": "PARIS (AFP) – " + story + "\n\nLire aussi : notre dossier volcans",
+    }
+    mark = bot.mark()
+    await bot.server.send_document(
+        bot.admin, "journal.json", json.dumps(first).encode(), caption="/add"
+    )
+    await bot.server.wait_sent(1, after=mark, timeout=30)
+    mark = bot.mark()
+    await bot.server.send_document(
+        bot.admin, "gazette.json", json.dumps(copy).encode(), caption="/add"
+    )
+    [done] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert done["plain_text"].endswith(
+        "\nMême texte que « Le volcan Piton de la Fournaise » (Le Journal) : les réponses le "
+        "citeront une fois."
+    )
+    [answer] = await bot.say(bot.user(), VOLCANO_QUESTION)
+    text = answer["plain_text"]
+    assert text.count(ERUPTION) == 1
+    assert "aussi dans : La Gazette" in text or "aussi dans : Le Journal" in text
