@@ -75,19 +75,15 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "I found no sure answer. Here are the closest passages; they may not answer it.",
     },
     "closest_inline": {"fr": "Passage le plus proche", "en": "Closest passage"},
-    "period_since": {
-        "fr": "Articles publiés depuis le {first}",
-        "en": "Articles published since {first}",
+    "period": {"fr": "Articles publiés {period}", "en": "Articles published {period}"},
+    "period_widened": {
+        "fr": "Aucun article publié {period} n'y répond ; voici les passages de tous les articles.",
+        "en": "No article published {period} answers it; here are the passages of all the articles.",
     },
-    "period_until": {
-        "fr": "Articles publiés jusqu'au {last}",
-        "en": "Articles published until {last}",
-    },
-    "period_between": {
-        "fr": "Articles publiés du {first} au {last}",
-        "en": "Articles published from {first} to {last}",
-    },
-    "period_day": {"fr": "Articles publiés le {first}", "en": "Articles published on {first}"},
+    "period_since": {"fr": "depuis le {first}", "en": "since {first}"},
+    "period_until": {"fr": "jusqu'au {last}", "en": "until {last}"},
+    "period_between": {"fr": "du {first} au {last}", "en": "from {first} to {last}"},
+    "period_day": {"fr": "le {first}", "en": "on {first}"},
     "add_copies": {
         "fr": "Même texte que {names} : les réponses le citeront une fois.",
         "en": "Same text as {names}: answers will quote it once.",

@@ -123,8 +123,9 @@ def _source_details(quote: Quote, lang: str) -> str:
     return "".join(f" · {part}" for part in parts)
 
 
-def period_line(frame: TimeFrame | None, lang: str) -> str | None:
-    """The period a question's time frame kept, in words ("Articles publiés depuis le …")."""
+def period_line(frame: TimeFrame | None, lang: str, widened: bool = False) -> str | None:
+    """The period a question's time frame kept, in words ("Articles publiés depuis le …"), or
+    that nothing of it answered (``widened``)."""
     if frame is None:
         return None
     first = display_date(frame.first_day, lang)
@@ -137,7 +138,8 @@ def period_line(frame: TimeFrame | None, lang: str) -> str | None:
         key = "period_until"
     else:
         return None
-    return t_plain(key, lang, first=first or "", last=last or "")
+    period = t_plain(key, lang, first=first or "", last=last or "")
+    return t_plain("period_widened" if widened else "period", lang, period=period)
 
 
 def _quote_html(quote: Quote, budget: int | None) -> str:
@@ -200,7 +202,7 @@ def render_answer(
     Quotes are trimmed around their highlight to fit in one message; only when even trimmed
     quotes cannot share one (many quotes) are they split into several messages.
     """
-    period = period_line(answer.time_frame, lang)
+    period = period_line(answer.time_frame, lang, answer.widened)
     # The period first: a reader sees which articles were searched before what was found.
     note = f"<i>{_escape(period)}</i>\n\n" if period else ""
     if not answer.quotes:
@@ -237,7 +239,7 @@ def render_inline(quote: Quote, question: str, limit: int = MAX_MESSAGE, lang: s
 
 def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
     """An answer for the console: numbered quotes, the highlight between ** **, the source."""
-    period = period_line(answer.time_frame, lang)
+    period = period_line(answer.time_frame, lang, answer.widened)
     if not answer.quotes:
         return "\n\n".join(p for p in (period, t_plain("no_answer", lang)) if p)
     parts = []

@@ -97,8 +97,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "during",
     ),
 ]
-# Kinds whose period comes from a date in the question (strict only for a weekday: "lundi").
-_POINT_KINDS = frozenset({"between", "since", "before", "after", "during"})
+# Kinds whose period comes from a date in the question (relative only for a weekday: "lundi"),
+# and "aujourd'hui", as often "nowadays" as "today".
+_LOOSE_KINDS = frozenset({"between", "since", "before", "after", "during", "today"})
 _WEEKDAY = re.compile(rf"\b(?:{_WEEKDAYS})\b", re.I)
 _LATEST = re.compile(
     r"\b(?:derni[èe]res?\s+(?:nouvelles|informations|infos|actualit[ée]s|news)|"
@@ -115,10 +116,12 @@ class TimeFrame:
     as written; ``question`` is the question without it (what gets embedded); ``first_day``
     and ``last_day`` are the same period as local dates, both included (what a reply shows).
 
-    ``strict`` frames are relative to now ("depuis lundi", "last week", "hier"): they ask what
-    was published then, so nothing else may answer. A frame with a date of its own ("en 2018",
-    "avant le 1er mars 2022") may as well name when the events happened, which an article
-    published later tells: the search prefers the period and falls back to every article."""
+    Every frame is a preference: when the articles of the period hold no answer, the search
+    widens to all of them (declining a question the articles answer is the worst failure).
+    ``relative`` frames ("depuis lundi", "last week", "hier") ask what was published then, so a
+    widened answer says that nothing of the period answers; a frame with a date of its own
+    ("en 2018", "avant le 1er mars 2022") may as well name when the events happened, which an
+    article published later tells, so it widens without a word."""
 
     start: str | None
     end: str | None
@@ -127,7 +130,7 @@ class TimeFrame:
     latest: bool = False
     first_day: str | None = None
     last_day: str | None = None
-    strict: bool = True
+    relative: bool = True
 
 
 def time_frame(question: str, now: datetime) -> TimeFrame | None:
@@ -148,7 +151,7 @@ def time_frame(question: str, now: datetime) -> TimeFrame | None:
             _without(question, match),
             first_day=start.date().isoformat() if start else None,
             last_day=(end - timedelta(days=1)).date().isoformat() if end else None,
-            strict=kind not in _POINT_KINDS or bool(_WEEKDAY.search(match.group(0))),
+            relative=kind not in _LOOSE_KINDS or bool(_WEEKDAY.search(match.group(0))),
         )
     latest = _LATEST.search(question)
     if latest is not None:
@@ -160,7 +163,7 @@ def time_frame(question: str, now: datetime) -> TimeFrame | None:
             question,
             latest=True,
             first_day=start.date().isoformat(),
-            strict=False,
+            relative=False,
         )
     return None
 

@@ -97,8 +97,10 @@ class Answer:
     # None when nothing was searched (an empty question, an empty collection).
     probability: float | None = None
     evidence: Evidence | None = None
-    # The period the question asked about ("depuis lundi"), which filtered the passages.
+    # The period the question asked about ("depuis lundi"), which filtered the passages; with
+    # ``widened``, nothing of that period answered and the quotes come from every article.
     time_frame: TimeFrame | None = None
+    widened: bool = False
 
     @property
     def outcome(self) -> Outcome:

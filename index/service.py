@@ -253,18 +253,24 @@ class IndexService:
 
         A time frame in the question ("depuis lundi", "last week"; ``index.dates``, read at
         ``now`` in ``TIMEZONE``) filters the passages by their article's publication date.
-        A frame with a date of its own ("en 2018") and a "latest news" question prefer their
-        period: when it holds no answer, every article is searched (``TimeFrame.strict``).
+        When the period holds no answer, every article is searched, and the better outcome
+        is kept: a relative frame's widened answer says so (``Answer.widened``), a frame with
+        its own date ("en 2018", maybe when the events happened) widens silently.
         """
         self._check()
         moment = now or datetime.now(ZoneInfo(self.settings.timezone))
         frame = time_frame(question, moment)
         if frame is None:
             return self._search(question, k, offset, filters)
-        answer = self._search(frame.question, k, offset, _within(filters, frame))
-        if frame.strict or answer.outcome == "answer":
-            return replace(answer, question=question, time_frame=frame)
-        return self._search(question, k, offset, filters)
+        framed = self._search(frame.question, k, offset, _within(filters, frame))
+        framed = replace(framed, question=question, time_frame=frame)
+        if framed.outcome == "answer":
+            return framed
+        everywhere = self._search(question, k, offset, filters)
+        better = _RANK[everywhere.outcome] > _RANK[framed.outcome]
+        if frame.relative:
+            return replace(everywhere, time_frame=frame, widened=True) if better else framed
+        return everywhere if better or not framed.quotes else framed
 
     def _search(self, question: str, k: int | None, offset: int, filters: Filters | None) -> Answer:
         return search(
@@ -327,6 +333,9 @@ class IndexService:
 
     def close(self) -> None:
         self.store.close()
+
+
+_RANK = {"answer": 2, "closest": 1, "declined": 0}
 
 
 def _within(filters: Filters | None, frame: TimeFrame) -> Filters:

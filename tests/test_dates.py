@@ -105,9 +105,10 @@ def test_questions_without_a_time_frame(question: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "strict"),
+    ("question", "relative"),
     [
         ("depuis lundi", True),
+        ("aujourd'hui", False),  # as often "nowadays"
         ("la semaine dernière", True),
         ("hier", True),
         ("ces 3 derniers jours", True),
@@ -118,9 +119,9 @@ def test_questions_without_a_time_frame(question: str) -> None:
         ("les dernières nouvelles", False),
     ],
 )
-def test_frames_relative_to_now_are_strict(question: str, strict: bool) -> None:
+def test_frames_relative_to_now_are_told_apart(question: str, relative: bool) -> None:
     frame = time_frame(question, NOW)
-    assert frame is not None and frame.strict is strict
+    assert frame is not None and frame.relative is relative
 
 
 def test_a_question_that_is_only_a_time_frame_keeps_its_words() -> None:
@@ -258,12 +259,14 @@ def test_a_time_frame_filters_the_passages_in_the_store(dated_service: IndexServ
     )
     older = dated_service.ask("Le volcan est-il entré en éruption avant le 20 novembre ?", now=NOW)
     assert [q.article_id for q in older.quotes] == ["ancien"]
-    today = dated_service.ask("Le volcan est-il entré en éruption aujourd'hui ?", now=NOW)
-    assert today.quotes == () and today.time_frame is not None  # relative: strict
-    # A date of its own may name when the events happened: the period first, then everything.
+    # Nothing of the period answers: every article is searched, and a relative frame says so.
+    week = dated_service.ask("Le volcan est-il entré en éruption la semaine dernière ?", now=NOW)
+    assert {q.article_id for q in week.quotes} == {"ancien", "recent"}
+    assert week.widened and week.time_frame is not None
+    # A date of its own may name when the events happened: widened without a word.
     elsewhere = dated_service.ask("Le volcan est-il entré en éruption en janvier 2022 ?", now=NOW)
     assert {q.article_id for q in elsewhere.quotes} == {"ancien", "recent"}
-    assert elsewhere.time_frame is None
+    assert elsewhere.time_frame is None and not elsewhere.widened
 
 
 def test_latest_news_prefers_recent_articles_then_falls_back(dated_service: IndexService) -> None:
@@ -272,7 +275,7 @@ def test_latest_news_prefers_recent_articles_then_falls_back(dated_service: Inde
     later = datetime(2027, 6, 1, tzinfo=PARIS)  # nothing in the last 30 days: everything
     fallback = dated_service.ask("Les dernières nouvelles du volcan en éruption ?", now=later)
     assert {q.article_id for q in fallback.quotes} == {"ancien", "recent"}
-    assert fallback.time_frame is None
+    assert fallback.time_frame is None and not fallback.widened
 
 
 def test_a_year_in_a_page_text_is_not_its_publication_date() -> None:

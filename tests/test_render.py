@@ -338,3 +338,9 @@ def test_the_period_of_a_time_frame_comes_first() -> None:
     assert render_plain(Answer("q", (), time_frame=day), "en").startswith(
         "Articles published on 30 November 2026\n\n"
     )
+    widened = Answer("q", found.quotes, time_frame=day, widened=True)
+    [message] = render_answer(widened, "fr")
+    assert valid(message)[0].startswith(
+        "Aucun article publié le 30 novembre 2026 n'y répond ; voici les passages de tous les "
+        "articles.\n\n1. Titre"
+    )
