@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from index.collection import Added, ArticleCollection, with_source
 from index.dates import published_iso
@@ -124,8 +125,9 @@ def feed_id(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:8]
 
 
-def parse_feed(data: bytes) -> ParsedFeed:
-    """An RSS or Atom document's title and entries; ``FeedError`` when it is neither."""
+def parse_feed(data: bytes, base: str = "") -> ParsedFeed:
+    """An RSS or Atom document's title and entries (links resolved against ``base``, the
+    feed's URL); ``FeedError`` when it is neither."""
     import feedparser
 
     try:
@@ -136,7 +138,7 @@ def parse_feed(data: bytes) -> ParsedFeed:
         raise FeedError("not an RSS or Atom feed")
     entries = []
     for entry in parsed.get("entries", []):
-        link = entry.get("link") or None
+        link = urljoin(base, str(entry.get("link"))) if entry.get("link") else None
         key = str(entry.get("id") or link or entry.get("title") or "")[:500]
         if not key:
             continue
@@ -261,7 +263,7 @@ async def poll_feed(feed: Feed, collection: ArticleCollection, add: AddArticle) 
         if response.status == 304:
             polled = replace(feed, last_poll_at=now, last_success_at=now, last_error=None)
             return PollReport(polled, unchanged=True)
-        parsed = await asyncio.to_thread(parse_feed, response.data)
+        parsed = await asyncio.to_thread(parse_feed, response.data, response.url)
     except (FetchError, FeedError) as exc:
         return PollReport(failed(feed, str(exc), now), error=str(exc))
     seen = set(feed.seen)

@@ -275,8 +275,15 @@ async def web_pages() -> AsyncIterator[str]:
             await response.write(b"<p>" + b"x" * 64_000 + b"</p>")
         return response
 
+    async def pdf(request: web.Request) -> web.Response:
+        lines = [line for paragraph in VOLCANO.split("\n\n")[1:] for line in _wrap(paragraph)]
+        return web.Response(
+            body=pdf_with_text([lines], title="Le Piton (PDF)"), content_type="application/pdf"
+        )
+
     app = web.Application()
     app.router.add_get("/articles/volcan.html", article)
+    app.router.add_get("/docs/fournaise.pdf", pdf)
     app.router.add_get("/huge", huge)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -297,6 +304,13 @@ async def test_add_by_url(bot: BotHarness, web_pages: str) -> None:
     assert "Accueil" not in record["text"]  # the page's main text only
     [answer] = await bot.say(bot.user(), VOLCANO_QUESTION)
     assert link_urls(answer)[0] == url
+    assert ERUPTION in first_quote(answer)
+
+
+async def test_add_a_pdf_by_url(bot: BotHarness, web_pages: str) -> None:
+    [done] = await bot.say(bot.admin, f"/add {web_pages}/docs/fournaise.pdf", timeout=30)
+    assert done["plain_text"].startswith("Ajouté : « Le Piton (PDF) » (127-0-0-1-docs-fournaise)")
+    [answer] = await bot.say(bot.user(), VOLCANO_QUESTION)
     assert ERUPTION in first_quote(answer)
 
 

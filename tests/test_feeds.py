@@ -169,6 +169,15 @@ def test_parse_feed_refuses_or_survives_hostile_documents(data: bytes) -> None:
         assert len(parsed.title) <= 200 and parsed.entries == ()
 
 
+def test_relative_entry_links_are_resolved_against_the_feed() -> None:
+    parsed = parse_feed(
+        b'<rss version="2.0"><channel><title>J</title><item><title>Un</title>'
+        b"<link>/articles/un.html</link></item></channel></rss>",
+        "https://journal.example/feeds/rss.xml",
+    )
+    assert parsed.entries[0].link == "https://journal.example/articles/un.html"
+
+
 def test_registry_keeps_subscriptions_atomically(tmp_path: Path) -> None:
     registry = FeedRegistry(tmp_path / "feeds.json")
     feed, created = registry.add("https://journal.example/rss.xml")
