@@ -38,7 +38,6 @@ class BotData:
     limiter: RateLimiter = field(init=False)
     changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
     feeds: FeedRegistry = field(init=False)
-    feeds_polling: bool = False  # a round of feed polls is at work
     stats: BotStats = field(default_factory=BotStats)
 
     def setup(self, settings: Settings, service: IndexService) -> None:

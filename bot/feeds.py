@@ -73,16 +73,13 @@ async def _subscribe(message: Message, url: str, context: BotContext, lang: str)
 async def poll_feeds_job(context: BotContext) -> None:
     """The JobQueue's callback: poll every feed once; one feed's failure never stops the rest."""
     data = context.bot_data
-    if data.feeds_polling:
-        return  # the previous round is still at work (a slow server): skip this one
-    data.feeds_polling = True
-    try:
+    with data.feeds.polling() as ours:
+        if not ours:
+            return  # a round is still at work, here (a slow server) or in another replica
         for feed in await asyncio.to_thread(data.feeds.all):
             report = await _poll(feed, context)
             if report.error or report.skipped:
                 logger.info("feed %s: %s", feed.id, report.error or report.skipped[0])
-    finally:
-        data.feeds_polling = False
 
 
 async def _poll(feed: Feed, context: BotContext) -> PollReport:

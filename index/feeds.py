@@ -20,6 +20,8 @@ Subscriptions live in ``DATA_DIR/feeds.json``, written atomically.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import html
 import json
@@ -27,7 +29,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -183,14 +185,46 @@ def _entry_date(entry: Any) -> str | None:
 
 
 class FeedRegistry:
-    """The subscriptions in ``DATA_DIR/feeds.json``; every change is written at once, atomically."""
+    """The subscriptions in ``DATA_DIR/feeds.json``; every change is written at once, atomically.
+
+    Replicas that share ``DATA_DIR`` share the subscriptions: each change holds a file lock
+    (``feeds.lock``) across processes, and one process at a time runs a round of polls
+    (``polling``).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
 
-    def all(self) -> list[Feed]:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
         with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_suffix(".lock"), "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def polling(self) -> Iterator[bool]:
+        """True when this process may poll the feeds now; False while another process (a
+        replica on the same ``DATA_DIR``) or another round here is at it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".polling"), "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def all(self) -> list[Feed]:
+        with self._locked():
             return self._read()
 
     def get(self, id_: str) -> Feed | None:
@@ -199,7 +233,7 @@ class FeedRegistry:
     def add(self, url: str) -> tuple[Feed, bool]:
         """Subscribe to ``url`` (checked as ``/add URL`` checks it); False when it already was."""
         url = check_url(url.strip())
-        with self._lock:
+        with self._locked():
             feeds = self._read()
             found = next((f for f in feeds if f.url == url), None)
             if found is not None:
@@ -211,7 +245,7 @@ class FeedRegistry:
             return feed, True
 
     def remove(self, id_: str) -> Feed | None:
-        with self._lock:
+        with self._locked():
             feeds = self._read()
             found = next((f for f in feeds if f.id == id_), None)
             if found is not None:
@@ -220,7 +254,7 @@ class FeedRegistry:
 
     def save(self, feed: Feed) -> None:
         """Store a polled feed's state, unless it was removed meanwhile."""
-        with self._lock:
+        with self._locked():
             feeds = self._read()
             if any(f.id == feed.id for f in feeds):
                 self._write([feed if f.id == feed.id else f for f in feeds])

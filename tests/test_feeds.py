@@ -169,6 +169,18 @@ def test_parse_feed_refuses_or_survives_hostile_documents(data: bytes) -> None:
         assert len(parsed.title) <= 200 and parsed.entries == ()
 
 
+def test_one_process_at_a_time_polls_a_shared_data_dir(tmp_path: Path) -> None:
+    here, replica = FeedRegistry(tmp_path / "feeds.json"), FeedRegistry(tmp_path / "feeds.json")
+    with here.polling() as ours:
+        assert ours
+        with replica.polling() as theirs:
+            assert not theirs
+        replica.add("https://journal.example/rss.xml")  # changes still go through, in turn
+    with replica.polling() as theirs:
+        assert theirs
+    assert [f.url for f in here.all()] == ["https://journal.example/rss.xml"]
+
+
 def test_relative_entry_links_are_resolved_against_the_feed() -> None:
     parsed = parse_feed(
         b'<rss version="2.0"><channel><title>J</title><item><title>Un</title>'
