@@ -1,7 +1,11 @@
-"""``python -m index build|search|stats|eval|calibrate|add|remove|migrate``: the index from the CLI.
+"""``python -m index build|search|stats|eval|calibrate|add|remove|migrate|embed-worker``.
 
 ``add`` and ``remove`` take the same path as the bot's /add and /remove (``ArticleCollection``):
 the file goes into SEEDS_DIR (or out to the trash) and the index changes with it.
+``embed-worker`` embeds the texts of a folder of articles into the store's vector cache and
+writes nothing else: run it on another machine (a GPU: ``EMBED_DEVICE=cuda``) against the
+same PostgreSQL while the bot keeps serving, then the bot's /reindex or ``add`` of those
+articles embeds nothing.
 """
 
 from __future__ import annotations
@@ -108,6 +112,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--to", required=True, help="postgresql://user:password@host/db")
     migrate.add_argument("--data", type=Path, help="index folder to copy from (DATA_DIR)")
+    worker = sub.add_parser(
+        "embed-worker",
+        help="embed a folder's articles into the store's vector cache, writing nothing else",
+    )
+    worker.add_argument("folders", nargs="*", type=Path, help="articles (default: SEEDS_DIR)")
+    worker.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    worker.add_argument(
+        "--watch", type=float, metavar="SECONDS", help="look again every SECONDS (until ^C)"
+    )
     ev = sub.add_parser("eval", help="evaluate retrieval on a QA set")
     ev.add_argument("--articles", type=Path, required=True)
     ev.add_argument("--questions", type=Path, required=True)
@@ -164,6 +177,8 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
     if args.command == "eval":
         return _eval(settings, args)
     service = IndexService(settings)
+    if args.command == "embed-worker":
+        return _embed_worker(service, args.folders or [settings.seeds_dir], args.watch)
     if args.command == "build":
         progress = _ProgressBar()
         try:
@@ -247,6 +262,45 @@ def _change(collection: ArticleCollection, args: argparse.Namespace) -> int:
         where = f"; file moved to {removed.trashed}" if removed.trashed else ""
         print(f"removed {removed.article.id}: {removed.article.title}{where}")
     return 1 if failed else 0
+
+
+def _embed_worker(service: IndexService, folders: list[Path], watch: float | None) -> int:
+    """Embed what the folders' articles need into the vector cache, once or every ``watch``
+    seconds; articles already done in an earlier round are not looked at again."""
+    import time
+
+    from index.ingest import load_articles
+
+    meta = service.store.meta()
+    model = service.embedder.model_id
+    if meta is not None and meta.model_id != model:
+        raise IndexFailure(
+            f"the index is built with {meta.model_id}, this worker embeds with {model}: "
+            "its vectors would never be used (set the same EMBEDDING_MODEL)"
+        )
+    done: set[str] = set()
+    while True:
+        started = time.perf_counter()
+        articles = []
+        for folder in folders:
+            found, problems = load_articles(folder)
+            articles += [a for a in found if a.sha256 not in done]
+            for problem in problems:
+                print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
+        progress = _ProgressBar()
+        try:
+            embedded, cached = service.indexer.embed_only(articles, progress)
+        finally:
+            progress.close()
+        done.update(a.sha256 for a in articles)
+        print(
+            f"{len(articles)} new articles: embedded {embedded} texts, {cached} were cached; "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        if watch is None:
+            return 0
+        time.sleep(watch)
 
 
 def _migrate(settings: IndexSettings, url: str) -> int:

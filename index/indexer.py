@@ -178,6 +178,14 @@ class Indexer:
         added = sum(1 for a in changed if a.id not in known)
         return self._apply(changed, added, gone, unchanged, rebuild, [], started, progress)
 
+    def embed_only(
+        self, articles: Sequence[Article], progress: Progress | None = None
+    ) -> tuple[int, int]:
+        """Embed what ``articles`` need into the store's vector cache, and write nothing else
+        (``python -m index embed-worker``): a later build or /add of them embeds nothing.
+        Returns how many texts were embedded and how many were cached already."""
+        return self._embed(self._plan(articles, progress), progress)
+
     # -- single articles ---------------------------------------------------------------------------
 
     def upsert(self, article: Article) -> int:

@@ -102,6 +102,7 @@ class IndexService:
             settings.query_prompt,
             settings.passage_prompt,
             settings.embed_batch_size,
+            settings.embed_device,
         )
         self.embedder: Embedder = (
             QueryCache(model, settings.query_cache_size) if settings.query_cache_size else model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +49,11 @@ class IndexSettings(BaseSettings):
     chunk_max_chars: int = Field(default=700, ge=100, le=5000)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    embed_device: Literal["cpu", "cuda", "auto"] = Field(
+        default="cpu",
+        description="Where passages are embedded: cpu, cuda (a GPU; sentence-transformers "
+        "models only) or auto (CUDA when torch sees one).",
+    )
     query_cache_size: int = Field(
         default=1024,
         ge=0,

