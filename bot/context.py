@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
 from index.collection import ArticleCollection
 from index.feeds import FeedRegistry
+from index.readers import ReaderStore, open_reader_store
 from index.service import IndexService
 from index.session import ChatSession
 
@@ -35,6 +36,7 @@ class BotData:
     service: IndexService = field(init=False)
     collection: ArticleCollection = field(init=False)
     session: ChatSession = field(init=False)  # answers shown, for More and Context
+    readers: ReaderStore = field(init=False)  # turns, votes, gaps, scopes (index.readers)
     limiter: RateLimiter = field(init=False)
     changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
     feeds: FeedRegistry = field(init=False)
@@ -44,7 +46,14 @@ class BotData:
         self.settings = settings
         self.service = service
         self.collection = ArticleCollection(settings, service)
-        self.session = ChatSession(service, per_chat=settings.answer_cache_size)
+        database_url = settings.database_url.get_secret_value() if settings.database_url else None
+        self.readers = open_reader_store(settings.data_dir, database_url)
+        self.session = ChatSession(
+            service,
+            per_chat=settings.answer_cache_size,
+            readers=self.readers,
+            follow_up_seconds=settings.follow_up_seconds,
+        )
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.changes = ChangeQueue()
         self.feeds = FeedRegistry(settings.data_dir / "feeds.json")

@@ -86,9 +86,13 @@ async def answer_question(message: Message, context: BotContext, question: str, 
     if verdict is not Limit.ALLOW:
         return
     started = time.perf_counter()
+    replied = message.reply_to_message
+    to_bot = bool(replied and replied.from_user and replied.from_user.id == context.bot.id)
     async with typing(context, message.chat_id):
         try:
-            page = await asyncio.to_thread(context.bot_data.session.ask, message.chat_id, question)
+            page = await asyncio.to_thread(
+                context.bot_data.session.ask, message.chat_id, question, to_bot
+            )
         except IndexFailure as exc:
             logger.warning("question not answered: %s", exc)
             await reply_html(message, index_error_text(exc, lang))

@@ -75,6 +75,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "I found no sure answer. Here are the closest passages; they may not answer it.",
     },
     "closest_inline": {"fr": "Passage le plus proche", "en": "Closest passage"},
+    "follow_up_note": {"fr": "Suite de : « {question} »", "en": "Following: “{question}”"},
     "period": {"fr": "Articles publiés {period}", "en": "Articles published {period}"},
     "period_widened": {
         "fr": "Aucun article publié {period} n'y répond ; voici les passages de tous les articles.",

@@ -123,6 +123,10 @@ def _source_details(quote: Quote, lang: str) -> str:
     return "".join(f" · {part}" for part in parts)
 
 
+def _follow_up_line(previous: str, lang: str) -> str:
+    return t_plain("follow_up_note", lang, question=_shorten(previous, 120))
+
+
 def period_line(frame: TimeFrame | None, lang: str, widened: bool = False) -> str | None:
     """The period a question's time frame kept, in words ("Articles publiés depuis le …"), or
     that nothing of it answered (``widened``)."""
@@ -205,6 +209,8 @@ def render_answer(
     period = period_line(answer.time_frame, lang, answer.widened)
     # The period first: a reader sees which articles were searched before what was found.
     note = f"<i>{_escape(period)}</i>\n\n" if period else ""
+    if answer.follow_up_of and answer.quotes:
+        note = f"<i>{_escape(_follow_up_line(answer.follow_up_of, lang))}</i>\n\n" + note
     if not answer.quotes:
         return [note + t("no_answer", lang)]
     if answer.outcome == "closest":
@@ -242,6 +248,8 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
     period = period_line(answer.time_frame, lang, answer.widened)
     if not answer.quotes:
         return "\n\n".join(p for p in (period, t_plain("no_answer", lang)) if p)
+    if answer.follow_up_of:
+        period = "\n\n".join(p for p in (_follow_up_line(answer.follow_up_of, lang), period) if p)
     parts = []
     for i, quote in enumerate(answer.quotes, first_number):
         mark_start = quote.highlight_start - quote.start

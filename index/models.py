@@ -101,6 +101,8 @@ class Answer:
     # ``widened``, nothing of that period answered and the quotes come from every article.
     time_frame: TimeFrame | None = None
     widened: bool = False
+    # A follow-up answered with the chat's previous question: that question (shown as a note).
+    follow_up_of: str | None = None
 
     @property
     def outcome(self) -> Outcome:

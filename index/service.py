@@ -31,9 +31,11 @@ from index.errors import (
     StorageWriteError,
     is_storage_failure,
 )
+from index.followup import joined_subject, leans_on_previous
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
 from index.models import Answer, Article, Quote
+from index.readers import Turn
 from index.search import E5_MIN_SCORE, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
@@ -273,6 +275,43 @@ class IndexService:
             return replace(everywhere, time_frame=frame, widened=True) if better else framed
         return everywhere if better or not framed.quotes else framed
 
+    def ask_after(
+        self,
+        question: str,
+        previous: Turn,
+        k: int | None = None,
+        filters: Filters | None = None,
+        replied: bool = False,
+    ) -> tuple[Answer, str, Filters | None]:
+        """A follow-up's answer (``index.followup``): the best of the question alone, joined to
+        the previous subject within the articles just quoted, and joined over all of them.
+
+        Returns the answer, the subject it was found with and the filters (what "More" asks
+        again). The better outcome wins, then the higher probability; the articles just quoted
+        are preferred on a near tie.
+        """
+        subject = joined_subject(previous.question, question)
+        alone = self.ask(question, k, 0, filters)
+        # A reply to an answer may lean on it; in a group it is also how one addresses the
+        # bot, so a reply that carries its own subject is read as a new question.
+        lean = max(leans_on_previous(question), 0.5 if replied else 0.0)
+        if lean == 0:
+            return alone, question, filters  # it does not say it continues: a new subject
+        # Answered alone, a question that only may lean back keeps its answer unless joining
+        # it to the last subject is clearly better.
+        own = _OWN_ANSWER_MARGIN if alone.outcome == "answer" and lean < 1 else 0.0
+        tries: list[tuple[Answer, str, Filters | None, float]] = [(alone, question, filters, own)]
+        if previous.article_ids:
+            within = replace(filters or Filters(), article_ids=frozenset(previous.article_ids))
+            tries.append((self.ask(subject, k, 0, within), subject, within, _WITHIN_BONUS))
+        tries.append((self.ask(subject, k, 0, filters), subject, filters, 0.0))
+        answer, used, used_filters, _ = max(
+            tries, key=lambda t: (_RANK[t[0].outcome], (t[0].probability or 0.0) + t[3])
+        )
+        if used != question:
+            answer = replace(answer, question=question, follow_up_of=previous.question)
+        return answer, used, used_filters
+
     def _search(self, question: str, k: int | None, offset: int, filters: Filters | None) -> Answer:
         return search(
             self.store,
@@ -337,6 +376,9 @@ class IndexService:
 
 
 _RANK = {"answer": 2, "closest": 1, "declined": 0}
+# A follow-up's answer from the articles just quoted wins a near tie of probabilities.
+_WITHIN_BONUS = 0.05
+_OWN_ANSWER_MARGIN = 0.1
 
 
 def _within(filters: Filters | None, frame: TimeFrame) -> Filters:

@@ -15,11 +15,15 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from index.errors import AnswerExpiredError, PageSpentError
+from index.followup import is_follow_up
 from index.models import Answer, Quote
+from index.readers import Gap, ReaderStore, Turn, now_iso
 from index.service import IndexService
+from index.stores.base import Filters
 
 __all__ = ["KEY_PATTERN", "ChatMemory", "ChatSession", "Page"]
 
@@ -91,11 +95,12 @@ class ChatMemory(Generic[T]):
 class _Shown:
     """An answer as far as it was shown: what its More and Context buttons need."""
 
-    question: str
+    question: str  # as searched: a follow-up's joined subject
     quotes: tuple[Quote, ...]  # every quote shown so far for this question, numbered from 1
     first: int  # index in ``quotes`` of this page's first quote
     has_more: bool
     spent: bool = False  # its More was used: the next page exists already
+    filters: Filters | None = None  # as searched: a group's scope, a follow-up's articles
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +119,57 @@ class Page:
 
 
 class ChatSession:
-    """Ask, then More and Context on what was shown, per chat. Blocking: run it off the event loop."""
+    """Ask, then More and Context on what was shown, per chat. Blocking: run it off the event loop.
 
-    def __init__(self, service: IndexService, per_chat: int = 500, max_chats: int = 10_000) -> None:
+    With a ``ReaderStore``, a chat's last question is remembered there (shared by replicas) so
+    that a follow-up can lean on it (``index.followup``), a group's scope narrows its searches,
+    and questions the articles do not answer are kept for the gaps report.
+    """
+
+    def __init__(
+        self,
+        service: IndexService,
+        per_chat: int = 500,
+        max_chats: int = 10_000,
+        readers: ReaderStore | None = None,
+        follow_up_seconds: float = 0.0,
+    ) -> None:
         self.service = service
+        self.readers = readers
+        self.follow_up_seconds = follow_up_seconds
         self._shown: ChatMemory[_Shown] = ChatMemory(per_chat, max_chats)
 
-    def ask(self, chat_id: int, question: str) -> Page:
-        """The first page of the answer to ``question``."""
-        answer = self.service.ask(question)
-        return self._keep(chat_id, question, (), answer)
+    def ask(self, chat_id: int, question: str, replied: bool = False) -> Page:
+        """The first page of the answer to ``question`` (``replied``: it answers one of ours)."""
+        readers = self.readers
+        if readers is None:
+            return self._keep(chat_id, question, None, (), self.service.ask(question))
+        now = datetime.now(UTC)
+        scope = readers.scope(chat_id)
+        filters = (
+            None
+            if scope.empty
+            else Filters(
+                outlets=frozenset(scope.outlets) or None,
+                feeds=frozenset(scope.feeds) or None,
+                tags=frozenset(scope.tags) or None,
+            )
+        )
+        previous = readers.last_turn(chat_id)
+        if previous is not None and is_follow_up(
+            question, previous, now, self.follow_up_seconds, replied
+        ):
+            answer, subject, used = self.service.ask_after(
+                question, previous, filters=filters, replied=replied
+            )
+        else:
+            answer, subject, used = self.service.ask(question, filters=filters), question, filters
+        if answer.quotes:
+            quoted = tuple(dict.fromkeys(q.article_id for q in answer.quotes))
+            readers.remember(Turn(chat_id, subject, quoted, now_iso(now)))
+        if answer.outcome != "answer":
+            readers.record_gap(Gap(question, answer.outcome, answer.question_lang, now_iso(now)))
+        return self._keep(chat_id, subject, used, (), answer)
 
     def more(self, chat_id: int, key: str) -> Page:
         """The next page after the one kept under ``key``; each page's More works once.
@@ -137,13 +183,13 @@ class ChatSession:
         if shown.spent or not self._shown.swap(chat_id, key, shown, spent):
             raise PageSpentError("these passages are already shown")
         try:
-            answer = self.service.ask(shown.question, None, len(shown.quotes))
+            answer = self.service.ask(shown.question, None, len(shown.quotes), shown.filters)
         except BaseException:
             self._shown.swap(chat_id, key, spent, shown)  # it may be pressed again
             raise
         if not answer.quotes:
             return Page("", answer, len(shown.quotes), False)
-        return self._keep(chat_id, shown.question, shown.quotes, answer)
+        return self._keep(chat_id, shown.question, shown.filters, shown.quotes, answer)
 
     def context(self, chat_id: int, key: str, number: int) -> Quote:
         """The paragraphs around quote ``number`` (1-based) of a kept page.
@@ -167,8 +213,17 @@ class ChatSession:
             raise AnswerExpiredError("this answer is no longer kept")
         return shown
 
-    def _keep(self, chat_id: int, question: str, before: tuple[Quote, ...], answer: Answer) -> Page:
+    def _keep(
+        self,
+        chat_id: int,
+        question: str,
+        filters: Filters | None,
+        before: tuple[Quote, ...],
+        answer: Answer,
+    ) -> Page:
         if not answer.quotes:
             return Page("", answer, len(before), False)
-        shown = _Shown(question, before + answer.quotes, len(before), bool(answer.more))
+        shown = _Shown(
+            question, before + answer.quotes, len(before), bool(answer.more), filters=filters
+        )
         return Page(self._shown.put(chat_id, shown), answer, len(before), shown.has_more)

@@ -76,6 +76,19 @@ class IndexSettings(BaseSettings):
         description="Let /add URL fetch private, loopback and link-local addresses (intranets).",
     )
 
+    follow_up_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="A short question this soon after an answer may be a follow-up of it "
+        "(a reply to an answer always may); 0: never.",
+    )
+    reader_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days the questions, votes and gaps of readers are kept.",
+    )
     timezone: str = Field(
         default="Europe/Paris",
         description="IANA time zone in which questions' dates are read ('depuis lundi', "

@@ -438,3 +438,25 @@ async def test_sources_pages(botapi: BotApiServer, tmp_path: Path) -> None:
         assert page2["plain_text"].splitlines()[-1] == "art-13 — Article <13> & co"
         assert [label for label, _ in buttons(page2)] == ["◀ Prev"]
     assert botapi.rejected == []
+
+
+# ------------------------------------------------------------------------------ follow-ups
+
+
+async def test_a_follow_up_leans_on_the_last_question(bot: BotHarness) -> None:
+    user = bot.user(language_code="fr")
+    await bot.say(user, "Pourquoi les manifestations ont-elles commencé ?")
+    [after] = await bot.say(user, "Et à Almaty ?")
+    text = after["plain_text"]
+    assert text.startswith("Suite de : « Pourquoi les manifestations ont-elles commencé ? »\n\n")
+    assert "Des coups de feu ont retenti à Almaty" in text
+    # Another reader's chat has no last question: the same words are a question of their own.
+    [alone] = await bot.say(bot.user(language_code="fr"), "Comment faire une pâte à crêpes ?")
+    assert not alone["plain_text"].startswith("Suite de")
+
+
+async def test_a_new_subject_right_after_an_answer_stays_new(bot: BotHarness) -> None:
+    user = bot.user(language_code="fr")
+    await bot.say(user, QUESTION_FR)
+    [declined] = await bot.say(user, "Comment faire une pâte à crêpes ?")
+    assert declined["plain_text"] == NO_ANSWER_FR

@@ -16,6 +16,7 @@ BOT_MAY_IMPORT = {
     "index.errors",
     "index.feeds",  # FeedRegistry and poll_feed, the feeds' facade
     "index.dates",  # TimeFrame, plain data, and display_date
+    "index.readers",  # the readers' store: votes, gaps, scopes
     "index.indexer",  # SyncReport, the summary of a reindex
     "index.settings",  # bot.settings.Settings extends IndexSettings
 }

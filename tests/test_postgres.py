@@ -280,3 +280,26 @@ def test_an_embed_worker_elsewhere_fills_the_shared_cache(
     report = service.rebuild()
     assert (report.articles, report.embedded) == (2, 0)
     service.close()
+
+
+def test_a_follow_up_asked_through_another_replica_leans_on_the_first(
+    replicas: list[ArticleCollection], database_url: str
+) -> None:
+    from index.readers import PostgresReaderStore
+    from index.session import ChatSession
+
+    first = replicas[0]
+    first.add_bytes("glaciers.txt", GLACIER.encode())
+    stores = [PostgresReaderStore(database_url) for _ in replicas]
+    sessions = [
+        ChatSession(c.service, readers=s, follow_up_seconds=300)
+        for c, s in zip(replicas, stores, strict=True)
+    ]
+    asked = sessions[0].ask(7, "Que font les glaciers des Alpes chaque été ?")
+    assert asked.answer.quotes[0].article_id == "glaciers"
+    after = sessions[1].ask(7, "Et chaque été ?")  # another replica answers the next message
+    assert after.answer.follow_up_of == "Que font les glaciers des Alpes chaque été ?"
+    assert after.answer.quotes[0].article_id == "glaciers"
+    assert stores[1].last_turn(7) is not None
+    for store in stores:
+        store.close()

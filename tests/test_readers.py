@@ -1,0 +1,132 @@
+"""The readers' store on both backends (SQLite, a real PostgreSQL), follow-up questions in
+a chat session, and the follow-up rules on plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from index.followup import is_follow_up, joined_subject, leans_on_previous
+from index.readers import (
+    Gap,
+    PostgresReaderStore,
+    ReaderStore,
+    Scope,
+    SqliteReaderStore,
+    Turn,
+    Vote,
+)
+
+MakeReaders = Callable[[], ReaderStore]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def make_readers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeReaders]:
+    """Opens the readers' store; two opens are two replicas of one storage."""
+    opened: list[ReaderStore] = []
+    url = request.getfixturevalue("database_url") if request.param == "postgres" else ""
+
+    def make() -> ReaderStore:
+        store: ReaderStore = (
+            PostgresReaderStore(url) if url else SqliteReaderStore(tmp_path / "readers.sqlite")
+        )
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def test_turns_are_one_per_chat_and_shared_by_replicas(make_readers: MakeReaders) -> None:
+    one, two = make_readers(), make_readers()
+    assert one.last_turn(42) is None
+    one.remember(Turn(42, "Qui est Tokaïev ?", ("seed",), "2026-12-01T09:00:00Z"))
+    two.remember(Turn(42, "Et Nazarbaïev ?", ("seed", "autre"), "2026-12-01T09:01:00Z"))
+    assert one.last_turn(42) == Turn(
+        42, "Et Nazarbaïev ?", ("seed", "autre"), "2026-12-01T09:01:00Z"
+    )
+    assert one.last_turn(-1001234567890) is None  # group ids need 64 bits
+
+
+def test_votes_count_one_per_reader_and_keep_no_user_id(make_readers: MakeReaders) -> None:
+    one, two = make_readers(), make_readers()
+    voter = one.voter_key(123456789)
+    assert voter == two.voter_key(123456789) != one.voter_key(987654321)
+    assert "123456789" not in voter
+    one.vote(Vote("q", "p1", -1, voter, "2026-12-01T09:00:00Z"))
+    two.vote(Vote("q", "p1", +1, voter, "2026-12-01T09:05:00Z"))  # changed their mind
+    one.vote(Vote("q", "p1", -1, one.voter_key(2), "2026-12-01T09:06:00Z"))
+    one.vote(Vote("q", "p2", -1, one.voter_key(2), "2026-12-01T09:06:00Z"))
+    got = sorted((v.passage, v.value, v.voter == voter) for v in one.votes(["p1"], "2026-01-01"))
+    assert got == [("p1", -1, False), ("p1", 1, True)]
+    assert one.votes(["p1"], "2026-12-02") == []
+    assert one.disliked("2026-01-01") == [("q", "p2", -1)]
+
+
+def test_gaps_scopes_and_retention(make_readers: MakeReaders) -> None:
+    store = make_readers()
+    store.record_gap(
+        Gap("Comment faire une pâte à crêpes ?", "declined", "fr", "2026-11-01T00:00:00Z")
+    )
+    store.record_gap(Gap("Pourquoi ?", "closest", "fr", "2026-12-01T00:00:00Z"))
+    assert [g.question for g in store.gaps("2026-11-15")] == ["Pourquoi ?"]
+    assert store.scope(-100) == Scope()
+    store.set_scope(-100, Scope(outlets=("Le Journal",), tags=("sport",)))
+    assert store.scope(-100) == Scope(outlets=("Le Journal",), tags=("sport",))
+    store.set_scope(-100, Scope())
+    assert store.scope(-100) == Scope()
+    store.remember(Turn(1, "q", (), "2026-10-01T00:00:00Z"))
+    assert store.purge("2026-11-15T00:00:00Z") == 2  # the old gap and the old turn
+    assert store.last_turn(1) is None and len(store.gaps("2000")) == 1
+
+
+NOW = datetime(2026, 12, 1, 9, 2, tzinfo=UTC)
+BEFORE = Turn(1, "Pourquoi les manifestations ont-elles commencé ?", ("a",), "2026-12-01T09:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("question", "replied", "seconds", "expected"),
+    [
+        ("Et à Almaty ?", False, 300, True),
+        ("Et à Almaty ?", False, 60, False),  # too late
+        ("Et à Almaty ?", True, 60, True),  # a reply always may
+        ("Et à Almaty ?", False, 0, False),  # follow-ups off
+        (
+            "Combien de morts y a-t-il eu dans les affrontements à Almaty la semaine dernière ?",
+            False,
+            300,
+            False,
+        ),
+    ],
+)
+def test_what_may_be_a_follow_up(
+    question: str, replied: bool, seconds: int, expected: bool
+) -> None:
+    assert is_follow_up(question, BEFORE, NOW, seconds, replied) is expected
+    assert not is_follow_up(question, None, NOW, seconds, replied)
+
+
+@pytest.mark.parametrize(
+    ("question", "lean"),
+    [
+        ("Et à Almaty ?", 1.0),
+        ("What about the oil price?", 1.0),
+        ("¿Y el petróleo?", 1.0),
+        ("Und wie viele wurden verhaftet?", 1.0),
+        ("Which other countries?", 1.0),  # too short to carry a subject
+        ("Where did he get asylum?", 0.5),
+        ("Quel article de l'OTSC Tokaïev a-t-il activé ?", 0.0),  # an inversion, not a pointer
+        ("Combien d'espèces d'abeilles sont répertoriées ?", 0.0),
+    ],
+)
+def test_how_a_question_leans_on_the_last_one(question: str, lean: float) -> None:
+    assert leans_on_previous(question) == lean
+
+
+def test_a_long_subject_keeps_its_latest_words() -> None:
+    assert joined_subject("a " * 300, "Et b ?").endswith("a Et b ?")
+    assert len(joined_subject("a " * 300, "Et b ?")) <= 400
