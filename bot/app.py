@@ -143,6 +143,8 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             # Buttons: each pattern accepts exactly what bot.callbacks writes.
             CallbackQueryHandler(handlers.more_button, pattern=_whole(callbacks.MORE)),
             CallbackQueryHandler(handlers.context_button, pattern=_whole(callbacks.CONTEXT)),
+            CallbackQueryHandler(handlers.vote_button, pattern=_whole(callbacks.VOTE)),
+            CallbackQueryHandler(handlers.wrong_button, pattern=_whole(callbacks.WRONG)),
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
             CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
             CallbackQueryHandler(handlers.unknown_button),

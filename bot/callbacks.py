@@ -24,6 +24,8 @@ __all__ = [
     "MORE",
     "REMOVE",
     "SOURCES",
+    "VOTE",
+    "WRONG",
     "answer_keyboard",
     "remove_keyboard",
     "sources_keyboard",
@@ -33,12 +35,16 @@ MORE = re.compile(rf"more:({KEY_PATTERN})")
 CONTEXT = re.compile(rf"ctx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SOURCES = re.compile(r"src:([0-9]{1,5})")
 REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
+VOTE = re.compile(rf"fb:({KEY_PATTERN}):([ud])")
+WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
 
 CONTEXT_BUTTONS_PER_ROW = 4
 
 
-def answer_keyboard(page: Page, lang: str) -> InlineKeyboardMarkup | None:
-    """A Context button per quote of the page, and More while there are further passages."""
+def answer_keyboard(page: Page, lang: str, feedback: str = "ask") -> InlineKeyboardMarkup | None:
+    """A Context button per quote of the page, More while there are further passages, and the
+    readers' feedback: 👍 👎 (``feedback="ask"``), then after 👎 a "wrong passage" button per
+    quote (``"wrong"``), or nothing once thanked (``"done"``)."""
     if not page.key:
         return None
     context_row = [
@@ -53,6 +59,22 @@ def answer_keyboard(page: Page, lang: str) -> InlineKeyboardMarkup | None:
         rows.append(
             [InlineKeyboardButton(t("more_button", lang), callback_data=f"more:{page.key}")]
         )
+    if feedback == "ask":
+        rows.append(
+            [
+                InlineKeyboardButton("👍", callback_data=f"fb:{page.key}:u"),
+                InlineKeyboardButton("👎", callback_data=f"fb:{page.key}:d"),
+            ]
+        )
+    elif feedback == "wrong":
+        wrong = [
+            InlineKeyboardButton(t("wrong_button", lang, n=n), callback_data=f"fbx:{page.key}:{n}")
+            for n in page.numbers
+        ]
+        rows += [
+            wrong[i : i + CONTEXT_BUTTONS_PER_ROW]
+            for i in range(0, len(wrong), CONTEXT_BUTTONS_PER_ROW)
+        ]
     return InlineKeyboardMarkup(rows) if rows else None
 
 

@@ -237,6 +237,50 @@ async def more_button(update: Update, context: BotContext) -> None:
         await _send_page(message, page, lang)
 
 
+async def vote_button(update: Update, context: BotContext) -> None:
+    """👍 or 👎 under an answer: a vote on its first quote; 👎 then asks which passage is wrong."""
+    pressed = await _pressed(update, context)
+    if pressed is None or context.match is None or update.effective_user is None:
+        return
+    query, message, lang, shown = pressed
+    up = context.match[2] == "u"
+    session = context.bot_data.session
+    try:
+        await asyncio.to_thread(
+            session.vote, message.chat_id, shown.key, update.effective_user.id, 1 if up else -1
+        )
+    except IndexFailure:
+        await query.answer(t_plain("expired", lang), show_alert=True)
+        return
+    await query.answer(t_plain("vote_thanks" if up else "vote_which", lang))
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(
+            answer_keyboard(shown, lang, feedback="done" if up else "wrong")
+        )
+
+
+async def wrong_button(update: Update, context: BotContext) -> None:
+    """ "✗ n wrong": a vote against quote ``n`` of an answer."""
+    pressed = await _pressed(update, context)
+    if pressed is None or context.match is None or update.effective_user is None:
+        return
+    query, message, lang, shown = pressed
+    number = int(context.match[2])
+    try:
+        await asyncio.to_thread(
+            context.bot_data.session.vote,
+            message.chat_id,
+            shown.key,
+            update.effective_user.id,
+            -1,
+            number,
+        )
+    except IndexFailure:
+        await query.answer(t_plain("expired", lang), show_alert=True)
+        return
+    await query.answer(t_plain("vote_thanks", lang))
+
+
 async def context_button(update: Update, context: BotContext) -> None:
     """Send the paragraphs around one quote of an answer."""
     pressed = await _pressed(update, context)

@@ -138,6 +138,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "also_in": {"fr": "aussi dans : {names}", "en": "also in: {names}"},
     "more_button": {"fr": "Plus", "en": "More"},
+    "wrong_button": {"fr": "✗ {n} faux", "en": "✗ {n} wrong"},
+    "vote_thanks": {"fr": "Merci, c'est noté.", "en": "Thanks, noted."},
+    "vote_which": {
+        "fr": "Merci. Quel passage est faux ? Touchez son numéro.",
+        "en": "Thanks. Which passage is wrong? Tap its number.",
+    },
     "context_button": {"fr": "Contexte {n}", "en": "Context {n}"},
     "expired": {
         "fr": "Cette réponse a expiré, posez à nouveau la question.",

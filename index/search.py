@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy.typing as npt
 
 from index.confidence import ConfidenceModel, Evidence, Outcome, threshold_model
 from index.embed import Embedder
+from index.feedback import passage_hash
 from index.lang import detect_language
 from index.models import Answer, Article, Quote
 from index.stores.base import Candidates, Filters, IndexStore, QueryTerms, Sentences
@@ -22,6 +24,7 @@ from index.stores.base import Candidates, Filters, IndexStore, QueryTerms, Sente
 __all__ = [
     "E5_MIN_SCORE",
     "Candidate",
+    "Feedback",
     "SearchParams",
     "answer_scores",
     "collapse_near_duplicates",
@@ -36,6 +39,8 @@ __all__ = [
 
 Span = tuple[int, int]
 Vector = npt.NDArray[np.float32]
+# Passage hashes -> their shift of the answer score from readers' votes (``index.feedback``).
+Feedback = Callable[[Sequence[str]], Mapping[str, float]]
 
 # Calibrated for multilingual-e5-small on PIAF dev (README, Evaluation).
 E5_MIN_SCORE = 0.25
@@ -311,6 +316,7 @@ def search(
     k: int = 3,
     offset: int = 0,
     filters: Filters | None = None,
+    feedback: Feedback | None = None,
 ) -> Answer:
     """Quotes answering ``question``, best first, marked "answer" or "closest"; none when declined.
 
@@ -352,6 +358,11 @@ def search(
         _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
         for c, copies in shown
     ]
+    if feedback is not None and len(quotes) > 1:
+        # Readers' votes reorder what passed the gate (``index.feedback``); they add nothing.
+        shifts = feedback([passage_hash(q.text) for q in quotes])
+        if shifts:
+            quotes.sort(key=lambda q: -(q.score + shifts.get(passage_hash(q.text), 0.0)))
     if outcome == "closest":
         k = min(k, params.closest_quotes)
     return replace(

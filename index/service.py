@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
 from index.models import Answer, Article, Quote
 from index.readers import Turn
-from index.search import E5_MIN_SCORE, SearchParams, search
+from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
 from index.stores.base import Filters, IndexStore, StoreMeta
@@ -251,6 +251,7 @@ class IndexService:
         offset: int = 0,
         filters: Filters | None = None,
         now: datetime | None = None,
+        feedback: Feedback | None = None,
     ) -> Answer:
         """Best quotes for a question; ``Answer.quotes`` is empty when the articles do not answer.
 
@@ -264,12 +265,12 @@ class IndexService:
         moment = now or datetime.now(ZoneInfo(self.settings.timezone))
         frame = time_frame(question, moment)
         if frame is None:
-            return self._search(question, k, offset, filters)
-        framed = self._search(frame.question, k, offset, _within(filters, frame))
+            return self._search(question, k, offset, filters, feedback)
+        framed = self._search(frame.question, k, offset, _within(filters, frame), feedback)
         framed = replace(framed, question=question, time_frame=frame)
         if framed.outcome == "answer":
             return framed
-        everywhere = self._search(question, k, offset, filters)
+        everywhere = self._search(question, k, offset, filters, feedback)
         better = _RANK[everywhere.outcome] > _RANK[framed.outcome]
         if frame.relative:
             return replace(everywhere, time_frame=frame, widened=True) if better else framed
@@ -282,6 +283,7 @@ class IndexService:
         k: int | None = None,
         filters: Filters | None = None,
         replied: bool = False,
+        feedback: Callable[[str], Feedback] | None = None,
     ) -> tuple[Answer, str, Filters | None]:
         """A follow-up's answer (``index.followup``): the best of the question alone, joined to
         the previous subject within the articles just quoted, and joined over all of them.
@@ -291,7 +293,11 @@ class IndexService:
         are preferred on a near tie.
         """
         subject = joined_subject(previous.question, question)
-        alone = self.ask(question, k, 0, filters)
+
+        def votes(asked: str) -> Feedback | None:
+            return feedback(asked) if feedback else None
+
+        alone = self.ask(question, k, 0, filters, feedback=votes(question))
         # A reply to an answer may lean on it; in a group it is also how one addresses the
         # bot, so a reply that carries its own subject is read as a new question.
         lean = max(leans_on_previous(question), 0.5 if replied else 0.0)
@@ -303,8 +309,11 @@ class IndexService:
         tries: list[tuple[Answer, str, Filters | None, float]] = [(alone, question, filters, own)]
         if previous.article_ids:
             within = replace(filters or Filters(), article_ids=frozenset(previous.article_ids))
-            tries.append((self.ask(subject, k, 0, within), subject, within, _WITHIN_BONUS))
-        tries.append((self.ask(subject, k, 0, filters), subject, filters, 0.0))
+            answer = self.ask(subject, k, 0, within, feedback=votes(subject))
+            tries.append((answer, subject, within, _WITHIN_BONUS))
+        tries.append(
+            (self.ask(subject, k, 0, filters, feedback=votes(subject)), subject, filters, 0.0)
+        )
         answer, used, used_filters, _ = max(
             tries, key=lambda t: (_RANK[t[0].outcome], (t[0].probability or 0.0) + t[3])
         )
@@ -312,7 +321,14 @@ class IndexService:
             answer = replace(answer, question=question, follow_up_of=previous.question)
         return answer, used, used_filters
 
-    def _search(self, question: str, k: int | None, offset: int, filters: Filters | None) -> Answer:
+    def _search(
+        self,
+        question: str,
+        k: int | None,
+        offset: int,
+        filters: Filters | None,
+        feedback: Feedback | None = None,
+    ) -> Answer:
         return search(
             self.store,
             self.embedder,
@@ -321,6 +337,7 @@ class IndexService:
             k=k or self.settings.search_k,
             offset=offset,
             filters=filters,
+            feedback=feedback,
         )
 
     def articles(self) -> list[Article]:

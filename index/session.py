@@ -14,14 +14,17 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from index.errors import AnswerExpiredError, PageSpentError
+from index.feedback import adjustments, passage_hash
 from index.followup import is_follow_up
 from index.models import Answer, Quote
-from index.readers import Gap, ReaderStore, Turn, now_iso
+from index.readers import Gap, ReaderStore, Turn, Vote, now_iso
+from index.search import Feedback
 from index.service import IndexService
 from index.stores.base import Filters
 
@@ -160,10 +163,11 @@ class ChatSession:
             question, previous, now, self.follow_up_seconds, replied
         ):
             answer, subject, used = self.service.ask_after(
-                question, previous, filters=filters, replied=replied
+                question, previous, filters=filters, replied=replied, feedback=self._votes
             )
         else:
-            answer, subject, used = self.service.ask(question, filters=filters), question, filters
+            answer = self.service.ask(question, filters=filters, feedback=self._votes(question))
+            subject, used = question, filters
         if answer.quotes:
             quoted = tuple(dict.fromkeys(q.article_id for q in answer.quotes))
             readers.remember(Turn(chat_id, subject, quoted, now_iso(now)))
@@ -183,13 +187,51 @@ class ChatSession:
         if shown.spent or not self._shown.swap(chat_id, key, shown, spent):
             raise PageSpentError("these passages are already shown")
         try:
-            answer = self.service.ask(shown.question, None, len(shown.quotes), shown.filters)
+            answer = self.service.ask(
+                shown.question,
+                None,
+                len(shown.quotes),
+                shown.filters,
+                feedback=self._votes(shown.question) if self.readers else None,
+            )
         except BaseException:
             self._shown.swap(chat_id, key, spent, shown)  # it may be pressed again
             raise
         if not answer.quotes:
             return Page("", answer, len(shown.quotes), False)
         return self._keep(chat_id, shown.question, shown.filters, shown.quotes, answer)
+
+    def vote(self, chat_id: int, key: str, user_id: int, value: int, number: int = 0) -> Quote:
+        """A reader's vote on a kept answer: +1 or -1 on its quote ``number`` (1-based), or on
+        the page's first quote when ``number`` is 0. Voting again replaces the vote."""
+        readers = self.readers
+        if readers is None:
+            raise AnswerExpiredError("votes are not kept here")
+        shown = self._get(chat_id, key)
+        index = number - 1 if number else shown.first
+        if not 0 <= index < len(shown.quotes):
+            raise AnswerExpiredError(f"no quote {number} in this answer")
+        quote = shown.quotes[index]
+        readers.vote(
+            Vote(
+                shown.question,
+                passage_hash(quote.text),
+                1 if value > 0 else -1,
+                readers.voter_key(user_id),
+                now_iso(),
+            )
+        )
+        return quote
+
+    def _votes(self, question: str) -> Feedback:
+        """The readers' votes for ``question`` as ``search`` takes them."""
+        readers = self.readers
+        assert readers is not None
+
+        def shifts(passages: Sequence[str]) -> dict[str, float]:
+            return adjustments(question, readers.votes(passages, ""), datetime.now(UTC))
+
+        return shifts
 
     def context(self, chat_id: int, key: str, number: int) -> Quote:
         """The paragraphs around quote ``number`` (1-based) of a kept page.

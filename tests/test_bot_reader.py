@@ -56,8 +56,7 @@ async def test_private_question_in_french(bot: BotHarness) -> None:
     actions = [a for a in bot.server.chat_actions[mark.chat_actions :] if a["chat_id"] == user.id]
     assert actions and actions[0]["action"] == "typing"
     labels = [label for label, _ in buttons(reply)]
-    assert labels[:3] == ["Contexte 1", "Contexte 2", "Contexte 3"]
-    assert labels[-1] == "Plus"
+    assert labels == ["Contexte 1", "Contexte 2", "Contexte 3", "Plus", "👍", "👎"]
     assert all(len(data.encode()) <= 64 for _, data in buttons(reply))
 
 
@@ -197,7 +196,13 @@ async def test_more_then_context(bot: BotHarness) -> None:
     assert next(label for label, _ in buttons(second)) == "Contexte 4"
     # The first message keeps its Context buttons but its More is spent.
     [edit] = await bot.server.wait_edits(1)
-    assert [label for label, _ in buttons(edit)] == ["Contexte 1", "Contexte 2", "Contexte 3"]
+    assert [label for label, _ in buttons(edit)] == [
+        "Contexte 1",
+        "Contexte 2",
+        "Contexte 3",
+        "👍",
+        "👎",
+    ]
     # Context of the first quote: the paragraph around it, highlight still bold.
     context_data = dict(buttons(first))["Contexte 1"]
     [paragraph] = await bot.press(user, first, context_data)
@@ -451,7 +456,7 @@ async def test_a_follow_up_leans_on_the_last_question(bot: BotHarness) -> None:
     assert text.startswith("Suite de : « Pourquoi les manifestations ont-elles commencé ? »\n\n")
     assert "Des coups de feu ont retenti à Almaty" in text
     # Another reader's chat has no last question: the same words are a question of their own.
-    [alone] = await bot.say(bot.user(language_code="fr"), "Comment faire une pâte à crêpes ?")
+    [alone] = await bot.say(bot.user(3100), "Comment faire une pâte à crêpes ?")
     assert not alone["plain_text"].startswith("Suite de")
 
 
@@ -460,3 +465,60 @@ async def test_a_new_subject_right_after_an_answer_stays_new(bot: BotHarness) ->
     await bot.say(user, QUESTION_FR)
     [declined] = await bot.say(user, "Comment faire une pâte à crêpes ?")
     assert declined["plain_text"] == NO_ANSWER_FR
+
+
+# ------------------------------------------------------------------------------ feedback
+
+
+def first_quote_text(record: dict) -> str:
+    return str(record["plain_text"]).split("\n\n2. ")[0]
+
+
+async def _vote_down(bot: BotHarness, reader: object, answer: dict) -> None:
+    mark = bot.mark()
+    await bot.server.press_button(reader, answer, dict(buttons(answer))["👎"])  # type: ignore[arg-type]
+    [edited] = await bot.server.wait_edits(1, after=mark)
+    assert [label for label, _ in buttons(edited)][-3:] == ["✗ 1 faux", "✗ 2 faux", "✗ 3 faux"]
+    said = await wait_callback_answer(bot.server, mark)
+    assert said["text"] == "Merci. Quel passage est faux ? Touchez son numéro."
+
+
+async def test_three_readers_saying_a_first_quote_is_wrong_shift_it(bot: BotHarness) -> None:
+    from datetime import UTC, datetime
+
+    from index.feedback import adjustments, passage_hash
+
+    readers = [bot.user(3001 + n) for n in range(3)]
+    answers = [(await bot.say(reader, QUESTION_FR))[0] for reader in readers]
+    first = bot.app.bot_data.session.page_of(readers[0].id, answer_key(answers[0])).answer
+    voted = passage_hash(first.quotes[0].text)
+    store = bot.app.bot_data.readers
+    await _vote_down(bot, readers[0], answers[0])
+    now = datetime.now(UTC)
+    assert adjustments(QUESTION_FR, store.votes([voted], ""), now) == {}  # one reader: nothing
+    for reader, answer in zip(readers[1:], answers[1:], strict=True):
+        await _vote_down(bot, reader, answer)
+    votes = store.votes([voted], "")
+    assert len({v.voter for v in votes}) == 3 and all(
+        str(r.id) not in v.voter for r in readers for v in votes
+    )
+    assert adjustments(QUESTION_FR, votes, now) == {voted: -0.1}  # bounded: at most 0.1
+
+
+async def test_wrong_passage_and_thumbs_up_are_thanked(bot: BotHarness) -> None:
+    reader = bot.user(language_code="fr")
+    [answer] = await bot.say(reader, QUESTION_FR)
+    await _vote_down(bot, reader, answer)
+    mark = bot.mark()
+    await bot.server.press_button(reader, answer, f"fbx:{answer_key(answer)}:2")
+    assert (await wait_callback_answer(bot.server, mark))["text"] == "Merci, c'est noté."
+    [other] = await bot.say(reader, "Qui est Tokaïev ?")
+    mark = bot.mark()
+    await bot.server.press_button(reader, other, dict(buttons(other))["👍"])
+    assert (await wait_callback_answer(bot.server, mark))["text"] == "Merci, c'est noté."
+    [edited] = await bot.server.wait_edits(1, after=mark)
+    assert "👍" not in [label for label, _ in buttons(edited)]
+
+
+def answer_key(record: dict) -> str:
+    return next(data for _, data in buttons(record) if data.startswith("fb:")).split(":")[1]

@@ -130,3 +130,51 @@ def test_how_a_question_leans_on_the_last_one(question: str, lean: float) -> Non
 def test_a_long_subject_keeps_its_latest_words() -> None:
     assert joined_subject("a " * 300, "Et b ?").endswith("a Et b ?")
     assert len(joined_subject("a " * 300, "Et b ?")) <= 400
+
+
+def test_votes_adjust_only_with_three_readers_fade_and_stay_with_their_question() -> None:
+    from dataclasses import replace
+
+    from index.feedback import adjustments
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    question = "Qui a ordonné de tirer sur les manifestants ?"
+    votes = [Vote(question, "p", -1, f"r{n}", "2026-12-01T00:00:00Z") for n in range(3)]
+    assert adjustments(question, votes, now) == {"p": -0.1}
+    assert adjustments("Quel est le prix de l'uranium ?", votes, now) == {}
+    assert adjustments(question, [replace(v, voter="r0") for v in votes], now) == {}
+    faded = [replace(v, at="2026-09-02T00:00:00Z") for v in votes]  # 90 days: an eighth
+    assert adjustments(question, faded, now) == {"p": -0.0125}
+    mixed = [*votes[:2], replace(votes[2], value=1)]
+    assert adjustments(question, mixed, now) == {"p": round(-0.1 / 3, 4)}
+
+
+def test_feedback_reorders_the_quotes_it_is_given_and_adds_none(tmp_path: Path) -> None:
+    from index.feedback import passage_hash
+    from index.service import IndexService
+    from index.settings import IndexSettings
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n, text in enumerate(
+        [
+            "Le volcan du nord entre en éruption.",
+            "Le volcan du sud entre en éruption.",
+            "Le volcan de l'est entre en éruption.",
+        ]
+    ):
+        (seeds / f"v{n}.txt").write_text(f"Volcan {n}\n\n{text}", encoding="utf-8")
+    settings = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128", min_score=0.01
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    plain = service.ask("Le volcan entre-t-il en éruption ?", k=5)
+    first = plain.quotes[0]
+    demoted = service.ask(
+        "Le volcan entre-t-il en éruption ?",
+        k=5,
+        feedback=lambda hashes: {passage_hash(first.text): -1.0},
+    )
+    assert demoted.quotes[0] != first and first in demoted.quotes
+    assert {q.text for q in demoted.quotes} == {q.text for q in plain.quotes}

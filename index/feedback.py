@@ -1,0 +1,89 @@
+"""Readers' votes as a bounded adjustment to the order of the quotes.
+
+A vote is one reader's +1 or -1 on a passage (by its text's hash, so it survives reindexing)
+for a question. For a new question, the votes given for similar questions (most of their
+words in common) move each passage's answer score by at most ``MAX_SHIFT``; only passages
+that at least ``MIN_VOTERS`` different readers voted on move at all, so one reader cannot bury
+a passage for everyone, and a vote's weight halves every ``HALF_LIFE_DAYS``. The adjustment
+reorders the quotes that passed the evidence gate and never lets a passage through it.
+
+>>> votes = [Vote("Qui a tiré ?", "p", -1, f"r{n}", "2026-12-01T00:00:00Z") for n in range(3)]
+>>> adjustments("Qui a tiré sur la foule ?", votes, datetime(2026, 12, 1, tzinfo=UTC))
+{'p': -0.1}
+>>> adjustments("Qui a tiré sur la foule ?", votes[:2], datetime(2026, 12, 1, tzinfo=UTC))
+{}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from index.readers import Vote
+
+__all__ = [
+    "HALF_LIFE_DAYS",
+    "MAX_SHIFT",
+    "MIN_VOTERS",
+    "adjustments",
+    "passage_hash",
+    "similar_questions",
+]
+
+MIN_VOTERS = 3
+HALF_LIFE_DAYS = 30.0
+MAX_SHIFT = 0.1  # in answer-score units: enough to swap close quotes, not to rewrite a ranking
+_SIMILAR = 0.5
+_WORD = re.compile(r"\w{3,}")
+
+
+def passage_hash(text: str) -> str:
+    """A passage's identity for votes: its words, not its place in an article."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def _words(text: str) -> set[str]:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return set(_WORD.findall("".join(c for c in folded if not unicodedata.combining(c))))
+
+
+def similar_questions(a: str, b: str) -> bool:
+    """Most of their words in common (Jaccard of words of 3+ letters, accents folded)."""
+    first, second = _words(a), _words(b)
+    if not first or not second:
+        return a.strip().casefold() == b.strip().casefold()
+    return len(first & second) / len(first | second) >= _SIMILAR
+
+
+def adjustments(question: str, votes: Sequence[Vote], now: datetime) -> dict[str, float]:
+    """Each voted passage's shift of its answer score for ``question`` (omitted when none)."""
+    latest: dict[tuple[str, str], Vote] = {}
+    for vote in votes:
+        if not similar_questions(question, vote.question):
+            continue
+        key = (vote.passage, vote.voter)
+        if key not in latest or latest[key].at < vote.at:
+            latest[key] = vote
+    by_passage: dict[str, list[Vote]] = {}
+    for (passage, _), vote in latest.items():
+        by_passage.setdefault(passage, []).append(vote)
+    shifts: dict[str, float] = {}
+    for passage, passage_votes in by_passage.items():
+        if len(passage_votes) < MIN_VOTERS:
+            continue
+        net = sum(v.value * _decay(v.at, now) for v in passage_votes)
+        shift = MAX_SHIFT * max(-1.0, min(1.0, net / MIN_VOTERS))
+        if abs(shift) >= 1e-4:
+            shifts[passage] = round(shift, 4)
+    return shifts
+
+
+def _decay(at: str, now: datetime) -> float:
+    when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    age_days = max(0.0, (now - when).total_seconds() / 86_400)
+    return float(0.5 ** (age_days / HALF_LIFE_DAYS))
