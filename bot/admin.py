@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # The command menus, in order; each has its description as the i18n key "command_<name>".
 READER_COMMANDS = ("ask", "sources", "help")
-ADMIN_COMMANDS = ("reindex", "add", "remove", "feeds", "stats")
+ADMIN_COMMANDS = ("reindex", "add", "remove", "feeds", "gaps", "stats")
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram limits edits per chat)
 MAX_PROBLEMS_SHOWN = 10
 _STAGES = frozenset({"stage_chunk", "stage_embed", "stage_write"})

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import re
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -20,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, callbacks, collection, feeds, handlers
+from bot import admin, callbacks, collection, feeds, gaps, handlers
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
 from bot.i18n import t_plain
@@ -76,6 +78,9 @@ async def _warm_wire_index(application: BotApplication) -> None:
         logger.info("wire fingerprints not made in the background: %r", exc)
 
 
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
 def build_application(settings: Settings, service: IndexService) -> BotApplication:
     """The bot, ready for ``run_polling``/``run_webhook`` (or ``initialize``/``start`` in tests)."""
     if settings.telegram_bot_token is None:
@@ -120,6 +125,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CommandHandler("remove", collection.remove_command, filters=admins & new_message),
             CommandHandler("stats", admin.stats_command, filters=admins & new_message),
             CommandHandler("feeds", feeds.feeds_command, filters=admins & new_message),
+            CommandHandler("gaps", gaps.gaps_command, filters=admins & new_message),
             MessageHandler(add_caption & admins & new_message, collection.add_document),
             # An admin's forwarded post, in private, is an article to add (not a question).
             MessageHandler(
@@ -151,6 +157,13 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         ]
     )
     application.add_error_handler(handlers.error_handler)
+    jobs = application.job_queue
+    if jobs is not None:
+        jobs.run_repeating(gaps.purge_job, interval=86_400, first=60, name="reader-purge")
+        if settings.gaps_digest_weekday:
+            day = WEEKDAYS.index(settings.gaps_digest_weekday)  # PTB counts from Sunday
+            at = datetime.time(9, tzinfo=ZoneInfo(settings.timezone))
+            jobs.run_daily(gaps.digest_job, time=at, days=(day,), name="gaps-digest")
     if settings.feed_interval_seconds > 0 and application.job_queue is not None:
         application.job_queue.run_repeating(
             feeds.poll_feeds_job,

@@ -56,11 +56,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "admin_help": {
         "fr": (
             "Commandes d'administration : /reindex, /add (document ou URL), /remove ID, "
-            "/feeds (flux RSS et Atom), /stats."
+            "/feeds (flux RSS et Atom), /gaps (questions sans réponse), /stats."
         ),
         "en": (
             "Admin commands: /reindex, /add (document or URL), /remove ID, "
-            "/feeds (RSS and Atom feeds), /stats."
+            "/feeds (RSS and Atom feeds), /gaps (unanswered questions), /stats."
         ),
     },
     "no_answer": {
@@ -92,6 +92,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "forward_empty": {
         "fr": "Ce message transféré n'a pas de texte à ajouter.",
         "en": "This forwarded message has no text to add.",
+    },
+    "gaps_header": {
+        "fr": "<b>Questions sans réponse sûre, {days} derniers jours</b>",
+        "en": "<b>Questions without a sure answer, last {days} days</b>",
+    },
+    "gaps_none": {"fr": "Aucune.", "en": "None."},
+    "gaps_disliked": {
+        "fr": "<b>Réponses les moins bien notées</b>",
+        "en": "<b>Lowest-rated answers</b>",
+    },
+    "gap_declined": {"fr": "sans réponse", "en": "declined"},
+    "gap_closest": {"fr": "passages proches", "en": "closest passages"},
+    "command_gaps": {
+        "fr": "Questions restées sans réponse",
+        "en": "Questions left without an answer",
     },
     "feeds_usage": {
         "fr": (

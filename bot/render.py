@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from bot.i18n import t, t_plain
 from index.dates import TimeFrame, display_date
+from index.gaps import GapGroup, RatedGroup
 from index.models import Answer, Article, Quote
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "format_seconds",
     "render_answer",
     "render_context",
+    "render_gaps",
     "render_inline",
     "render_plain",
     "render_quote",
@@ -264,6 +266,29 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
     if period:
         parts.insert(0, period)
     return "\n\n".join(parts)
+
+
+def render_gaps(
+    gaps: Sequence[GapGroup], disliked: Sequence[RatedGroup], days: int, lang: str
+) -> str:
+    """``/gaps`` as HTML: unanswered questions by wording, then the lowest-rated answers."""
+    lines = [t("gaps_header", lang, days=days)]
+    if gaps:
+        for n, group in enumerate(gaps, 1):
+            outcomes = ", ".join(
+                f"{t_plain('gap_' + outcome, lang)} {count}" for outcome, count in group.outcomes
+            )
+            question = _escape(_shorten(group.question, 200))
+            lines.append(f"{n}. « {question} » ×{group.count} ({outcomes})")
+    else:
+        lines.append(t("gaps_none", lang))
+    if disliked:
+        lines.append("")
+        lines.append(t("gaps_disliked", lang))
+        for n, rated in enumerate(disliked, 1):
+            question = _escape(_shorten(rated.question, 200))
+            lines.append(f"{n}. « {question} » ({rated.net:+d})")
+    return "\n".join(lines)
 
 
 def render_sources(

@@ -69,6 +69,13 @@ class Settings(IndexSettings):
         le=7 * 86_400,
         description="How often every feed of /feeds is polled; 0: never (the feeds stay listed).",
     )
+    gaps_digest_weekday: (
+        Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None
+    ) = Field(
+        default=None,
+        description="Day the weekly /gaps digest is sent to the admins, at 09:00 in TIMEZONE; "
+        "unset: no digest.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("admin_ids", mode="before")

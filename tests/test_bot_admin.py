@@ -555,3 +555,54 @@ async def test_a_wire_copy_is_named_on_add_and_quoted_once(bot: BotHarness) -> N
     text = answer["plain_text"]
     assert text.count(ERUPTION) == 1
     assert "aussi dans : La Gazette" in text or "aussi dans : Le Journal" in text
+
+
+# ------------------------------------------------------------------------------ /gaps
+
+
+async def test_gaps_group_unanswered_questions_and_the_lowest_rated(bot: BotHarness) -> None:
+    for user_id, question in [
+        (3201, "Comment faire une pâte à crêpes ?"),
+        (3202, "Comment faire la pâte à crêpes ?"),
+        (3203, "Quelle est la capitale du Pérou ?"),
+    ]:
+        await bot.say(bot.user(user_id), question)
+    [answer] = await bot.say(bot.user(3204), QUESTION_FR)
+    key = next(d for _, d in buttons(answer) if d.startswith("fb:")).split(":")[1]
+    for voter in (3204, 3205):
+        bot.app.bot_data.session.vote(3204, key, voter, -1)
+    [report] = await bot.say(bot.admin, "/gaps")
+    lines = report["plain_text"].splitlines()
+    assert lines[0] == "Questions sans réponse sûre, 7 derniers jours"
+    assert lines[1] == "1. « Comment faire une pâte à crêpes ? » ×2 (sans réponse 2)"
+    assert lines[2].startswith("2. « Quelle est la capitale du Pérou ? » ×1 (")
+    assert lines[-2:] == ["Réponses les moins bien notées", f"1. « {QUESTION_FR} » (-2)"]
+    stored = bot.app.bot_data.readers.gaps("2000")
+    assert all("3201" not in repr(g) for g in stored)  # no user id in what is kept
+    [refused] = await bot.say(bot.user(), "/gaps")
+    assert refused["plain_text"] == REFUSAL
+
+
+async def test_the_weekly_digest_goes_to_the_admins(bot: BotHarness) -> None:
+    from bot import gaps
+
+    await bot.say(bot.user(3301), "Comment faire une pâte à crêpes ?")
+    admin = bot.admin  # an admin who has started the bot
+    mark = bot.mark()
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(gaps.digest_job, when=0)
+    [digest] = await bot.server.wait_sent(1, after=mark)
+    assert digest["chat_id"] == admin.id
+    assert digest["plain_text"].startswith("Questions sans réponse sûre, 7 derniers jours\n1. ")
+
+
+async def test_old_reader_records_are_purged(bot: BotHarness) -> None:
+    from index.readers import Gap
+
+    readers = bot.app.bot_data.readers
+    readers.record_gap(Gap("ancienne question", "declined", "fr", "2020-01-01T00:00:00Z"))
+    assert bot.app.job_queue is not None
+    from bot import gaps
+
+    bot.app.job_queue.run_once(gaps.purge_job, when=0)
+    await wait_until(lambda: not any(g.question == "ancienne question" for g in readers.gaps("")))

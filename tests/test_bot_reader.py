@@ -295,7 +295,17 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
     admin_scope = BotCommandScopeChat(ADMIN_ID).to_dict()
     for lang in ("", "fr", "en"):
         names = [c["command"] for c in server.get_commands(admin_scope, lang)]
-        assert names == ["ask", "sources", "help", "reindex", "add", "remove", "feeds", "stats"]
+        assert names == [
+            "ask",
+            "sources",
+            "help",
+            "reindex",
+            "add",
+            "remove",
+            "feeds",
+            "gaps",
+            "stats",
+        ]
 
 
 # ------------------------------------------------------------------------------ hostile input

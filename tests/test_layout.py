@@ -17,6 +17,7 @@ BOT_MAY_IMPORT = {
     "index.feeds",  # FeedRegistry and poll_feed, the feeds' facade
     "index.dates",  # TimeFrame, plain data, and display_date
     "index.readers",  # the readers' store: votes, gaps, scopes
+    "index.gaps",  # the gaps report's grouping, plain data
     "index.indexer",  # SyncReport, the summary of a reindex
     "index.settings",  # bot.settings.Settings extends IndexSettings
 }
