@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, callbacks, collection, feeds, gaps, handlers
+from bot import admin, callbacks, collection, feeds, gaps, handlers, scope
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
 from bot.i18n import t_plain
@@ -126,6 +126,8 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CommandHandler("stats", admin.stats_command, filters=admins & new_message),
             CommandHandler("feeds", feeds.feeds_command, filters=admins & new_message),
             CommandHandler("gaps", gaps.gaps_command, filters=admins & new_message),
+            # Group administrators (checked with getChatMember), not the bot's admins.
+            CommandHandler("scope", scope.scope_command, filters=new_message),
             MessageHandler(add_caption & admins & new_message, collection.add_document),
             # An admin's forwarded post, in private, is an article to add (not a question).
             MessageHandler(
@@ -151,6 +153,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CallbackQueryHandler(handlers.context_button, pattern=_whole(callbacks.CONTEXT)),
             CallbackQueryHandler(handlers.vote_button, pattern=_whole(callbacks.VOTE)),
             CallbackQueryHandler(handlers.wrong_button, pattern=_whole(callbacks.WRONG)),
+            CallbackQueryHandler(scope.scope_button, pattern=_whole(callbacks.SCOPE)),
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
             CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
             CallbackQueryHandler(handlers.unknown_button),

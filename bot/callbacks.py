@@ -23,6 +23,7 @@ __all__ = [
     "CONTEXT",
     "MORE",
     "REMOVE",
+    "SCOPE",
     "SOURCES",
     "VOTE",
     "WRONG",
@@ -37,6 +38,7 @@ SOURCES = re.compile(r"src:([0-9]{1,5})")
 REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
 VOTE = re.compile(rf"fb:({KEY_PATTERN}):([ud])")
 WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
+SCOPE = re.compile(r"scope:(?:([oft]):([0-9a-f]{8})|all)")
 
 CONTEXT_BUTTONS_PER_ROW = 4
 

@@ -93,6 +93,24 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Ce message transféré n'a pas de texte à ajouter.",
         "en": "This forwarded message has no text to add.",
     },
+    "scope_private": {
+        "fr": "Les discussions privées voient toute la collection ; /scope se choisit dans un groupe.",
+        "en": "Private chats see the whole collection; /scope is chosen in a group.",
+    },
+    "scope_refused": {
+        "fr": "Seuls les administrateurs du groupe choisissent sa portée.",
+        "en": "Only the group's administrators choose its scope.",
+    },
+    "scope_header": {
+        "fr": "Portée de ce groupe : {scope}. Touchez un média, un flux ou un thème pour l'ajouter ou le retirer.",
+        "en": "This group's scope: {scope}. Tap an outlet, a feed or a tag to add or remove it.",
+    },
+    "scope_everything": {"fr": "toute la collection", "en": "the whole collection"},
+    "scope_all_button": {"fr": "Toute la collection", "en": "The whole collection"},
+    "command_scope": {
+        "fr": "Portée du groupe (administrateurs du groupe)",
+        "en": "The group's scope (group administrators)",
+    },
     "gaps_header": {
         "fr": "<b>Questions sans réponse sûre, {days} derniers jours</b>",
         "en": "<b>Questions without a sure answer, last {days} days</b>",

@@ -606,3 +606,65 @@ async def test_old_reader_records_are_purged(bot: BotHarness) -> None:
 
     bot.app.job_queue.run_once(gaps.purge_job, when=0)
     await wait_until(lambda: not any(g.question == "ancienne question" for g in readers.gaps("")))
+
+
+# ------------------------------------------------------------------------------ /scope
+
+SPORT = {
+    "title": "Le club de rugby de Pau remporte la finale",
+    "outlet": "Le Journal",
+    "tags": ["sport"],
+    "text": "Le club de rugby de Pau a remporté dimanche la finale du championnat face à "
+    "Toulouse, sur le score de 24 à 18, devant quarante mille spectateurs.",
+}
+POLITICS = {
+    "title": "Le conseil municipal vote le budget",
+    "outlet": "La Gazette",
+    "tags": ["politique"],
+    "text": "Le conseil municipal a voté lundi soir le budget de la ville, en hausse de trois "
+    "pour cent, malgré l'opposition qui dénonce la hausse des impôts locaux.",
+}
+
+
+async def test_a_group_administrator_scopes_the_group(bot: BotHarness) -> None:
+    for name, record in (("sport.json", SPORT), ("budget.json", POLITICS)):
+        mark = bot.mark()
+        await bot.server.send_document(bot.admin, name, json.dumps(record).encode(), caption="/add")
+        await bot.server.wait_sent(1, after=mark, timeout=30)
+    group = bot.server.group_chat(-200, "Supporters")
+    owner, member = bot.user(3401), bot.user(3402)
+    bot.server.set_chat_admins(group.id, owner.id)
+    [refused] = await bot.say(member, "/scope", chat=group)
+    assert refused["plain_text"] == "Seuls les administrateurs du groupe choisissent sa portée."
+    [shown] = await bot.say(owner, "/scope", chat=group)
+    assert shown["plain_text"].startswith("Portée de ce groupe : toute la collection.")
+    labels = dict(buttons(shown))
+    assert list(labels) == [
+        "📰 La Gazette",
+        "📰 Le Journal",
+        "🏷 politique",
+        "🏷 sport",
+        "Toute la collection",
+    ]
+    mark = bot.mark()
+    await bot.server.press_button(member, shown, labels["🏷 sport"])
+    said = await wait_callback_answer(bot.server, mark)
+    assert said["text"] == "Seuls les administrateurs du groupe choisissent sa portée."
+    mark = bot.mark()
+    await bot.server.press_button(owner, shown, labels["🏷 sport"])
+    [edited] = await bot.server.wait_edits(1, after=mark)
+    assert edited["plain_text"].startswith("Portée de ce groupe : sport.")
+    assert "✓ 🏷 sport" in dict(buttons(edited))
+    mention = f"@{bot.server.bot_user.username}"
+    [kazakh] = await bot.say(member, f"{mention} {QUESTION_FR}", chat=group)
+    assert ORDER not in kazakh["plain_text"]  # out of the group's scope
+    [rugby] = await bot.say(member, f"{mention} Qui a remporté la finale de rugby ?", chat=group)
+    assert "Le club de rugby de Pau a remporté" in rugby["plain_text"]
+    [private] = await bot.say(member, QUESTION_FR)
+    assert ORDER in private["plain_text"]  # a private chat sees everything
+    mark = bot.mark()
+    await bot.server.press_button(owner, edited, dict(buttons(edited))["Toute la collection"])
+    [cleared] = await bot.server.wait_edits(1, after=mark)
+    assert cleared["plain_text"].startswith("Portée de ce groupe : toute la collection.")
+    [in_private] = await bot.say(member, "/scope")
+    assert in_private["plain_text"].startswith("Les discussions privées voient toute la collection")

@@ -72,6 +72,10 @@ class Driver(ServerState):
             username=user.username,
         )
 
+    def set_chat_admins(self, chat_id: int, *user_ids: int) -> None:
+        """The administrators of a group, as getChatMember reports them."""
+        self.chat_admins[chat_id] = set(user_ids)
+
     def group_chat(self, chat_id: int, title: str, chat_type: str = Chat.GROUP) -> Chat:
         """A group (negative id) the bot is a member of."""
         if chat_id >= 0:

@@ -13,7 +13,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Chat, Message, MessageEntity
+from telegram import (
+    Chat,
+    ChatMember,
+    ChatMemberAdministrator,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberOwner,
+    Message,
+    MessageEntity,
+    User,
+)
 
 from tests.botapi.coerce import Upload, check_markup, message_text, parse_text
 from tests.botapi.rules import (
@@ -49,6 +59,7 @@ class BotMethods(ServerState):
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getfile": self._get_file,
+            "getchatmember": self._get_chat_member,
             "senddocument": self._send_document,
             "close": lambda p: True,
             "logout": lambda p: True,
@@ -306,6 +317,29 @@ class BotMethods(ServerState):
     def _delete_my_commands(self, params: JSONDict) -> bool:
         self.commands.pop(self._commands_key(params), None)
         return True
+
+    def _get_chat_member(self, params: JSONDict) -> JSONDict:
+        """A member's status: the group's admins (``chat_admins``) are administrators, the
+        private chat's user its owner, anyone else a plain member."""
+        chat = self._chat(params)
+        try:
+            user_id = int(params.get("user_id", ""))
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, "Bad Request: invalid user_id specified") from exc
+        user = User(user_id, f"User{user_id}", False)
+        if chat.type == Chat.PRIVATE:
+            member: ChatMember = (
+                ChatMemberOwner(user, is_anonymous=False)
+                if user_id == chat.id
+                else ChatMemberLeft(user)
+            )
+        elif user_id in self.chat_admins.get(chat.id, set()):
+            member = ChatMemberAdministrator(
+                user, False, False, True, True, True, True, False, True, True, False, False, False
+            )
+        else:
+            member = ChatMemberMember(user)
+        return member.to_dict()
 
     def _get_file(self, params: JSONDict) -> JSONDict:
         stored = self.files.get(str(params.get("file_id")))

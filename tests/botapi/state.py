@@ -104,6 +104,8 @@ class ServerState:
         self._updates: deque[JSONDict] = deque()
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._chats: dict[int, Chat] = {}
+        # Who administers each group (``set_chat_admins``), for getChatMember.
+        self.chat_admins: dict[int, set[int]] = {}
         self._messages: dict[tuple[int, int], JSONDict] = {}
         self._message_ids: dict[int, int] = {}
         self._update_ids = itertools.count(1)
