@@ -1,0 +1,63 @@
+"""Two bot processes' worth of the real bot (two Applications, each polling its own loopback
+Bot API server) sharing one PostgreSQL: what a reader does through one replica, the other
+knows: the last question of a chat, the gaps, a group's scope, the votes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import pytest
+
+from index.embed import HashingEmbedder
+from index.readers import Gap, Scope, now_iso
+from tests.bot_fixtures import BotHarness, Workspace, buttons, run_bot
+from tests.botapi import BotApiServer
+
+QUESTION = "Qui a ordonné de tirer sur les manifestants ?"
+
+
+@pytest.fixture
+async def two_replicas(
+    workspace: Workspace, database_url: str
+) -> AsyncIterator[tuple[BotHarness, BotHarness]]:
+    async with AsyncExitStack() as stack:
+        made = []
+        for _ in range(2):
+            server = await stack.enter_async_context(BotApiServer(token="123:ABC"))
+            made.append(
+                await stack.enter_async_context(
+                    run_bot(
+                        server,
+                        workspace,
+                        HashingEmbedder(128),
+                        database_url=database_url,
+                        min_score=0.05,
+                    )
+                )
+            )
+        made[0].service.rebuild()
+        yield made[0], made[1]
+
+
+async def test_replicas_share_what_readers_did(two_replicas: tuple[BotHarness, BotHarness]) -> None:
+    one, two = two_replicas
+    reader = one.user(3501)
+    [first] = await one.say(reader, QUESTION)
+    assert "tirer pour tuer" in first["plain_text"]
+    # The next message of the same chat reaches the other replica.
+    [after] = await two.say(two.user(3501), "Et à Almaty ?")
+    assert after["plain_text"].startswith(f"Suite de : « {QUESTION} »")
+    # Gaps recorded by one are reported by the other.
+    one.app.bot_data.readers.record_gap(
+        Gap("Comment faire des crêpes ?", "declined", "fr", now_iso())
+    )
+    [report] = await two.say(two.admin, "/gaps")
+    assert "1. « Comment faire des crêpes ? » ×1 (sans réponse 1)" in report["plain_text"]
+    # A vote through one is seen by the other.
+    key = next(d for _, d in buttons(first) if d.startswith("fb:")).split(":")[1]
+    one.app.bot_data.session.vote(3501, key, 3501, -1)
+    assert len(two.app.bot_data.readers.disliked("2000")) == 1
+    # A group's scope chosen through one applies in the other.
+    one.app.bot_data.readers.set_scope(-300, Scope(tags=("sport",)))
+    assert two.app.bot_data.readers.scope(-300) == Scope(tags=("sport",))
