@@ -118,6 +118,9 @@ async def scope_button(update: Update, context: BotContext) -> None:
         return
     message = query.message
     lang = context.language(user)
+    if message.chat.type == Chat.PRIVATE:  # only a forged button gets here
+        await query.answer(t_plain("scope_private", lang), show_alert=True)
+        return
     if not await _may_choose(context, message.chat, user.id):
         await query.answer(t_plain("scope_refused", lang), show_alert=True)
         return

@@ -23,7 +23,7 @@ from index.errors import AnswerExpiredError, PageSpentError
 from index.feedback import adjustments, passage_hash
 from index.followup import is_follow_up
 from index.models import Answer, Quote
-from index.readers import Gap, ReaderStore, Turn, Vote, now_iso
+from index.readers import Gap, ReaderStore, Scope, Turn, Vote, now_iso
 from index.search import Feedback
 from index.service import IndexService
 from index.stores.base import Filters
@@ -148,7 +148,8 @@ class ChatSession:
         if readers is None:
             return self._keep(chat_id, question, None, (), self.service.ask(question))
         now = datetime.now(UTC)
-        scope = readers.scope(chat_id)
+        # Groups have negative ids; a private chat sees everything, whatever is stored.
+        scope = readers.scope(chat_id) if chat_id < 0 else Scope()
         filters = (
             None
             if scope.empty

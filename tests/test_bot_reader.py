@@ -532,3 +532,43 @@ async def test_wrong_passage_and_thumbs_up_are_thanked(bot: BotHarness) -> None:
 
 def answer_key(record: dict) -> str:
     return next(data for _, data in buttons(record) if data.startswith("fb:")).split(":")[1]
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["fb:AAAAAAAA:u", "fbx:AAAAAAAA:1", "scope:o:deadbeef"],
+)
+async def test_forged_feedback_and_scope_buttons_are_refused(bot: BotHarness, data: str) -> None:
+    user = bot.user(3601)
+    [answer] = await bot.say(user, QUESTION_FR)
+    mark = bot.mark()
+    await bot.server.press_button(user, answer, data, forged=True)
+    said = await wait_callback_answer(bot.server, mark)
+    assert said["show_alert"] is True and said["text"]
+    assert bot.app.bot_data.readers.disliked("2000") == []
+
+
+async def test_a_private_chat_cannot_be_scoped_even_by_a_forged_button(bot: BotHarness) -> None:
+    from bot.scope import value_token
+    from index.readers import Scope
+
+    user = bot.user(3603)
+    [answer] = await bot.say(user, QUESTION_FR)
+    mark = bot.mark()
+    await bot.server.press_button(user, answer, f"scope:t:{value_token('sport')}", forged=True)
+    said = await wait_callback_answer(bot.server, mark)
+    assert said["text"].startswith("Les discussions privées voient toute la collection")
+    bot.app.bot_data.readers.set_scope(user.id, Scope(tags=("sport",)))  # even if stored
+    [again] = await bot.say(user, QUESTION_FR)
+    assert ORDER in again["plain_text"]
+
+
+async def test_a_wrong_passage_number_out_of_range_is_refused(bot: BotHarness) -> None:
+    user = bot.user(3602)
+    [answer] = await bot.say(user, QUESTION_FR)
+    key = next(d for _, d in buttons(answer) if d.startswith("fb:")).split(":")[1]
+    mark = bot.mark()
+    await bot.server.press_button(user, answer, f"fbx:{key}:99", forged=True)
+    said = await wait_callback_answer(bot.server, mark)
+    assert said["text"] == "Cette réponse a expiré, posez à nouveau la question."
+    assert bot.app.bot_data.readers.disliked("2000") == []

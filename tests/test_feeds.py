@@ -266,3 +266,40 @@ async def test_the_job_polls_feeds_and_a_broken_one_stops_nothing(
         [listing] = await bot.say(bot.admin, "/feeds")
         assert "⚠️ dernière erreur (" in listing["plain_text"]
         assert "no complete answer within 2 s" in listing["plain_text"]
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [
+        (
+            "/feeds add file:///etc/passwd",
+            "Flux non ajouté : only http:// and https:// URLs can be added.",
+        ),
+        ("/feeds add", "/feeds liste les flux suivis"),
+        ("/feeds add a b", "/feeds liste les flux suivis"),
+        ("/feeds add http://" + "a" * 3000 + ".example/rss", "Flux non ajouté : "),
+        ("/feeds remove " + "x" * 500, "Aucun flux n'a l'ID "),
+    ],
+)
+async def test_feeds_refuses_bad_input_with_a_reason(
+    bot: BotHarness, command: str, reply: str
+) -> None:
+    [answer] = await bot.say(bot.admin, command, timeout=30)
+    assert answer["plain_text"].startswith(reply)
+    assert bot.app.bot_data.feeds.all() == []
+
+
+async def test_feeds_to_private_addresses_are_refused_by_default(
+    botapi: BotApiServer, workspace: object, embedder: object, site: FeedSite
+) -> None:
+    async with run_bot(
+        botapi,
+        workspace,
+        embedder,
+        fetch_private_addresses=False,  # type: ignore[arg-type]
+    ) as bot:
+        [answer] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml", timeout=30)
+        assert answer["plain_text"].startswith("Flux non ajouté : ")
+        assert "private" in answer["plain_text"] or "loopback" in answer["plain_text"]
+        assert bot.app.bot_data.feeds.all() == []
+        assert not site.requests  # nothing was fetched

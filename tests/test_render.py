@@ -344,3 +344,21 @@ def test_the_period_of_a_time_frame_comes_first() -> None:
         "Aucun article publié le 30 novembre 2026 n'y répond ; voici les passages de tous les "
         "articles.\n\n1. Titre"
     )
+
+
+def test_gaps_report_escapes_what_readers_wrote() -> None:
+    from bot.render import render_gaps
+    from index.gaps import GapGroup, RatedGroup
+
+    text = render_gaps(
+        [GapGroup("<b>crêpes</b> & co ?", 2, (("declined", 2),))],
+        [RatedGroup("<script>", -3, 1)],
+        7,
+        "fr",
+    )
+    plain, _ = valid(text)
+    assert "1. « <b>crêpes</b> & co ? » ×2 (sans réponse 2)" in plain
+    assert plain.endswith("1. « <script> » (-3)")
+    assert valid(render_gaps([], [], 7, "en"))[0] == (
+        "Questions without a sure answer, last 7 days\nNone."
+    )
