@@ -40,8 +40,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "• Dans un groupe : mentionnez-moi (@{bot} question), répondez à un de mes "
             "messages ou utilisez /ask question.\n"
             "• Dans n'importe quelle discussion : tapez @{bot} question.\n\n"
-            "Les questions peuvent être posées dans toutes les langues. "
-            "/sources liste les articles."
+            "Les questions peuvent être posées dans toutes les langues, et enchaînées : "
+            "« Et à Almaty ? » juste après une réponse en reprend le sujet. Une date situe la "
+            "question (« depuis lundi », « la semaine dernière »). 👍 et 👎 sous une réponse "
+            "aident à classer les passages. /sources liste les articles."
         ),
         "en": (
             "I answer questions about {articles} article(s) by quoting, word for word, "
@@ -50,7 +52,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "• In a group: mention me (@{bot} question), reply to one of my messages "
             "or use /ask question.\n"
             "• In any chat: type @{bot} question.\n\n"
-            "Questions are welcome in any language. /sources lists the articles."
+            'Questions are welcome in any language, and can follow on: "And in Almaty?" '
+            'right after an answer keeps its subject. A date places the question ("since '
+            'Monday", "last week"). 👍 and 👎 under an answer help rank the passages. '
+            "/sources lists the articles."
         ),
     },
     "admin_help": {
