@@ -13,7 +13,9 @@ What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by
   so that one reader's repeated votes count once;
 - **gaps**: questions declined or answered only with the closest passages, with the outcome,
   language and time, and no user or chat id;
-- **scopes**: a group's chosen part of the collection (outlets, feeds, tags).
+- **scopes**: a group's chosen part of the collection (outlets, feeds, tags);
+- **pages**: the answers shown in a chat (question, quotes), so that their More and Context
+  buttons work on whichever replica receives the press.
 
 >>> store = SqliteReaderStore(Path("/tmp/readers-doctest.sqlite"))  # doctest: +SKIP
 """
@@ -98,6 +100,9 @@ class ReaderStore(Protocol):
     def disliked(self, since: str) -> list[tuple[str, str, int]]: ...
     def set_scope(self, chat_id: int, scope: Scope) -> None: ...
     def scope(self, chat_id: int) -> Scope: ...
+    def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None: ...
+    def get_page(self, chat_id: int, key: str) -> str | None: ...
+    def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool: ...
     def purge(self, before: str) -> int: ...
     def close(self) -> None: ...
 
@@ -123,6 +128,9 @@ _TABLES = [
     " lang TEXT NOT NULL, at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS reader_gaps_at ON reader_gaps (at)",
     "CREATE TABLE IF NOT EXISTS reader_scopes (chat_id {big} PRIMARY KEY, scope TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS reader_pages (chat_id {big} NOT NULL, key TEXT NOT NULL,"
+    " payload TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat_id, key))",
+    "CREATE INDEX IF NOT EXISTS reader_pages_at ON reader_pages (at)",
 ]
 
 
@@ -264,11 +272,47 @@ class _SqlReaderStore:
         value = json.loads(row[0])
         return Scope(tuple(value["outlets"]), tuple(value["feeds"]), tuple(value["tags"]))
 
+    def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None:
+        """An answer as shown (``index.session``), for its More and Context buttons; the
+        chat keeps its ``keep`` latest (older buttons say the answer expired)."""
+        with self._db() as db:
+            db.execute(
+                self._sql("INSERT INTO reader_pages VALUES (?, ?, ?, ?)"),
+                (chat_id, key, payload, at),
+            )
+            db.execute(
+                self._sql(
+                    "DELETE FROM reader_pages WHERE chat_id = ? AND key NOT IN (SELECT key FROM"
+                    " reader_pages WHERE chat_id = ? ORDER BY at DESC, key LIMIT ?)"
+                ),
+                (chat_id, chat_id, keep),
+            )
+
+    def get_page(self, chat_id: int, key: str) -> str | None:
+        with self._db() as db:
+            row = db.execute(
+                self._sql("SELECT payload FROM reader_pages WHERE chat_id = ? AND key = ?"),
+                (chat_id, key),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool:
+        """Replace a page if it is still ``expected`` (of two presses at once, one wins)."""
+        with self._db() as db:
+            changed = db.execute(
+                self._sql(
+                    "UPDATE reader_pages SET payload = ? WHERE chat_id = ? AND key = ?"
+                    " AND payload = ?"
+                ),
+                (new, chat_id, key, expected),
+            ).rowcount
+        return changed == 1
+
     def purge(self, before: str) -> int:
-        """Forget turns, votes and gaps older than ``before``; how many rows went."""
+        """Forget turns, votes, gaps and pages older than ``before``; how many rows went."""
         gone = 0
         with self._db() as db:
-            for table in ("reader_turns", "reader_votes", "reader_gaps"):
+            for table in ("reader_turns", "reader_votes", "reader_gaps", "reader_pages"):
                 gone += db.execute(
                     self._sql(f"DELETE FROM {table} WHERE at < ?"), (before,)
                 ).rowcount

@@ -11,13 +11,14 @@ under a short random key (what a button carries) per chat, in a bounded LRU.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from index.errors import AnswerExpiredError, PageSpentError
 from index.feedback import adjustments, passage_hash
@@ -121,6 +122,68 @@ class Page:
         return range(self.first + 1, self.first + 1 + len(self.answer.quotes))
 
 
+class _StoredPages:
+    """The answers shown, kept in the readers' store (``ChatMemory``'s put, get and swap):
+    a button pressed on any replica, or after a restart, finds its answer."""
+
+    def __init__(self, readers: ReaderStore, per_chat: int) -> None:
+        self.readers = readers
+        self.per_chat = per_chat
+
+    def put(self, chat_id: int, value: _Shown) -> str:
+        key = secrets.token_urlsafe(6)
+        # Microseconds: a chat's latest pages are told apart even within one second.
+        at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        self.readers.put_page(chat_id, key, _encode(value), at, self.per_chat)
+        return key
+
+    def get(self, chat_id: int, key: str) -> _Shown | None:
+        raw = self.readers.get_page(chat_id, key)
+        return None if raw is None else _decode(raw)
+
+    def swap(self, chat_id: int, key: str, expected: _Shown, new: _Shown) -> bool:
+        return self.readers.swap_page(chat_id, key, _encode(expected), _encode(new))
+
+
+def _encode(shown: _Shown) -> str:
+    filters = shown.filters
+    record = {
+        "question": shown.question,
+        "quotes": [asdict(q) for q in shown.quotes],
+        "first": shown.first,
+        "has_more": shown.has_more,
+        "spent": shown.spent,
+        "filters": None
+        if filters is None
+        else {
+            name: sorted(value) if isinstance(value, frozenset) else value
+            for name in filters.__slots__
+            if (value := getattr(filters, name)) is not None
+        },
+    }
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+def _decode(raw: str) -> _Shown:
+    record = json.loads(raw)
+    quotes = tuple(Quote(**{**q, "also_in": tuple(q["also_in"])}) for q in record["quotes"])
+    stored: dict[str, Any] | None = record["filters"]
+    filters = None
+    if stored is not None:
+        values: dict[str, Any] = {
+            k: frozenset(v) if isinstance(v, list) else v for k, v in stored.items()
+        }
+        filters = Filters(**values)
+    return _Shown(
+        record["question"],
+        quotes,
+        record["first"],
+        record["has_more"],
+        record["spent"],
+        filters,
+    )
+
+
 class ChatSession:
     """Ask, then More and Context on what was shown, per chat. Blocking: run it off the event loop.
 
@@ -140,7 +203,12 @@ class ChatSession:
         self.service = service
         self.readers = readers
         self.follow_up_seconds = follow_up_seconds
-        self._shown: ChatMemory[_Shown] = ChatMemory(per_chat, max_chats)
+        # With a readers' store the answers shown live there, shared by replicas.
+        self._shown: ChatMemory[_Shown] | _StoredPages = (
+            _StoredPages(readers, per_chat)
+            if readers is not None
+            else ChatMemory(per_chat, max_chats)
+        )
 
     def ask(self, chat_id: int, question: str, replied: bool = False) -> Page:
         """The first page of the answer to ``question`` (``replied``: it answers one of ours)."""

@@ -178,3 +178,38 @@ def test_feedback_reorders_the_quotes_it_is_given_and_adds_none(tmp_path: Path) 
     )
     assert demoted.quotes[0] != first and first in demoted.quotes
     assert {q.text for q in demoted.quotes} == {q.text for q in plain.quotes}
+
+
+def test_answers_shown_are_shared_by_replicas_for_more_and_context(
+    make_readers: MakeReaders, tmp_path: Path
+) -> None:
+    from index.errors import AnswerExpiredError, PageSpentError
+    from index.service import IndexService
+    from index.session import ChatSession
+    from index.settings import IndexSettings
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n in range(6):
+        (seeds / f"v{n}.txt").write_text(
+            f"Volcan {n}\n\nLe volcan numéro {n} entre en éruption ce matin.", encoding="utf-8"
+        )
+    settings = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128", min_score=0.01
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    one = ChatSession(service, per_chat=2, readers=make_readers())
+    two = ChatSession(service, per_chat=2, readers=make_readers())
+    page = one.ask(-5, "Quel volcan entre en éruption ce matin ?")
+    assert page.has_more
+    assert two.page_of(-5, page.key).answer.quotes == page.answer.quotes
+    assert two.context(-5, page.key, 1).article_id == page.answer.quotes[0].article_id
+    following = two.more(-5, page.key)
+    assert following.first == len(page.answer.quotes) and following.answer.quotes
+    with pytest.raises(PageSpentError):
+        one.more(-5, page.key)  # its More was used on the other replica
+    one.ask(-5, "Un volcan ?")
+    one.ask(-5, "Deux volcans ?")  # the chat keeps its 2 latest pages
+    with pytest.raises(AnswerExpiredError):
+        two.page_of(-5, page.key)
