@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.growth import PIAF, ROOT, _copies, _fresh_database, _warm_cache
+from bench.growth import PIAF, ROOT, _copies, _fresh_database, _warm_cache, give_warm_cache
 
 
 async def _measure(seeds: Path, data: Path, database_url: str | None) -> list[str]:
@@ -48,15 +48,7 @@ async def _measure(seeds: Path, data: Path, database_url: str | None) -> list[st
     settings = IndexSettings(**values)  # type: ignore[arg-type]
     service = IndexService(settings)
     if database_url:  # the database's own cache starts empty: give it the warm one
-        import itertools
-
-        from index.stores.vector_cache import SqliteVectorCache
-
-        cache = SqliteVectorCache(data / "embeddings.sqlite")
-        items = cache.export()
-        while batch := list(itertools.islice(items, 2000)):
-            service.store.cache_vectors(batch)
-        cache.close()
+        give_warm_cache(service, data)
     started = time.perf_counter()
     service.rebuild()
     build = time.perf_counter() - started

@@ -31,9 +31,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import memory_mb
+
+if TYPE_CHECKING:
+    from index.service import IndexService
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "articles"
@@ -65,13 +68,7 @@ def worker(seeds: Path, data: Path, database_url: str | None) -> dict[str, Any]:
     settings = IndexSettings(**values)
     service = IndexService(settings)
     if database_url:  # the database's own cache starts empty: give it the warm one
-        from index.stores.vector_cache import SqliteVectorCache
-
-        cache = SqliteVectorCache(data / "embeddings.sqlite")
-        items = cache.export()
-        while batch := list(itertools.islice(items, 2000)):
-            service.store.cache_vectors(batch)
-        cache.close()
+        give_warm_cache(service, data)
     started = time.perf_counter()
     build = service.rebuild()
     build_seconds = time.perf_counter() - started
@@ -103,6 +100,17 @@ def worker(seeds: Path, data: Path, database_url: str | None) -> dict[str, Any]:
         "vector_mb": round(counts.passages * 384 * 4 / 1e6, 1),
         "disk_mb": round(counts.bytes / 1e6, 1),
     }
+
+
+def give_warm_cache(service: IndexService, data: Path) -> None:
+    """Copy ``data/embeddings.sqlite`` (the warm cache) into the service's store."""
+    from index.stores.vector_cache import SqliteVectorCache
+
+    cache = SqliteVectorCache(data / "embeddings.sqlite")
+    items = cache.export()
+    while batch := list(itertools.islice(items, 2000)):
+        service.store.cache_vectors(batch)
+    cache.close()
 
 
 def _copies(articles: Path, times: int, into: Path) -> None:

@@ -134,18 +134,27 @@ async def _add_document(
         )
 
 
+async def _fetched(
+    message: Message, url: str, context: BotContext, lang: str
+) -> tuple[str, bytes] | None:
+    """A page's article as a file to add, or None once the reason it cannot be had is said."""
+    try:
+        return await context.bot_data.collection.fetch(url)
+    except FetchError as exc:
+        await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
+    except ArticleLoadError as exc:
+        await reply_html(message, t("add_rejected", lang, reason=str(exc)))
+    return None
+
+
 async def _add_url(message: Message, url: str, context: BotContext, lang: str) -> None:
     """Fetch a page (while other changes go on), then add its article in turn."""
     collection = context.bot_data.collection
     async with typing(context, message.chat_id):
-        try:
-            name, data = await collection.fetch(url)
-        except FetchError as exc:
-            await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
+        fetched = await _fetched(message, url, context, lang)
+        if fetched is None:
             return
-        except ArticleLoadError as exc:
-            await reply_html(message, t("add_rejected", lang, reason=str(exc)))
-            return
+        name, data = fetched
         await _added(
             message, context, lang, lambda: asyncio.to_thread(collection.add_bytes, name, data)
         )
@@ -197,15 +206,10 @@ async def add_forwarded(update: Update, context: BotContext) -> None:
     collection = context.bot_data.collection
     if links and len(bare.strip()) < MIN_POST_CHARS:
         async with typing(context, message.chat_id):
-            try:
-                filename, data = await collection.fetch(links[0])
-            except FetchError as exc:
-                await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
-                return
-            except ArticleLoadError as exc:
-                await reply_html(message, t("add_rejected", lang, reason=str(exc)))
-                return
-            data = with_source(data, outlet, published)
+            fetched = await _fetched(message, links[0], context, lang)
+        if fetched is None:
+            return
+        filename, data = fetched[0], with_source(fetched[1], outlet, published)
     elif text.strip():
         filename, data = post_article(text, outlet, published, url, name)
     else:

@@ -188,7 +188,9 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
         _print_build(report)
         return 0
     if args.command in ("add", "remove"):
-        return _change(ArticleCollection(settings, service), args)
+        # A one-shot process: making every article's wire fingerprint would cost more than the
+        # add (the CLI does not report copies).
+        return _change(ArticleCollection(settings, service, find_copies=False), args)
     if args.command == "search":
         answer = service.ask(args.question, k=args.k)
         if args.json:

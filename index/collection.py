@@ -82,9 +82,14 @@ class Removed:
 class ArticleCollection:
     """SEEDS_DIR and the index kept in step."""
 
-    def __init__(self, settings: IndexSettings, service: IndexService) -> None:
+    def __init__(
+        self, settings: IndexSettings, service: IndexService, find_copies: bool = True
+    ) -> None:
         self.settings = settings
         self.service = service
+        # Naming an add's wire copies needs every article's fingerprint, made once per process
+        # (3 s at 3,820 articles): worth it in the bot, not in a one-shot ``index add``.
+        self.find_copies = find_copies
         self._wire: WireIndex | None = None
         self._wire_lock = threading.Lock()
 
@@ -124,6 +129,8 @@ class ArticleCollection:
                 path.unlink(missing_ok=True)  # a file that is not indexed is not kept
             raise
         logger.info("added %s as %s (%d passages)", article.id, path.name, passages)
+        if not self.find_copies:
+            return Added(article, passages, path, created)
         wire = self.wire_index()
         text = f"{article.title}\n\n{article.text}"
         found = [self.service.article(c.article_id) for c in wire.copies(text, {article.id})]

@@ -360,9 +360,13 @@ def search(
     ]
     if feedback is not None and len(quotes) > 1:
         # Readers' votes reorder what passed the gate (``index.feedback``); they add nothing.
-        shifts = feedback([passage_hash(q.text) for q in quotes])
+        hashes = [passage_hash(q.text) for q in quotes]
+        shifts = feedback(hashes)
         if shifts:
-            quotes.sort(key=lambda q: -(q.score + shifts.get(passage_hash(q.text), 0.0)))
+            order = sorted(
+                range(len(quotes)), key=lambda i: -(quotes[i].score + shifts.get(hashes[i], 0.0))
+            )
+            quotes = [quotes[i] for i in order]
     if outcome == "closest":
         k = min(k, params.closest_quotes)
     return replace(

@@ -141,3 +141,17 @@ def _json(title: str, paragraphs: list[str], outlet: str) -> bytes:
     import json
 
     return json.dumps({"title": title, "outlet": outlet, "text": "\n\n".join(paragraphs)}).encode()
+
+
+def test_a_one_shot_collection_does_not_make_fingerprints(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    settings = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128"
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    collection = ArticleCollection(settings, service, find_copies=False)
+    collection.add_bytes("journal.json", _json("Le volcan se réveille", STORY, "Le Journal"))
+    copy = collection.add_bytes("gazette.json", _json("Éruption", STORY[:3], "La Gazette"))
+    assert copy.copies == () and collection._wire is None
