@@ -66,6 +66,11 @@ class Evidence:
     hub: float = 0.0
     # CSLS: 2 x similarity - the question's ten nearest reference cosines - the passage's.
     csls: float = 0.0
+    # Share of the question's names and numbers that the best passage's article never uses,
+    # for a question in the articles' language (0 otherwise, or when it names nothing):
+    # "la population de l'Islande ?" lands on the paragraph on France's population. Asked in
+    # another language, a name is often spelled otherwise (Iceland, Islande).
+    names_not_in_article: float = 0.0
 
     def values(self) -> tuple[float, ...]:
         return astuple(self)
@@ -157,7 +162,7 @@ def threshold_model(min_score: float) -> ConfidenceModel:
 #   python -m index eval ... --questions eval/multilingual_dev.jsonl --evidence ml-dev.jsonl
 #   python -m index calibrate piaf-dev.jsonl ml-dev.jsonl
 E5_CONFIDENCE = ConfidenceModel(
-    # answer, similarity, baseline, margin, spread, lexical_agreement, sentence_gain, same_language, unknown_names, has_names, hub, csls
+    # answer, similarity, baseline, margin, spread, lexical_agreement, sentence_gain, same_language, unknown_names, has_names, hub, csls, names_not_in_article
     means=(
         0.283491,
         0.849373,
@@ -171,6 +176,7 @@ E5_CONFIDENCE = ConfidenceModel(
         0.540873,
         0.785744,
         0.143121,
+        0.068209,
     ),
     scales=(
         0.028381,
@@ -185,22 +191,24 @@ E5_CONFIDENCE = ConfidenceModel(
         0.498327,
         0.014967,
         0.069536,
+        0.234985,
     ),
     weights=(
-        -0.371708,
-        0.127685,
-        0.867633,
-        -0.243935,
-        0.639799,
-        0.614801,
-        -0.216686,
-        -2.527502,
-        -0.795284,
-        0.770069,
-        1.445728,
-        5.587207,
+        -0.422708,
+        0.080635,
+        0.863343,
+        -0.270151,
+        0.716927,
+        0.578133,
+        -0.192624,
+        -2.374711,
+        -0.806832,
+        0.877135,
+        1.437705,
+        5.599586,
+        -0.408642,
     ),
-    bias=3.718212,
-    answer_at=0.4784,
-    closest_at=0.0221,
+    bias=3.811585,
+    answer_at=0.4374,
+    closest_at=0.0224,
 )

@@ -57,6 +57,7 @@ class GroupFigures:
 
     questions: int = 0
     top1: float = 0.0
+    top3: float = 0.0
     top5: float = 0.0
     mrr10: float = 0.0
     outcomes: Outcomes = field(default_factory=Outcomes)
@@ -174,6 +175,7 @@ def _figures(rows: list[_Asked], model: ConfidenceModel) -> GroupFigures:
     return GroupFigures(
         questions=n,
         top1=round(sum(1 for r in rows if r.rank == 1) / n, 4),
+        top3=round(sum(1 for r in rows if r.rank is not None and r.rank <= 3) / n, 4),
         top5=round(sum(1 for r in rows if r.rank is not None and r.rank <= 5) / n, 4),
         mrr10=round(sum(1 / r.rank for r in rows if r.rank is not None) / n, 4),
         outcomes=_outcomes(rows, model),
@@ -356,11 +358,11 @@ def format_report(report: EvalReport) -> str:
     o = report.overall
     lines = [
         f"split={report.split} articles={report.articles_indexed} (+{report.articles_held_out} held out) chunks={report.chunks}",
-        f"all   n={o.questions:5d} top1={o.top1:.3f} top5={o.top5:.3f} mrr10={o.mrr10:.3f} {_shares(o.outcomes)}",
+        f"all   n={o.questions:5d} top1={o.top1:.3f} top3={o.top3:.3f} top5={o.top5:.3f} mrr10={o.mrr10:.3f} {_shares(o.outcomes)}",
     ]
     for lang, f in report.by_lang.items():
         lines.append(
-            f"{lang:5s} n={f.questions:5d} top1={f.top1:.3f} top5={f.top5:.3f} mrr10={f.mrr10:.3f} {_shares(f.outcomes)}"
+            f"{lang:5s} n={f.questions:5d} top1={f.top1:.3f} top3={f.top3:.3f} top5={f.top5:.3f} mrr10={f.mrr10:.3f} {_shares(f.outcomes)}"
         )
     lines.append(f"unanswerable n={report.unanswerable_questions} {_shares(report.unanswerable)}")
     if report.offtopic_questions:

@@ -20,6 +20,7 @@ from bm25s import stopwords as bm25s_stopwords
 __all__ = [
     "coverage",
     "names_coverage",
+    "names_missing",
     "passage_tokens",
     "question_names",
     "question_stems",
@@ -149,6 +150,32 @@ def question_names(question: str, question_lang: str | None) -> list[str]:
             names.append(word)
         first = False
     return list(dict.fromkeys(names))
+
+
+def names_missing(names: Sequence[str], text: str) -> float:
+    """The share of ``names`` that ``text`` never uses (as the start of a word, in any case).
+
+    Applied to the article of the best passage: "Quelle est la population de l'Islande ?"
+    finds the article on France's population paragraph; "Islande" is nowhere in it.
+
+    >>> names_missing(["Islande", "2018"], "Au 1er janvier 2018, la population de la France")
+    0.5
+    >>> names_missing([], "anything")
+    0.0
+    """
+    if not names:
+        return 0.0
+    folded = text.lower()  # once: a case-blind regex over a long article costs ~1 ms a name
+    return sum(1 for name in names if not _starts_a_word(name.lower(), folded)) / len(names)
+
+
+def _starts_a_word(word: str, text: str) -> bool:
+    at = text.find(word)
+    while at >= 0:
+        if at == 0 or not text[at - 1].isalnum():
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def names_coverage(

@@ -18,6 +18,7 @@ from index.confidence import ConfidenceModel, Evidence, Outcome, threshold_model
 from index.embed import Embedder
 from index.feedback import passage_hash
 from index.lang import detect_language
+from index.lexical import names_missing, question_names
 from index.models import Answer, Article, Quote
 from index.stores.base import Candidates, Filters, IndexStore, QueryTerms, Sentences
 
@@ -245,6 +246,7 @@ def evidence(
     background: npt.NDArray[np.float32] | None = None,
     passage_vectors: npt.NDArray[np.float32] | None = None,
     query: npt.NDArray[np.float32] | None = None,
+    names_not_in_article: float = 0.0,
 ) -> Evidence:
     """The signals of one search's candidates (``index.confidence``), from plain arrays.
 
@@ -287,6 +289,7 @@ def evidence(
         has_names=0.0 if names_coverage is None else 1.0,
         hub=hub,
         csls=2 * top - question_hub - hub,
+        names_not_in_article=names_not_in_article,
     )
 
 
@@ -338,7 +341,9 @@ def search(
     )
     if not len(candidates):
         return Answer(question=question, quotes=(), question_lang=query_lang)
-    scored = _score(store, candidates, query, lex_w, same_language, terms, params)
+    # Names are looked for in the best article only for a question in the articles' language.
+    names = question_names(question, query_lang) if same_language else []
+    scored = _score(store, candidates, query, lex_w, same_language, terms, names, params)
     model = params.decision()
     probability = model.probability(scored.evidence)
     outcome = model.outcome(probability)
@@ -381,6 +386,7 @@ def _score(
     lex_w: float,
     same_language: bool,
     terms: QueryTerms,
+    names: Sequence[str],
     params: SearchParams,
 ) -> _Scored:
     """Each candidate's similarity (passage and best sentence), fused order and answer score."""
@@ -411,6 +417,11 @@ def _score(
         (a, int(s), int(e))
         for a, s, e in zip(candidates.article_ids, candidates.starts, candidates.ends, strict=True)
     ]
+    missing = 0.0
+    if names:
+        best_article = store.article(spans[int(np.argmax(similarity))][0])
+        if best_article is not None:
+            missing = names_missing(names, f"{best_article.title}\n{best_article.text}")
     found = evidence(
         similarity,
         passage_sims,
@@ -424,6 +435,7 @@ def _score(
         background,
         candidates.vectors,
         query,
+        missing,
     )
     return _Scored(candidates, sentences, fused, answer, sentence_sims, found)
 

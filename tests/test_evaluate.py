@@ -80,10 +80,11 @@ def evaluate(
 def test_eval_scores_every_question_of_the_split(qa: tuple[Path, Path], tmp_path: Path) -> None:
     report = evaluate(qa, tmp_path, SearchParams(min_score=-1.0), split="test", holdout=0)
     assert report.overall.questions == 3
-    assert report.overall.top1 == 1.0 and report.overall.top5 == 1.0 and report.overall.mrr10 == 1.0
+    assert report.overall.top1 == report.overall.top3 == report.overall.top5 == 1.0
+    assert report.overall.mrr10 == 1.0
     assert report.quotes_checked > 0
     assert report.build_seconds is not None and report.embedded
-    assert "top1=1.000" in format_report(report)
+    assert "top1=1.000 top3=1.000" in format_report(report)
     again = evaluate(qa, tmp_path, SearchParams(), split="test", holdout=0)
     assert again.build_seconds is None  # the same articles and parameters: reused, not rebuilt
 
@@ -131,7 +132,7 @@ def test_eval_cli_prints_json(qa: tuple[Path, Path], tmp_path: Path, capsys, mon
     )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    assert {"top1", "top5", "mrr10"} <= set(report["overall"])
+    assert {"top1", "top3", "top5", "mrr10"} <= set(report["overall"])
     assert {"latency_p50_ms", "latency_p95_ms", "build_seconds", "chunks_per_second"} <= set(report)
 
 

@@ -210,3 +210,20 @@ def test_evidence_counts_no_unknown_word_against_the_answer(data) -> None:  # ty
     # The old penalty took 0.04 x the unknown share off the score; a synonym is no absence.
     assert unknown.answer == pytest.approx(unknown.similarity - 0.75 * unknown.baseline, abs=1e-6)
     assert known.same_language == unknown.same_language == 1.0
+
+
+def test_evidence_names_what_the_best_article_never_mentions(data) -> None:  # type: ignore[no-untyped-def]
+    index, embedder = data
+    params = SearchParams(min_score=-1.0)
+    # "Volcans" is the best article's title; "Islande" is in neither article.
+    named = search(index, embedder, "Que refroidit la lave des Volcans ?", params).evidence
+    elsewhere = search(index, embedder, "Que refroidit la lave en Islande ?", params).evidence
+    unnamed = search(index, embedder, "Que refroidit la lave ?", params).evidence
+    assert named is not None and elsewhere is not None and unnamed is not None
+    assert named.names_not_in_article == 0.0
+    assert elsewhere.names_not_in_article == 1.0
+    assert unnamed.names_not_in_article == 0.0
+    # Asked in another language a name is often spelled otherwise: it says nothing there.
+    english = search(index, embedder, "What does lava in Iceland cool into?", params).evidence
+    assert english is not None and english.same_language == 0.0
+    assert english.names_not_in_article == 0.0
