@@ -309,6 +309,9 @@ class _Scored:
     answer: npt.NDArray[np.float32]  # decides which are shown
     sentence_sims: npt.NDArray[np.float32]  # every candidate's sentences, candidate by candidate
     evidence: Evidence  # decides whether, and how, they are shown
+    # The best passage's article when it was read for the evidence (its names), else None:
+    # quoting it later needs no second read.
+    best_article: Article | None = None
 
 
 def search(
@@ -357,7 +360,11 @@ def search(
     if outcome == "declined":
         return declined
     ranked, sentence_hits = _rank(scored, params)
-    articles = {a.id: a for a in store.articles({c.article_id for c in ranked})}
+    wanted = {c.article_id for c in ranked}
+    read = scored.best_article
+    articles = {read.id: read} if read is not None and read.id in wanted else {}
+    if wanted - articles.keys():
+        articles.update((a.id, a) for a in store.articles(wanted - articles.keys()))
     shown = _select(articles, ranked, params)
     quotes = [
         _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
@@ -418,6 +425,7 @@ def _score(
         for a, s, e in zip(candidates.article_ids, candidates.starts, candidates.ends, strict=True)
     ]
     missing = 0.0
+    best_article = None
     if names:
         best_article = store.article(spans[int(np.argmax(similarity))][0])
         if best_article is not None:
@@ -437,7 +445,7 @@ def _score(
         query,
         missing,
     )
-    return _Scored(candidates, sentences, fused, answer, sentence_sims, found)
+    return _Scored(candidates, sentences, fused, answer, sentence_sims, found, best_article)
 
 
 def _rank(

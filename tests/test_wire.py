@@ -107,13 +107,7 @@ def test_a_short_text_never_hides_a_longer_one_that_contains_it() -> None:
 
 
 def test_the_collection_names_the_copies_an_add_brings(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    settings = IndexSettings(
-        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128"
-    )
-    service = IndexService(settings)
-    service.rebuild()
+    settings, service = _empty_collection(tmp_path)
     collection = ArticleCollection(settings, service)
     first = collection.add_bytes(
         "journal.json",
@@ -137,13 +131,7 @@ def test_the_collection_names_the_copies_an_add_brings(tmp_path: Path) -> None:
     assert [a.id for a in again.copies] == ["gazette"]
 
 
-def _json(title: str, paragraphs: list[str], outlet: str) -> bytes:
-    import json
-
-    return json.dumps({"title": title, "outlet": outlet, "text": "\n\n".join(paragraphs)}).encode()
-
-
-def test_a_one_shot_collection_does_not_make_fingerprints(tmp_path: Path) -> None:
+def _empty_collection(tmp_path: Path) -> tuple[IndexSettings, IndexService]:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     settings = IndexSettings(
@@ -151,6 +139,17 @@ def test_a_one_shot_collection_does_not_make_fingerprints(tmp_path: Path) -> Non
     )
     service = IndexService(settings)
     service.rebuild()
+    return settings, service
+
+
+def _json(title: str, paragraphs: list[str], outlet: str) -> bytes:
+    import json
+
+    return json.dumps({"title": title, "outlet": outlet, "text": "\n\n".join(paragraphs)}).encode()
+
+
+def test_a_one_shot_collection_does_not_make_fingerprints(tmp_path: Path) -> None:
+    settings, service = _empty_collection(tmp_path)
     collection = ArticleCollection(settings, service, find_copies=False)
     collection.add_bytes("journal.json", _json("Le volcan se réveille", STORY, "Le Journal"))
     copy = collection.add_bytes("gazette.json", _json("Éruption", STORY[:3], "La Gazette"))
