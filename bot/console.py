@@ -13,6 +13,7 @@ from index.errors import IndexFailure
 from index.readers import open_reader_store
 from index.service import IndexService, ProgressCallback
 from index.session import ChatSession
+from index.smalltalk import SmallTalk, small_talk
 
 __all__ = ["console_progress", "run_console"]
 
@@ -31,6 +32,13 @@ def console_progress(out: TextIO) -> ProgressCallback:
             print(f"  {stage} {done}/{total}", file=out, flush=True)
 
     return progress
+
+
+def small_talk_plain(talk: SmallTalk, service: IndexService) -> str:
+    """The chat's answer to a greeting, thanks or goodbye, as console text."""
+    if talk.kind != "greeting":
+        return t_plain(f"small_talk_{talk.kind}", talk.lang)
+    return t_plain("small_talk_greeting", talk.lang, articles=len(service.articles()), bot="bot")
 
 
 def run_console(
@@ -85,6 +93,10 @@ def run_console(
                 )
                 if not question:
                     print(t_plain("empty_question", lang), file=out)
+                    continue
+                talk = small_talk(question)
+                if talk is not None:
+                    print(small_talk_plain(talk, service), file=out)
                     continue
                 page = session.ask(CONSOLE_CHAT, question)
         except IndexFailure as exc:

@@ -35,6 +35,7 @@ from bot.replies import (
 from bot.state import Limit
 from index.errors import AnswerExpiredError, IndexFailure
 from index.session import Page
+from index.smalltalk import SmallTalk, small_talk
 
 __all__ = [
     "answer_question",
@@ -85,6 +86,10 @@ async def answer_question(message: Message, context: BotContext, question: str, 
         await reply_html(message, t("rate_limited", lang))
     if verdict is not Limit.ALLOW:
         return
+    talk = small_talk(question)
+    if talk is not None:  # not a question: no search, no gap, never a follow-up
+        await reply_html(message, await small_talk_reply(talk, context))
+        return
     started = time.perf_counter()
     replied = message.reply_to_message
     to_bot = bool(replied and replied.from_user and replied.from_user.id == context.bot.id)
@@ -99,6 +104,14 @@ async def answer_question(message: Message, context: BotContext, question: str, 
             return
         await _send_page(message, page, lang)
     context.bot_data.stats.record_answer(time.perf_counter() - started, page.answer.outcome)
+
+
+async def small_talk_reply(talk: SmallTalk, context: BotContext) -> str:
+    """A greeting says what the bot does and how to ask; thanks and goodbyes get a line."""
+    if talk.kind != "greeting":
+        return t(f"small_talk_{talk.kind}", talk.lang)
+    count = len(await asyncio.to_thread(context.bot_data.service.articles))
+    return t("small_talk_greeting", talk.lang, articles=count, bot=context.bot.username)
 
 
 # ------------------------------------------------------------------------------ commands

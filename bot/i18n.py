@@ -365,6 +365,48 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Les articles ne répondent pas à cette question",
         "en": "The articles do not answer this question",
     },
+    # Small talk (``index.smalltalk``) is answered in the language it was written in.
+    "small_talk_greeting": {
+        "fr": (
+            "Bonjour ! Je réponds aux questions sur {articles} article(s) en citant mot pour mot "
+            "les passages qui y répondent.\nPosez votre question en une phrase (dans un groupe : "
+            "@{bot} votre question) ; /sources liste les articles, /help en dit plus."
+        ),
+        "en": (
+            "Hello! I answer questions about {articles} article(s) by quoting, word for word, "
+            "the passages that answer them.\nAsk your question in one sentence (in a group: "
+            "@{bot} your question); /sources lists the articles, /help tells more."
+        ),
+        "es": (
+            "¡Hola! Respondo a preguntas sobre {articles} artículo(s) citando palabra por palabra "
+            "los pasajes que las responden.\nHaga su pregunta en una frase (en un grupo: "
+            "@{bot} su pregunta); /sources lista los artículos, /help explica más."
+        ),
+        "de": (
+            "Hallo! Ich beantworte Fragen zu {articles} Artikel(n), indem ich die Stellen, die "
+            "sie beantworten, wörtlich zitiere.\nStellen Sie Ihre Frage in einem Satz (in einer "
+            "Gruppe: @{bot} Ihre Frage); /sources listet die Artikel, /help erklärt mehr."
+        ),
+        "it": (
+            "Ciao! Rispondo alle domande su {articles} articolo/i citando parola per parola i "
+            "passaggi che rispondono.\nFaccia la sua domanda in una frase (in un gruppo: "
+            "@{bot} la sua domanda); /sources elenca gli articoli, /help spiega di più."
+        ),
+    },
+    "small_talk_thanks": {
+        "fr": "Avec plaisir ! Posez une autre question quand vous voulez.",
+        "en": "You're welcome! Ask another question any time.",
+        "es": "¡De nada! Haga otra pregunta cuando quiera.",
+        "de": "Gern geschehen! Fragen Sie jederzeit weiter.",
+        "it": "Prego! Faccia un'altra domanda quando vuole.",
+    },
+    "small_talk_bye": {
+        "fr": "À bientôt !",
+        "en": "See you soon!",
+        "es": "¡Hasta pronto!",
+        "de": "Bis bald!",
+        "it": "A presto!",
+    },
     "console_intro": {
         "fr": (
             "Console de questions sur {articles} article(s). Écrivez une question, "

@@ -31,7 +31,7 @@ from index.errors import (
     StorageWriteError,
     is_storage_failure,
 )
-from index.followup import joined_subject, leans_on_previous
+from index.followup import joined_subject, leans_on_previous, led_by_own_ranking
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
 from index.models import Answer, Article, Quote
@@ -318,6 +318,7 @@ class IndexService:
             tries, key=lambda t: (_RANK[t[0].outcome], (t[0].probability or 0.0) + t[3])
         )
         if used != question:
+            answer = led_by_own_ranking(answer, alone)
             answer = replace(answer, question=question, follow_up_of=previous.question)
         return answer, used, used_filters
 

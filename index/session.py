@@ -239,7 +239,10 @@ class ChatSession:
             subject, used = question, filters
         if answer.quotes:
             quoted = tuple(dict.fromkeys(q.article_id for q in answer.quotes))
-            readers.remember(Turn(chat_id, subject, quoted, now_iso(now)))
+            # The subject a next follow-up joins is the last question that stood alone: one
+            # question, never a chain of them.
+            base = answer.follow_up_of or question
+            readers.remember(Turn(chat_id, base, quoted, now_iso(now)))
         if answer.outcome != "answer":
             readers.record_gap(Gap(question, answer.outcome, answer.question_lang, now_iso(now)))
         return self._keep(chat_id, subject, used, (), answer)

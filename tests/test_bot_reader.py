@@ -477,6 +477,68 @@ async def test_a_new_subject_right_after_an_answer_stays_new(bot: BotHarness) ->
     assert declined["plain_text"] == NO_ANSWER_FR
 
 
+async def test_a_short_question_with_its_own_subject_stands_alone(bot: BotHarness) -> None:
+    user = bot.user(language_code="en")
+    await bot.say(user, "What share of the world uranium does Kazakhstan produce?")
+    [after] = await bot.say(user, "Who is Ablyazov?")
+    [alone] = await bot.say(bot.user(3101, language_code="en"), "Who is Ablyazov?")
+    assert not after["plain_text"].startswith("Following")
+    assert first_quote_text(after) == first_quote_text(alone)
+    assert "Ablyazov" in first_quote_text(after)
+
+
+async def test_follow_ups_join_the_last_question_that_stood_alone(bot: BotHarness) -> None:
+    user = bot.user(language_code="en")
+    await bot.say(user, "What share of the world uranium does Kazakhstan produce?")
+    [oil] = await bot.say(user, "What about the oil price?")
+    [why] = await bot.say(user, "And why?")
+    following = "Following: “What share of the world uranium does Kazakhstan produce?”\n\n"
+    assert oil["plain_text"].startswith(following)
+    assert why["plain_text"].startswith(following)  # never "…produce? What about the oil…"
+
+
+async def test_a_joined_answer_is_led_by_what_the_question_alone_ranks_high(
+    bot: BotHarness,
+) -> None:
+    user = bot.user(language_code="fr")
+    await bot.say(user, "Qu'a ordonné Tokaïev aux militaires ?")
+    [after] = await bot.say(user, "Et combien de morts ?")
+    assert after["plain_text"].startswith("Suite de : « Qu'a ordonné Tokaïev aux militaires ? »")
+    assert "3 700 arrêtés" in first_quote_text(after)  # the death toll, not the order to shoot
+
+
+# ------------------------------------------------------------------------------ small talk
+
+
+@pytest.mark.parametrize(
+    ("said", "code", "expected"),
+    [
+        ("bonjour", "fr", "Bonjour ! Je réponds aux questions sur 1 article(s)"),
+        ("Hi!", "fr", "Hello! I answer questions about 1 article(s)"),
+        ("¡Hola!", "en", "¡Hola! Respondo a preguntas sobre 1 artículo(s)"),
+        ("Hallo", "fr", "Hallo! Ich beantworte Fragen zu 1 Artikel(n)"),
+        ("ciao", "fr", "Ciao! Rispondo alle domande su 1 articolo/i"),
+        ("merci !", "en", "Avec plaisir ! Posez une autre question quand vous voulez."),
+        ("danke!", "fr", "Gern geschehen! Fragen Sie jederzeit weiter."),
+        ("¡gracias!", "fr", "¡De nada! Haga otra pregunta cuando quiera."),
+    ],
+)
+async def test_greetings_and_thanks_are_answered_in_their_language_and_are_no_gap(
+    bot: BotHarness, said: str, code: str, expected: str
+) -> None:
+    user = bot.user(language_code=code)
+    await bot.say(user, QUESTION_FR)  # right after an answer: small talk is no follow-up
+    [reply] = await bot.say(user, said)
+    assert reply["plain_text"].startswith(expected)
+    assert buttons(reply) == []
+    assert all(g.question != said for g in bot.app.bot_data.readers.gaps("2000"))
+
+
+async def test_a_greeting_with_a_question_is_a_question(bot: BotHarness) -> None:
+    [reply] = await bot.say(bot.user(language_code="fr"), "Bonjour, qui est Ablyazov ?")
+    assert "Ablyazov" in first_quote_text(reply)
+
+
 # ------------------------------------------------------------------------------ feedback
 
 

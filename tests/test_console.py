@@ -77,6 +77,14 @@ def test_console_answers_from_the_prepared_index(workspace: Workspace) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_console_answers_small_talk_in_its_language(workspace: Workspace) -> None:
+    done = run_console(workspace, "bonjour\nthanks!\nQui est Ablyazov ?\n")
+    assert done.returncode == 0, done.stderr
+    assert "Bonjour ! Je réponds aux questions sur 1 article(s)" in done.stdout
+    assert "You're welcome! Ask another question any time." in done.stdout
+    assert "Ablyazov" in done.stdout.split("You're welcome!")[1]
+
+
 def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path: Path) -> None:
     fresh = Workspace(workspace.seeds, tmp_path / "fresh-data")
     fresh.data.mkdir()

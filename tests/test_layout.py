@@ -18,6 +18,7 @@ BOT_MAY_IMPORT = {
     "index.dates",  # TimeFrame, plain data, and display_date
     "index.readers",  # the readers' store: votes, gaps, scopes
     "index.gaps",  # the gaps report's grouping, plain data
+    "index.smalltalk",  # greetings and thanks told from questions: a pure function
     "index.indexer",  # SyncReport, the summary of a reindex
     "index.settings",  # bot.settings.Settings extends IndexSettings
 }

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from index.followup import is_follow_up, joined_subject, leans_on_previous
+from index.confidence import Evidence
+from index.followup import is_follow_up, joined_subject, leans_on_previous, led_by_own_ranking
+from index.models import Answer, Quote
 from index.readers import (
     Gap,
     PostgresReaderStore,
@@ -117,8 +119,14 @@ def test_what_may_be_a_follow_up(
         ("What about the oil price?", 1.0),
         ("¿Y el petróleo?", 1.0),
         ("Und wie viele wurden verhaftet?", 1.0),
-        ("Which other countries?", 1.0),  # too short to carry a subject
+        ("Which other countries?", 1.0),  # "other" leans on the last answer
+        ("Pourquoi ?", 1.0),  # no subject of its own
+        ("Why?", 1.0),
+        ("Who is Ablyazov?", 0.0),  # short, but its own subject
+        ("morts ?", 0.0),
+        ("Der Uranpreis?", 0.0),
         ("Where did he get asylum?", 0.5),
+        ("Qu'a-t-il déclaré ?", 0.5),  # an inversion whose subject is the pronoun
         ("Quel article de l'OTSC Tokaïev a-t-il activé ?", 0.0),  # an inversion, not a pointer
         ("Combien d'espèces d'abeilles sont répertoriées ?", 0.0),
     ],
@@ -213,3 +221,26 @@ def test_answers_shown_are_shared_by_replicas_for_more_and_context(
     one.ask(-5, "Deux volcans ?")  # the chat keeps its 2 latest pages
     with pytest.raises(AnswerExpiredError):
         two.page_of(-5, page.key)
+
+
+def _quote(article: str, start: int, text: str = "x") -> Quote:
+    return Quote(article, "t", None, text, start, start + 10, start, start + 1, 0.5)
+
+
+def _answer(*quotes: Quote, same_language: bool = True) -> Answer:
+    evidence = Evidence(0.2, 0.8, 0.7, 0.1, 0.1, 1.0, 0.05, float(same_language))
+    return Answer("q", quotes[:2], more=quotes[2:], evidence=evidence)
+
+
+def test_a_joined_answer_is_led_by_a_passage_the_question_alone_ranks_high() -> None:
+    order, toll, other = _quote("a", 0), _quote("a", 100), _quote("b", 0)
+    joined = _answer(order, other, toll)
+    # The question alone ranks the toll first and the joined first passage third: it leads.
+    led = led_by_own_ranking(joined, _answer(toll, other, order))
+    assert [*led.quotes, *led.more] == [toll, order, other]
+    assert len(led.quotes) == 2
+    # Second alone is near enough: the joined order stays.
+    assert led_by_own_ranking(joined, _answer(other, order, toll)) == joined
+    # Another language's ranking (no lexical leg) or no ranking at all changes nothing.
+    assert led_by_own_ranking(joined, _answer(toll, other, order, same_language=False)) == joined
+    assert led_by_own_ranking(joined, Answer("q", ())) == joined
