@@ -155,6 +155,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CallbackQueryHandler(handlers.wrong_button, pattern=_whole(callbacks.WRONG)),
             CallbackQueryHandler(scope.scope_button, pattern=_whole(callbacks.SCOPE)),
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
+            CallbackQueryHandler(handlers.overview_more, pattern=_whole(callbacks.OVERVIEW)),
             CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
             CallbackQueryHandler(handlers.unknown_button),
         ]

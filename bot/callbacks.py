@@ -22,12 +22,14 @@ from index.session import KEY_PATTERN, Page
 __all__ = [
     "CONTEXT",
     "MORE",
+    "OVERVIEW",
     "REMOVE",
     "SCOPE",
     "SOURCES",
     "VOTE",
     "WRONG",
     "answer_keyboard",
+    "overview_keyboard",
     "remove_keyboard",
     "sources_keyboard",
 ]
@@ -39,6 +41,8 @@ REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
 VOTE = re.compile(rf"fb:({KEY_PATTERN}):([ud])")
 WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SCOPE = re.compile(r"scope:(?:([oft]):([0-9a-f]{8})|all)")
+# A page of the article list; a time frame's bounds as Unix seconds (either may be empty).
+OVERVIEW = re.compile(r"ov:([0-9]{1,5})(?::([0-9]{0,11})-([0-9]{0,11}))?")
 
 CONTEXT_BUTTONS_PER_ROW = 4
 
@@ -99,4 +103,17 @@ def remove_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(t("cancel_button", lang), callback_data=f"rm:n:{token}"),
             ]
         ]
+    )
+
+
+def overview_keyboard(
+    next_page: int | None, lang: str, start: int | None = None, end: int | None = None
+) -> InlineKeyboardMarkup | None:
+    """More under a page of the article list while pages remain (``next_page``)."""
+    if next_page is None:
+        return None
+    period = "" if start is None and end is None else f":{start or ''}-{end or ''}"
+    data = f"ov:{next_page}{period}"
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t("more_button", lang), callback_data=data)]]
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from telegram import (
     CallbackQuery,
@@ -20,10 +22,17 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.callbacks import answer_keyboard, sources_keyboard
+from bot.callbacks import answer_keyboard, overview_keyboard, sources_keyboard
 from bot.context import BotContext
 from bot.i18n import error_key, t, t_plain
-from bot.render import render_answer, render_context, render_inline, render_sources
+from bot.render import (
+    OVERVIEW_PER_PAGE,
+    render_answer,
+    render_context,
+    render_inline,
+    render_overview,
+    render_sources,
+)
 from bot.replies import (
     NO_PREVIEW,
     addressed_question,
@@ -34,6 +43,7 @@ from bot.replies import (
 )
 from bot.state import Limit
 from index.errors import AnswerExpiredError, IndexFailure
+from index.overview import asks_about_collection
 from index.session import Page
 from index.smalltalk import SmallTalk, small_talk
 
@@ -46,6 +56,7 @@ __all__ = [
     "help_command",
     "inline_query",
     "more_button",
+    "overview_more",
     "private_text",
     "sources_command",
     "sources_page",
@@ -90,6 +101,9 @@ async def answer_question(message: Message, context: BotContext, question: str, 
     if talk is not None:  # not a question: no search, no gap, never a follow-up
         await reply_html(message, await small_talk_reply(talk, context))
         return
+    if asks_about_collection(question):  # "De quoi parlent les articles ?": the list
+        await _send_overview(message, context, lang, 0)
+        return
     started = time.perf_counter()
     replied = message.reply_to_message
     to_bot = bool(replied and replied.from_user and replied.from_user.id == context.bot.id)
@@ -112,6 +126,32 @@ async def small_talk_reply(talk: SmallTalk, context: BotContext) -> str:
         return t(f"small_talk_{talk.kind}", talk.lang)
     count = len(await asyncio.to_thread(context.bot_data.service.articles))
     return t("small_talk_greeting", talk.lang, articles=count, bot=context.bot.username)
+
+
+async def _send_overview(
+    message: Message,
+    context: BotContext,
+    lang: str,
+    page: int,
+    start: int | None = None,
+    end: int | None = None,
+) -> None:
+    """A page of the collection's articles, newest first, with More while pages remain."""
+    service = context.bot_data.service
+    bounds = [_iso(start), _iso(end)]
+    items, total = await asyncio.to_thread(service.overview, page, OVERVIEW_PER_PAGE, *bounds)
+    pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
+    heading = t_plain("overview_heading", lang, count=total)
+    text = render_overview(items, heading, page, pages, lang) if items else t("sources_empty", lang)
+    more = page + 1 if page + 1 < pages else None
+    await reply_html(message, text, overview_keyboard(more, lang, start, end))
+
+
+def _iso(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # ------------------------------------------------------------------------------ commands
@@ -175,6 +215,26 @@ async def sources_command(update: Update, context: BotContext) -> None:
 
 
 # ------------------------------------------------------------------------------ buttons
+
+
+async def overview_more(update: Update, context: BotContext) -> None:
+    """The next page of the article list, as a new message; the pressed More goes away."""
+    query = update.callback_query
+    if query is None or context.match is None or query.message is None:
+        return
+    lang = context.language(update.effective_user)
+    verdict = _limit(context, update.effective_user)
+    if verdict is not Limit.ALLOW:
+        await query.answer(t_plain("rate_limited", lang), show_alert=True)
+        return
+    await query.answer()
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+    start, end = (int(x) if x else None for x in (context.match[2], context.match[3]))
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    await _send_overview(message, context, lang, int(context.match[1]), start, end)
 
 
 async def sources_page(update: Update, context: BotContext) -> None:

@@ -365,6 +365,20 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Les articles ne répondent pas à cette question",
         "en": "The articles do not answer this question",
     },
+    # What the collection holds (``index.overview``): a heading over a page of articles.
+    "overview_heading": {
+        "fr": "Les articles de la collection ({count}), du plus récent au plus ancien",
+        "en": "The collection's articles ({count}), newest first",
+    },
+    "overview_period": {
+        "fr": "Articles publiés {period} ({count}), du plus récent au plus ancien",
+        "en": "Articles published {period} ({count}), newest first",
+    },
+    "overview_period_none": {
+        "fr": "Aucun article n'a été publié {period}.",
+        "en": "No article was published {period}.",
+    },
+    "page_of": {"fr": " — page {page}/{pages}", "en": " — page {page}/{pages}"},
     # Small talk (``index.smalltalk``) is answered in the language it was written in.
     "small_talk_greeting": {
         "fr": (

@@ -19,6 +19,7 @@ from bot.i18n import t, t_plain
 from index.dates import TimeFrame, display_date
 from index.gaps import GapGroup, RatedGroup
 from index.models import Answer, Article, Quote
+from index.overview import ArticleSummary
 
 __all__ = [
     "MAX_MESSAGE",
@@ -42,6 +43,7 @@ MIN_BLOCK = 700  # below this a quote loses its meaning: split into messages ins
 MAX_TITLE = 200
 MAX_LINK = 300  # longer URLs are not linked (they would crowd out the quotes)
 MAX_OUTLET = 60
+OVERVIEW_PER_PAGE = 5  # articles per page of an overview (``render_overview``)
 MAX_ALSO_IN = 3  # wire copies named under a quote; more are counted
 _SEPARATOR = "\n\n"
 
@@ -340,3 +342,30 @@ def format_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _summary_html(item: ArticleSummary, lang: str) -> str:
+    title = _escape(_shorten(item.title, MAX_TITLE))
+    url = _http_url(item.url)
+    linked = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if url else f"<b>{title}</b>"
+    parts = [_shorten(item.outlet, MAX_OUTLET)] if item.outlet else []
+    shown_date = display_date(item.published, lang)
+    if shown_date:
+        parts.append(shown_date)
+    details = _escape("".join(f" · {part}" for part in parts))
+    lead = f"\n{_escape(item.lead)}" if item.lead else ""
+    return f"• {linked}{details}{lead}"
+
+
+def render_overview(
+    items: Sequence[ArticleSummary], heading: str, page: int, pages: int, lang: str
+) -> str:
+    """A page of the collection's articles (title, outlet, date, lead sentence) under
+    ``heading``, a plain line (``t_plain``): what "De quoi parlent les articles ?" and a question
+    that is only a time frame get."""
+    header = _escape(heading)
+    if pages > 1:
+        header += _escape(t_plain("page_of", lang, page=page + 1, pages=pages))
+    # Each article is at most ~560 characters (title, outlet and lead are cut), so a page of
+    # ``OVERVIEW_PER_PAGE`` always fits in one message.
+    return "\n\n".join([header, *(_summary_html(item, lang) for item in items)])

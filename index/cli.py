@@ -232,6 +232,7 @@ def _eval(settings: IndexSettings, args: argparse.Namespace) -> int:
         store=_eval_store(args.database_url) if args.database_url else None,
         offtopic_file=args.offtopic,
         evidence_file=args.evidence,
+        shown_k=settings.search_k,
     )
     service.close()
     print(evaluation.to_json() if args.json else format_report(evaluation))

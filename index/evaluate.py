@@ -22,8 +22,8 @@ from index.embed import Embedder
 from index.errors import IndexFailure
 from index.indexer import BuildParams, Indexer, SyncReport
 from index.ingest import article_id_for, load_articles
-from index.models import Article
-from index.search import SearchParams, search
+from index.models import Article, Quote
+from index.search import SearchParams, first_page, search
 from index.stores.base import IndexStore
 from index.stores.embedded import EmbeddedStore
 
@@ -64,6 +64,21 @@ class GroupFigures:
 
 
 @dataclass(slots=True)
+class ShownFigures:
+    """The first page of the answerable questions' answers, as a reader sees it."""
+
+    answers: int = 0  # questions that get quotes
+    quotes_per_answer: float = 0.0
+    # Shown quotes from an article other than the question's own.
+    other_article_share: float = 0.0
+    # Characters of all the quotes shown, per answer.
+    answer_chars_p50: float = 0.0
+    answer_chars_p95: float = 0.0
+    # Answerable questions whose answer string is in a quote of the first page.
+    hit: float = 0.0
+
+
+@dataclass(slots=True)
 class EvalReport:
     split: str
     articles_indexed: int
@@ -89,6 +104,10 @@ class EvalReport:
     quotes_checked: int
     # Outcome shares for other cut points of the confidence model (``index.confidence``).
     confidence_sweep: list[dict[str, float]] = field(default_factory=list)
+    # What the answers show (answerable questions that get quotes), with the real cuts.
+    shown: ShownFigures = field(default_factory=lambda: ShownFigures())
+    # The same figures for other first-page gaps (``SearchParams.page_gap_*``).
+    page_gap_sweep: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -154,6 +173,8 @@ class _Asked:
     evidence: Evidence | None
     seconds: float
     quotes: int
+    # The open search's quotes, best first: (article id, answer score, characters, has the answer).
+    ranked: tuple[tuple[str, float, int, bool], ...] = ()
 
 
 def _outcomes(rows: list[_Asked], model: ConfidenceModel) -> Outcomes:
@@ -208,6 +229,7 @@ def run_eval(
     store: IndexStore | None = None,
     offtopic_file: Path | None = None,
     evidence_file: Path | None = None,
+    shown_k: int = 3,
 ) -> EvalReport:
     """Index the articles (less ``holdout``), ask every question of ``split``, and score.
 
@@ -215,6 +237,7 @@ def run_eval(
     either is made to hold exactly these articles, so it must be one kept for evaluations.
     ``offtopic_file``: general-knowledge questions of the same split, which must be declined.
     ``evidence_file``: each question's evidence written as JSONL (``python -m index calibrate``).
+    ``shown_k``: quotes an answer shows at most (``SEARCH_K``), for the first page's figures.
     """
     articles, problems = load_articles(articles_dir)
     if problems:
@@ -265,6 +288,8 @@ def run_eval(
         ),
         quotes_checked=sum(a.quotes for a in asked),
         confidence_sweep=_sweep(asked, model),
+        shown=_shown(answerable, model, search_params, shown_k),
+        page_gap_sweep=_page_gap_sweep(answerable, model, search_params, shown_k),
     )
 
 
@@ -302,10 +327,77 @@ def _ask_all(
         )
         first = len(answer.quotes[0].text) if answer.quotes else None
         probability = model.probability(answer.evidence) if answer.evidence else 0.0
+        ranked = tuple(
+            (qt.article_id, qt.score, len(qt.text), any(a and a in qt.text for a in q.answers))
+            for qt in answer.quotes
+        )
         asked.append(
-            _Asked(q, kind, rank, first, probability, answer.evidence, seconds, len(answer.quotes))
+            _Asked(
+                q,
+                kind,
+                rank,
+                first,
+                probability,
+                answer.evidence,
+                seconds,
+                len(answer.quotes),
+                ranked,
+            )
         )
     return asked
+
+
+def _shown(
+    rows: list[_Asked], model: ConfidenceModel, params: SearchParams, k: int
+) -> ShownFigures:
+    """What the answers show with ``params``' cuts: the evidence gate, ``max_score_gap`` and
+    the first page (``first_page``), as ``search`` applies them to the same ranked quotes."""
+    pages: list[list[tuple[str, float, int, bool]]] = []
+    own: list[str] = []
+    for row in rows:
+        outcome = model.outcome(row.probability) if row.evidence else "declined"
+        if outcome == "declined" or not row.ranked:
+            continue
+        floor = max(score for _, score, _, _ in row.ranked) - params.max_score_gap
+        kept = [r for r in row.ranked if r[1] >= floor]
+        quotes = [Quote(a, "", None, "", 0, 0, 0, 0, score) for a, score, _, _ in kept]
+        size = min(k, params.closest_quotes) if outcome == "closest" else k
+        pages.append(kept[: len(first_page(quotes, size, params))])
+        own.append(row.question.article_id)
+    if not pages:
+        return ShownFigures()
+    shown = [r for page in pages for r in page]
+    lengths = [sum(r[2] for r in page) for page in pages]
+    return ShownFigures(
+        answers=len(pages),
+        quotes_per_answer=round(len(shown) / len(pages), 3),
+        other_article_share=round(
+            sum(r[0] != article for page, article in zip(pages, own, strict=True) for r in page)
+            / len(shown),
+            4,
+        ),
+        answer_chars_p50=_percentile(lengths, 0.5),
+        answer_chars_p95=_percentile(lengths, 0.95),
+        hit=round(sum(any(r[3] for r in page) for page in pages) / len(rows), 4),
+    )
+
+
+PAGE_GAPS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 9.0)
+
+
+def _page_gap_sweep(
+    rows: list[_Asked], model: ConfidenceModel, params: SearchParams, k: int
+) -> list[dict[str, float]]:
+    """The first page's figures for other gaps (same article, another article)."""
+    sweep = []
+    for same in PAGE_GAPS:
+        for other in PAGE_GAPS:
+            if other > same:
+                continue
+            tried = replace(params, page_gap_same_article=same, page_gap_other_article=other)
+            figures = _shown(rows, model, tried, k)
+            sweep.append({"same": same, "other": other, **asdict(figures)})
+    return sweep
 
 
 def _write_evidence(path: Path, asked: list[_Asked]) -> None:
@@ -353,6 +445,15 @@ def _shares(o: Outcomes) -> str:
     return f"answer={o.answer:.3f} closest={o.closest:.3f} declined={o.declined:.3f}"
 
 
+def _shown_line(shown: ShownFigures) -> str:
+    return (
+        f"shown: {shown.quotes_per_answer:.2f} quotes per answer, "
+        f"{shown.other_article_share:.3f} from another article, answer chars "
+        f"p50={shown.answer_chars_p50:.0f} p95={shown.answer_chars_p95:.0f}, "
+        f"answer among them {shown.hit:.3f}"
+    )
+
+
 def format_report(report: EvalReport) -> str:
     """A short human summary of an evaluation."""
     o = report.overall
@@ -371,6 +472,7 @@ def format_report(report: EvalReport) -> str:
             lines.append(f"  off-topic {lang:3s} {_shares(shares)}")
     lines += [
         f"first quote chars p50={report.first_quote_chars_p50:.0f} p95={report.first_quote_chars_p95:.0f}",
+        _shown_line(report.shown),
         f"latency p50={report.latency_p50_ms} ms p95={report.latency_p95_ms} ms",
         _build_line(report),
         f"quotes checked verbatim: {report.quotes_checked}",

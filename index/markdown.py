@@ -217,8 +217,13 @@ def _unwrap(text: str, opener: re.Pattern[str], closers: dict[str, re.Pattern[st
     return "".join(out)
 
 
+_FRONT_MATTER_KEYS = ("title", "date", "url", "outlet", "tags")
+_FRONT_MATTER_ALIASES = {"link": "url", "published": "date", "source": "outlet", "site": "outlet"}
+
+
 def _front_matter(raw: str) -> tuple[dict[str, str], str]:
-    """YAML-ish ``---`` header fields (title, date, url) and the body after it."""
+    """YAML-ish ``---`` header fields (title, date or published, url or link, outlet or
+    source, tags as ``a, b`` or ``[a, b]``) and the body after it."""
     match = _FRONT_MATTER.match(raw)
     if not match:
         return {}, raw
@@ -226,6 +231,10 @@ def _front_matter(raw: str) -> tuple[dict[str, str], str]:
     for line in match.group(1).splitlines():
         key, colon, value = line.partition(":")
         key = key.strip().lower()
-        if colon and key in ("title", "date", "url", "link") and value.strip():
-            meta["url" if key == "link" else key] = value.strip().strip("'\"")
+        key = _FRONT_MATTER_ALIASES.get(key, key)
+        if colon and key in _FRONT_MATTER_KEYS and value.strip():
+            value = value.strip().strip("'\"")
+            if key == "tags":
+                value = ",".join(t.strip().strip("'\"") for t in value.strip("[]").split(","))
+            meta.setdefault(key, value)
     return meta, raw[match.end() :]

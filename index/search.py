@@ -72,6 +72,11 @@ class SearchParams:
     baseline_weight: float = 0.75
     # Quotes whose similarity is this far below the best one are not shown.
     max_score_gap: float = 0.08
+    # The first page shows a later quote only while its answer score stays this near the
+    # first one's; tighter for another article than the first's, which rarely answers too
+    # (``first_page``; the rest stays behind "More").
+    page_gap_same_article: float = 9.0
+    page_gap_other_article: float = 9.0
     # Overlapping passages of one article merge into one quote up to this length.
     max_quote_chars: int = 1400
     # Passages kept after fusion, before merging and de-duplication.
@@ -381,9 +386,36 @@ def search(
             quotes = [quotes[i] for i in order]
     if outcome == "closest":
         k = min(k, params.closest_quotes)
-    return replace(
-        declined, quotes=tuple(quotes[offset : offset + k]), more=tuple(quotes[offset + k :])
-    )
+    page = first_page(quotes, k, params) if offset == 0 else quotes[offset : offset + k]
+    return replace(declined, quotes=tuple(page), more=tuple(quotes[offset + len(page) :]))
+
+
+def first_page(quotes: Sequence[Quote], k: int, params: SearchParams) -> list[Quote]:
+    """The quotes an answer shows first: the best one, then each next one while its answer
+    score stays near the best one's (``params.page_gap_*``), at most ``k``. "Morts ?" is
+    answered by one passage, not by it and two that merely share its words.
+
+    >>> from index.models import Quote
+    >>> def quote(article: str, score: float) -> Quote:
+    ...     return Quote(article, "t", None, "x", 0, 1, 0, 1, score)
+    >>> params = SearchParams(page_gap_same_article=0.05, page_gap_other_article=0.02)
+    >>> [q.article_id for q in first_page([quote("a", .30), quote("a", .27), quote("b", .27)], 3, params)]
+    ['a', 'a']
+    """
+    if not quotes:
+        return []
+    best = quotes[0]
+    shown = [best]
+    for quote in quotes[1:k]:
+        gap = (
+            params.page_gap_same_article
+            if quote.article_id == best.article_id
+            else params.page_gap_other_article
+        )
+        if quote.score < best.score - gap:
+            break
+        shown.append(quote)
+    return shown
 
 
 def _score(

@@ -35,6 +35,7 @@ from index.followup import joined_subject, leans_on_previous, led_by_own_ranking
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
 from index.models import Answer, Article, Quote
+from index.overview import ArticleSummary, lead_sentence
 from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
@@ -347,6 +348,34 @@ class IndexService:
 
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)
+
+    def overview(
+        self, page: int, per_page: int, start: str | None = None, end: str | None = None
+    ) -> tuple[list[ArticleSummary], int]:
+        """One page of the articles, newest first (undated ones last), each with its lead
+        sentence (``index.overview``), and how many there are. With ``start``/``end`` (ISO
+        8601, as ``TimeFrame``), only the articles published in that period, never an undated
+        one. Only the page's articles are read whole."""
+        self._check()
+        listed = [
+            a
+            for a in self.store.articles()
+            if not (start or end)
+            or (
+                a.published
+                and (not start or a.published >= start)
+                and (not end or a.published < end)
+            )
+        ]
+        listed.sort(key=lambda a: (a.published is not None, a.published or "", a.id), reverse=True)
+        shown = listed[page * per_page : (page + 1) * per_page]
+        summaries = [
+            ArticleSummary(
+                a.id, a.title, lead_sentence(a.text, a.lang), a.outlet, a.published, a.url
+            )
+            for a in shown
+        ]
+        return summaries, len(listed)
 
     def context(self, quote: Quote, chars: int = 1200) -> Quote:
         """The paragraph(s) around a quote, as a wider verbatim quote of the same article.

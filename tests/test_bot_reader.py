@@ -455,6 +455,71 @@ async def test_sources_pages(botapi: BotApiServer, tmp_path: Path) -> None:
     assert botapi.rejected == []
 
 
+# ------------------------------------------------------------------------------ overview
+
+FR_OVERVIEW = "Les articles de la collection (1), du plus récent au plus ancien"
+
+
+@pytest.mark.parametrize(
+    ("asked", "code", "heading"),
+    [
+        ("De quoi parle l'article ?", "fr", FR_OVERVIEW),
+        ("What do you know about?", "en", "The collection's articles (1), newest first"),
+        ("Résume les articles", "fr", FR_OVERVIEW),
+    ],
+)
+async def test_questions_about_the_collection_list_its_articles(
+    bot: BotHarness, asked: str, code: str, heading: str
+) -> None:
+    [reply] = await bot.say(bot.user(language_code=code), asked)
+    lines = reply["plain_text"].split("\n")
+    assert lines[0] == heading
+    assert lines[2] == "• « Tirez sur les manifestants »"
+    assert lines[3].startswith("AGI – Le président kazakh Kassym-Jomart Tokaïev frappe fort")
+    assert buttons(reply) == []  # one page
+    assert all(g.question != asked for g in bot.app.bot_data.readers.gaps("2000"))
+
+
+async def test_the_article_list_is_newest_first_and_paged_with_more(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    space = Workspace(tmp_path / "seeds", tmp_path / "data")
+    space.seeds.mkdir()
+    for n in range(7):
+        (space.seeds / f"art-{n}.md").write_text(
+            f"---\ntitle: Article {n}\ndate: 2026-11-0{n + 1}\noutlet: Le Journal\n---\n\n"
+            f"Le texte numéro {n} parle longuement du sujet {n} et de ses suites.\n",
+            encoding="utf-8",
+        )
+    (space.seeds / "undated.md").write_text(
+        "---\ntitle: Sans date\n---\n\nUn article sans date de publication connue.\n",
+        encoding="utf-8",
+    )
+    IndexService(
+        IndexSettings(seeds_dir=space.seeds, data_dir=space.data, embedding_model="hashing-256")
+    ).rebuild()
+    botapi.strict_entities = True
+    async with run_bot(botapi, space, None, embedding_model="hashing-256") as harness:
+        user = harness.user(language_code="fr")
+        [first] = await harness.say(user, "De quoi parlent les articles ?")
+        text = first["plain_text"]
+        assert text.startswith(
+            "Les articles de la collection (8), du plus récent au plus ancien — page 1/2\n\n"
+            "• Article 6 · Le Journal · 7 novembre 2026\n"
+            "Le texte numéro 6 parle longuement du sujet 6 et de ses suites.\n\n"
+            "• Article 5 · Le Journal · 6 novembre 2026"
+        )
+        assert text.count("• ") == 5
+        mark = harness.mark()
+        await botapi.press_button(user, first, dict(buttons(first))["Plus"])
+        [second] = await botapi.wait_sent(1, after=mark)
+        assert second["plain_text"].splitlines()[0].endswith("— page 2/2")
+        assert second["plain_text"].count("• ") == 3
+        assert second["plain_text"].rstrip().endswith("Un article sans date de publication connue.")
+        assert buttons(second) == []
+    assert botapi.rejected == []
+
+
 # ------------------------------------------------------------------------------ follow-ups
 
 

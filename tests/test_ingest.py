@@ -127,6 +127,24 @@ def test_markdown_front_matter_and_first_line_title(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "outlet: Le Journal\ntags: Grève, transports",
+        "source: 'Le Journal'\ntags: [grève, \"Transports\"]\npublished: 2026-12-01",
+    ],
+)
+def test_markdown_front_matter_gives_outlet_and_tags(tmp_path: Path, header: str) -> None:
+    source = f"---\ntitle: Les grèves\ndate: 2026-12-01\n{header}\n---\n\n{PARA_1}\n"
+    article = load_article(_write(tmp_path, "greves.md", source))
+    assert (article.title, article.outlet, article.tags) == (
+        "Les grèves",
+        "Le Journal",
+        ("grève", "transports"),
+    )
+    assert article.published == "2026-12-01"
+
+
 def test_markdown_setext_title(tmp_path: Path) -> None:
     article = load_article(_write(tmp_path, "s.md", f"Le titre\n========\n\n{PARA_1}\n"))
     assert (article.title, article.text) == ("Le titre", PARA_1)
