@@ -156,6 +156,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CallbackQueryHandler(scope.scope_button, pattern=_whole(callbacks.SCOPE)),
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
             CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
+            CallbackQueryHandler(feeds.feeds_page, pattern=_whole(callbacks.FEEDS)),
             CallbackQueryHandler(handlers.unknown_button),
         ]
     )

@@ -21,6 +21,7 @@ from index.session import KEY_PATTERN, Page
 
 __all__ = [
     "CONTEXT",
+    "FEEDS",
     "MORE",
     "REMOVE",
     "SCOPE",
@@ -28,6 +29,7 @@ __all__ = [
     "VOTE",
     "WRONG",
     "answer_keyboard",
+    "feeds_keyboard",
     "remove_keyboard",
     "sources_keyboard",
 ]
@@ -39,6 +41,7 @@ REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
 VOTE = re.compile(rf"fb:({KEY_PATTERN}):([ud])")
 WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SCOPE = re.compile(r"scope:(?:([oft]):([0-9a-f]{8})|all)")
+FEEDS = re.compile(r"feeds:([0-9]{1,3})")  # a page of /feeds (MAX_FEEDS = 200: at most 200)
 
 CONTEXT_BUTTONS_PER_ROW = 4
 
@@ -100,3 +103,13 @@ def remove_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def feeds_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
+    """Prev/Next under a page of /feeds."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(t("prev_button", lang), callback_data=f"feeds:{page - 1}"))
+    if page < pages - 1:
+        row.append(InlineKeyboardButton(t("next_button", lang), callback_data=f"feeds:{page + 1}"))
+    return InlineKeyboardMarkup([row]) if row else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from index.collection import Added, ArticleCollection
 from index.feeds import MAX_SEEN, Feed, FeedRegistry, parse_feed, poll_feed
 from index.service import IndexService
 from index.settings import IndexSettings
-from tests.bot_fixtures import BotHarness, run_bot, wait_until
+from tests.bot_fixtures import BotHarness, buttons, run_bot, wait_callback_answer, wait_until
 from tests.botapi import BotApiServer
 from tests.feedserver import FeedSite, serve_feeds
 
@@ -268,6 +269,57 @@ async def test_the_job_polls_feeds_and_a_broken_one_stops_nothing(
         [listing] = await bot.say(bot.admin, "/feeds")
         assert "⚠️ dernière erreur (" in listing["plain_text"]
         assert "no complete answer within 2 s" in listing["plain_text"]
+
+
+async def test_feeds_lists_many_feeds_in_pages(bot: BotHarness) -> None:
+    registry = bot.app.bot_data.feeds
+    for n in range(40):  # titles of 80 characters, the longest error and skipped lines
+        feed, _ = registry.add(f"https://journal{n}.example/rss.xml")
+        registry.save(
+            replace(
+                feed,
+                title=f"Le Journal & les nouvelles n° {n:02d} ".ljust(80, "&"),
+                last_error="<" * 300,
+                last_error_at="2026-12-01T08:00:00Z",
+                skipped=2,
+                last_skipped="&" * 300,
+                last_skipped_at="2026-12-01T08:00:00Z",
+            )
+        )
+    [first] = await bot.say(bot.admin, "/feeds")
+    assert first["plain_text"].startswith("Flux suivis : 40 (page 1/")
+    shown = re.findall(r"^([0-9a-f]{8}) — Le Journal", first["plain_text"], re.M)
+    listing = first
+    while "Suiv. ▶" in dict(buttons(listing)):
+        mark = bot.mark()
+        await bot.server.press_button(bot.admin, listing, dict(buttons(listing))["Suiv. ▶"])
+        [listing] = await bot.server.wait_edits(1, after=mark)
+        shown += re.findall(r"^([0-9a-f]{8}) — Le Journal", listing["plain_text"], re.M)
+    assert shown == [f.id for f in registry.all()]  # every id, once, in order
+    pages = int(re.findall(r"\(page \d+/(\d+)\)", first["plain_text"])[0])
+    assert listing["plain_text"].startswith(f"Flux suivis : 40 (page {pages}/{pages})")
+    assert [label for label, _ in buttons(listing)] == ["◀ Préc."]
+    mark = bot.mark()  # a reader pressing it (the message forwarded, or forged) is refused
+    await bot.server.press_button(bot.user(), listing, dict(buttons(listing))["◀ Préc."])
+    refusal = await wait_callback_answer(bot.server, mark)
+    assert refusal["text"] == "Désolé, cette commande est réservée aux administrateurs du bot."
+
+
+async def test_a_bad_entry_is_one_line_of_the_feed_in_feeds(
+    bot: BotHarness, site: FeedSite
+) -> None:
+    url = _odd(site, _item("http://[::1"), _item(f"{site.base}/articles/volcan.html"))
+    [added] = await bot.say(bot.admin, f"/feeds add {url}", timeout=60)
+    feed_id = bot.app.bot_data.feeds.all()[0].id
+    assert added["plain_text"] == f"Flux suivi : « L'Étrange » ({feed_id}). 1 article(s) ajouté(s)."
+    [listing] = await bot.say(bot.admin, "/feeds")
+    lines = listing["plain_text"].splitlines()
+    assert lines[2:4] == [f"{feed_id} — L'Étrange", lines[3]]
+    assert re.fullmatch(
+        r"  ⚠️ 1 entrée\(s\) ignorée\(s\), la dernière \(\d\d/\d\d/\d{4} \d\d:\d\d\) : "
+        r"http://\[::1: not a valid URL",
+        lines[4],
+    )
 
 
 @pytest.mark.parametrize(
