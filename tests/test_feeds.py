@@ -329,6 +329,7 @@ async def test_a_bad_entry_is_one_line_of_the_feed_in_feeds(
             "/feeds add file:///etc/passwd",
             "Flux non ajouté : only http:// and https:// URLs can be added.",
         ),
+        ("/feeds add http://[::1/rss.xml", "Flux non ajouté : not a valid URL."),
         ("/feeds add", "/feeds liste les flux suivis"),
         ("/feeds add a b", "/feeds liste les flux suivis"),
         ("/feeds add http://" + "a" * 3000 + ".example/rss", "Flux non ajouté : "),
