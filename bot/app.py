@@ -157,6 +157,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
             CallbackQueryHandler(handlers.overview_more, pattern=_whole(callbacks.OVERVIEW)),
             CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
+            CallbackQueryHandler(feeds.feeds_page, pattern=_whole(callbacks.FEEDS)),
             CallbackQueryHandler(handlers.unknown_button),
         ]
     )

@@ -21,6 +21,7 @@ from index.session import KEY_PATTERN, Page
 
 __all__ = [
     "CONTEXT",
+    "FEEDS",
     "MORE",
     "OVERVIEW",
     "REMOVE",
@@ -29,6 +30,7 @@ __all__ = [
     "VOTE",
     "WRONG",
     "answer_keyboard",
+    "feeds_keyboard",
     "overview_keyboard",
     "remove_keyboard",
     "sources_keyboard",
@@ -43,6 +45,7 @@ WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SCOPE = re.compile(r"scope:(?:([oft]):([0-9a-f]{8})|all)")
 # A page of the article list; a time frame's bounds as Unix seconds (either may be empty).
 OVERVIEW = re.compile(r"ov:([0-9]{1,5})(?::([0-9]{0,11})-([0-9]{0,11}))?")
+FEEDS = re.compile(r"feeds:([0-9]{1,3})")  # a page of /feeds (MAX_FEEDS = 200: at most 200)
 
 CONTEXT_BUTTONS_PER_ROW = 4
 
@@ -117,3 +120,13 @@ def overview_keyboard(
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("more_button", lang), callback_data=data)]]
     )
+
+
+def feeds_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
+    """Prev/Next under a page of /feeds."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(t("prev_button", lang), callback_data=f"feeds:{page - 1}"))
+    if page < pages - 1:
+        row.append(InlineKeyboardButton(t("next_button", lang), callback_data=f"feeds:{page + 1}"))
+    return InlineKeyboardMarkup([row]) if row else None

@@ -1,6 +1,7 @@
 """``/feeds``: admins subscribe to RSS and Atom feeds; a JobQueue job polls them all day.
 
-``/feeds`` lists the subscriptions with their health, ``/feeds add URL`` reads the feed once
+``/feeds`` lists the subscriptions with their health, in pages that each fit a message (Prev
+and Next buttons), ``/feeds add URL`` reads the feed once
 (a URL that is not a feed is refused, nothing kept) and adds its entries, ``/feeds remove ID``
 unsubscribes (the articles already added stay). Every FEED_INTERVAL_SECONDS the job polls each
 feed in turn (``index.feeds.poll_feed``); each article is added in the same turn as admins'
@@ -12,21 +13,30 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
+from bot.callbacks import feeds_keyboard
 from bot.context import BotContext
 from bot.i18n import t
-from bot.replies import reply_html, typing
+from bot.render import MAX_MESSAGE, utf16_len
+from bot.replies import NO_PREVIEW, reply_html, typing
 from bot.state import ChangeQueueFull
 from index.collection import Added
 from index.feeds import Feed, FeedBusy, FeedError, FetchError, PollReport, failed, poll_feed
 
-__all__ = ["feeds_command", "poll_feeds_job"]
+__all__ = ["feeds_command", "feeds_page", "poll_feeds_job", "render_feeds"]
 
 logger = logging.getLogger(__name__)
+
+FEEDS_PER_PAGE = 10  # fewer when their health lines are long: a page always fits a message
+_MARKUP = re.compile(r"</?[a-z][^>]*>")
 
 
 async def feeds_command(update: Update, context: BotContext) -> None:
@@ -37,7 +47,9 @@ async def feeds_command(update: Update, context: BotContext) -> None:
     lang = context.language(update.effective_user)
     args = context.args or []
     if not args:
-        await reply_html(message, _list(context, lang))
+        feeds = await asyncio.to_thread(context.bot_data.feeds.all)
+        text, page, pages = render_feeds(feeds, 0, lang, ZoneInfo(context.settings.timezone))
+        await reply_html(message, text, feeds_keyboard(page, pages, lang))
     elif args[0].lower() == "add" and len(args) == 2:
         await _subscribe(message, args[1], context, lang)
     elif args[0].lower() == "remove" and len(args) == 2:
@@ -46,6 +58,31 @@ async def feeds_command(update: Update, context: BotContext) -> None:
         await reply_html(message, t(key, lang, id=args[1][:20], title=_name(removed)))
     else:
         await reply_html(message, t("feeds_usage", lang))
+
+
+async def feeds_page(update: Update, context: BotContext) -> None:
+    """Show another page of /feeds in place (admins only: the data can be forged)."""
+    query = update.callback_query
+    if query is None or context.match is None:
+        return
+    lang = context.language(update.effective_user)
+    if not context.is_admin(update.effective_user):
+        await query.answer(t("admin_only", lang), show_alert=True)
+        return
+    await query.answer()
+    feeds = await asyncio.to_thread(context.bot_data.feeds.all)
+    zone = ZoneInfo(context.settings.timezone)
+    text, page, pages = render_feeds(feeds, int(context.match[1]), lang, zone)
+    try:
+        await query.edit_message_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=feeds_keyboard(page, pages, lang),
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def _subscribe(message: Message, url: str, context: BotContext, lang: str) -> None:
@@ -84,6 +121,7 @@ async def poll_feeds_job(context: BotContext) -> None:
 
 async def _poll(feed: Feed, context: BotContext) -> PollReport:
     data = context.bot_data
+    latest = feed  # the state last saved: what a failure later in the poll builds on
 
     async def add(name: str, content: bytes) -> Added:
         try:
@@ -92,41 +130,78 @@ async def _poll(feed: Feed, context: BotContext) -> PollReport:
         except ChangeQueueFull as exc:
             raise FeedBusy(str(exc)) from exc
 
+    async def save(progress: Feed) -> None:
+        nonlocal latest
+        latest = progress
+        await asyncio.to_thread(data.feeds.save, progress)
+
     try:
-        report = await poll_feed(feed, data.collection, add)
+        report = await poll_feed(feed, data.collection, add, save)
     except Exception as exc:  # a bug must not stop the job: said in the feed's health
         logger.exception("polling feed %s failed", feed.id)
         reason = f"internal error ({type(exc).__name__})"
-        report = PollReport(failed(feed, reason), error=reason)
+        report = PollReport(failed(latest, reason), error=reason)
     await asyncio.to_thread(data.feeds.save, report.feed)
     return report
 
 
-def _list(context: BotContext, lang: str) -> str:
-    feeds = context.bot_data.feeds.all()
+def render_feeds(
+    feeds: Sequence[Feed], page: int, lang: str, zone: ZoneInfo
+) -> tuple[str, int, int]:
+    """One page of the subscriptions with their health, as HTML; returns (text, page shown,
+    page count). Pages hold up to ``FEEDS_PER_PAGE`` feeds and never more than a message."""
     if not feeds:
-        return t("feeds_empty", lang)
-    zone = ZoneInfo(context.settings.timezone)
-    lines = [t("feeds_header", lang, count=len(feeds))]
-    for feed in feeds:
+        return t("feeds_empty", lang), 0, 1
+    blocks = [_block(feed, lang, zone) for feed in feeds]
+    widest = t("feeds_header_paged", lang, count=len(feeds), page=len(feeds), pages=len(feeds))
+    pages = _pages(blocks, MAX_MESSAGE - _shown_len(widest))
+    page = min(max(page, 0), len(pages) - 1)
+    if len(pages) == 1:
+        header = t("feeds_header", lang, count=len(feeds))
+    else:
+        header = t("feeds_header_paged", lang, count=len(feeds), page=page + 1, pages=len(pages))
+    return "\n".join([header, *pages[page]]), page, len(pages)
+
+
+def _pages(blocks: list[str], budget: int) -> list[list[str]]:
+    """Blocks in order, cut into pages of at most ``FEEDS_PER_PAGE`` and ``budget`` UTF-16
+    units of shown text (a block is always shorter than a message: its values are cut)."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for block in blocks:
+        cost = _shown_len(block) + 1  # its line break
+        if pages[-1] and (len(pages[-1]) == FEEDS_PER_PAGE or size + cost > budget):
+            pages.append([])
+            size = 0
+        pages[-1].append(block)
+        size += cost
+    return pages
+
+
+def _shown_len(markup: str) -> int:
+    """The length Telegram counts: the text once its HTML is parsed, in UTF-16 units."""
+    return utf16_len(html.unescape(_MARKUP.sub("", markup)))
+
+
+def _block(feed: Feed, lang: str, zone: ZoneInfo) -> str:
+    """A feed's lines: id and title, last success, last error, entries skipped."""
+    lines = [
+        f"\n<code>{html.escape(feed.id)}</code> — {html.escape(_name(feed)[:150])}",
+        t(
+            "feeds_health",
+            lang,
+            success=_when(feed.last_success_at, zone, lang),
+            added=feed.added,
+        ),
+    ]
+    if feed.last_error:
+        when = _when(feed.last_error_at, zone, lang)
+        lines.append(t("feeds_error", lang, when=when, reason=feed.last_error))
+    if feed.skipped and feed.last_skipped:
+        when = _when(feed.last_skipped_at, zone, lang)
         lines.append(
-            f"\n<code>{html.escape(feed.id)}</code> — {html.escape(_name(feed)[:150])}\n"
-            + t(
-                "feeds_health",
-                lang,
-                success=_when(feed.last_success_at, zone, lang),
-                added=feed.added,
-            )
+            t("feeds_skipped", lang, count=feed.skipped, when=when, reason=feed.last_skipped)
         )
-        if feed.last_error:
-            lines.append(
-                t(
-                    "feeds_error",
-                    lang,
-                    when=_when(feed.last_error_at, zone, lang),
-                    reason=feed.last_error,
-                )
-            )
     return "\n".join(lines)
 
 

@@ -146,6 +146,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "No feed followed. Add one with /feeds add URL.",
     },
     "feeds_header": {"fr": "Flux suivis : {count}", "en": "Feeds followed: {count}"},
+    "feeds_header_paged": {
+        "fr": "Flux suivis : {count} (page {page}/{pages})",
+        "en": "Feeds followed: {count} (page {page}/{pages})",
+    },
+    "feeds_skipped": {
+        "fr": "  ⚠️ {count} entrée(s) ignorée(s), la dernière ({when}) : {reason}",
+        "en": "  ⚠️ {count} entry(ies) skipped, the last ({when}): {reason}",
+    },
     "feeds_health": {
         "fr": "  dernière lecture réussie : {success} · {added} article(s) ajouté(s)",
         "en": "  last successful read: {success} · {added} article(s) added",

@@ -140,19 +140,24 @@ def time_frame(question: str, now: datetime) -> TimeFrame | None:
         match = pattern.search(question)
         if match is None:
             continue
-        bounds = _resolve(kind, match, now)
-        if bounds is None:
+        try:
+            bounds = _resolve(kind, match, now)
+            if bounds is None:
+                continue
+            start, end = bounds
+            return TimeFrame(
+                _utc(start),
+                _utc(end),
+                match.group(0),
+                _without(question, match),
+                first_day=start.date().isoformat() if start else None,
+                last_day=(end - timedelta(days=1)).date().isoformat() if end else None,
+                relative=kind not in _LOOSE_KINDS or bool(_WEEKDAY.search(match.group(0))),
+            )
+        except OverflowError:
+            # A period that starts or ends past year 1 or 9999 (in the chat's zone or in UTC):
+            # "avant le 1er janvier 0001" excludes nothing a store holds, so it is no frame.
             continue
-        start, end = bounds
-        return TimeFrame(
-            _utc(start),
-            _utc(end),
-            match.group(0),
-            _without(question, match),
-            first_day=start.date().isoformat() if start else None,
-            last_day=(end - timedelta(days=1)).date().isoformat() if end else None,
-            relative=kind not in _LOOSE_KINDS or bool(_WEEKDAY.search(match.group(0))),
-        )
     latest = _LATEST.search(question)
     if latest is not None:
         start = _midnight(now.date() - timedelta(days=LATEST_DAYS), now.tzinfo)
@@ -169,7 +174,8 @@ def time_frame(question: str, now: datetime) -> TimeFrame | None:
 
 
 def published_iso(value: str | None) -> str | None:
-    """A source's publication date as the stores keep it, or None when it is not a date.
+    """A source's publication date as the stores keep it, or None when it is not a date (or
+    one past the calendar's years 1 to 9999 once in UTC).
 
     ISO 8601 first (what HTML metadata and feeds mostly give), then dateparser in the languages
     we serve ("5 mars 2024", "Tue, 05 Mar 2024 10:00:00 GMT").
@@ -190,7 +196,10 @@ def published_iso(value: str | None) -> str | None:
         moment = parsed
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _utc(moment)
+    try:
+        return _utc(moment)
+    except OverflowError:  # "9999-12-31T23:59:59-23:59" is in year 10000 in UTC: no date
+        return None
 
 
 def display_date(published: str | None, lang: str) -> str | None:

@@ -6,9 +6,16 @@ new entry's page under the same rules as ``/add URL`` (``index.fetch``: timeouts
 no private addresses unless ``FETCH_PRIVATE_ADDRESSES``) and adds it incrementally, with the
 feed as its ``feed``, the feed's title as its outlet when the page names none, and the entry's
 date when the page has none. An entry whose page cannot be had is indexed from the feed's own
-text when that is long enough. Each feed's health (last success, last error, articles added)
-is kept with it. Nothing a feed serves stops the other feeds: every failure is one line in the
-feed's health.
+text when that is long enough. Each feed's health (last success, last error, articles added,
+entries skipped) is kept with it. Nothing a feed serves stops the other feeds, nor the other
+entries of its feed: a feed that cannot be read is its ``last_error``, an entry that cannot
+become an article (whatever the reason, even a bug: it is logged with its traceback) is one
+line, ``last_skipped``, and is not tried again.
+
+Every entry tried is remembered (``seen``) as long as it is in the feed, then ``MAX_SEEN`` more;
+an entry indexed is saved as seen at once (``save``), so neither a crash later in the poll
+nor a process killed mid-poll fetches it again. The validators (``ETag``, ``Last-Modified``)
+are kept only once every entry of the feed was tried, and only when they are ASCII.
 
 Subscriptions live in ``DATA_DIR/feeds.json``, written atomically.
 
@@ -39,11 +46,14 @@ from urllib.parse import urljoin
 
 from index.collection import Added, ArticleCollection, with_source
 from index.dates import published_iso
-from index.errors import ArticleLoadError, IndexFailure
-from index.fetch import FetchError, check_url, fetch_url, filename_for_url
+from index.errors import ArticleLoadError, IndexFailure, StorageWriteError
+from index.fetch import FetchError, check_url, fetch_url, filename_for_url, usable_validator
 from index.ingest import article_from_bytes
 
 __all__ = [
+    "MAX_ENTRIES",
+    "MAX_NEW_PER_POLL",
+    "MAX_SEEN",
     "Feed",
     "FeedBusy",
     "FeedEntry",
@@ -63,13 +73,22 @@ MAX_FEEDS = 200
 # New entries added per poll: a feed that publishes its whole archive at once is read over
 # several polls instead of holding the collection for an hour.
 MAX_NEW_PER_POLL = 20
-MAX_SEEN = 2_000  # entry keys remembered per feed (a feed shows its last tens)
+# Entries read per feed document (the first ones: feeds list the newest first). Each key of
+# the feed's entries that was tried is remembered, so this bounds a feed's ``seen`` too.
+MAX_ENTRIES = 10_000
+# Keys remembered of entries that left the feed (a feed that shows an old entry again).
+MAX_SEEN = 2_000
 MIN_ENTRY_TEXT = 200  # characters of the feed's own text that make an article on their own
 MAX_ERROR_CHARS = 300
+# Unexpected failures in a row that say the bot, not the entries, is failing (a database
+# gone): the poll stops there and those entries are tried again at the next one.
+MAX_FAILURES_IN_A_ROW = 3
 _TAG = re.compile(r"<[^>]+>")
 
 # add(filename, bytes) -> Added: the collection's add, run in the caller's turn for changes.
 AddArticle = Callable[[str, bytes], Awaitable[Added]]
+# save(feed): keep a feed's state now (the registry's save, off the event loop).
+SaveFeed = Callable[["Feed"], Awaitable[None]]
 
 
 class FeedError(Exception):
@@ -87,6 +106,7 @@ class FeedEntry:
     title: str
     published: str | None  # ISO 8601
     text: str  # the feed's own text of the entry (content, else summary), HTML removed
+    problem: str | None = None  # why the entry cannot be read at all (said, then skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,9 @@ class Feed:
     last_error: str | None = None
     last_error_at: str | None = None
     added: int = 0
+    skipped: int = 0  # entries that could not become articles, ever
+    last_skipped: str | None = None  # the last of them, with why
+    last_skipped_at: str | None = None
     seen: tuple[str, ...] = field(default=())
 
 
@@ -139,24 +162,42 @@ def parse_feed(data: bytes, base: str = "") -> ParsedFeed:
     if not parsed.get("version"):
         raise FeedError("not an RSS or Atom feed")
     entries = []
-    for entry in parsed.get("entries", []):
-        link = urljoin(base, str(entry.get("link"))) if entry.get("link") else None
+    for entry in parsed.get("entries", [])[:MAX_ENTRIES]:
+        link = _link(base, entry.get("link"))
         key = str(entry.get("id") or link or entry.get("title") or "")[:500]
         if not key:
             continue
-        content = entry.get("content") or []
-        body = content[0].get("value", "") if content else entry.get("summary", "")
-        entries.append(
-            FeedEntry(
-                key=key,
-                link=str(link)[:2000] if link else None,
-                title=_plain(str(entry.get("title", "")))[:300],
-                published=_entry_date(entry),
-                text=_plain(str(body or "")),
-            )
-        )
+        try:
+            entries.append(_entry(entry, key, link))
+        except Exception as exc:  # one entry feedparser let through oddly: said, not fatal
+            logger.exception("feed entry %s unreadable", key)
+            problem = f"unreadable entry ({type(exc).__name__})"
+            entries.append(FeedEntry(key, None, "", None, "", problem))
     title = _plain(str(parsed.get("feed", {}).get("title", "")))[:200]
     return ParsedFeed(title, tuple(entries))
+
+
+def _entry(entry: Any, key: str, link: str | None) -> FeedEntry:
+    content = entry.get("content") or []
+    body = content[0].get("value", "") if content else entry.get("summary", "")
+    return FeedEntry(
+        key=key,
+        link=link[:2000] if link else None,
+        title=_plain(str(entry.get("title", "")))[:300],
+        published=_entry_date(entry),
+        text=_plain(str(body or "")),
+    )
+
+
+def _link(base: str, value: object) -> str | None:
+    """An entry's link resolved against the feed's URL; as written when it cannot be (then
+    fetching it says why: "http://[::1" is not a valid URL)."""
+    if not value:
+        return None
+    try:
+        return urljoin(base, str(value))
+    except ValueError:
+        return str(value)
 
 
 def _plain(markup: str) -> str:
@@ -180,7 +221,11 @@ def _entry_date(entry: Any) -> str | None:
                 continue
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            try:
+                moment = moment.astimezone(UTC)
+            except OverflowError:  # "31 Dec 9999 23:00:00 -2300" is in year 10000: no date
+                continue
+            return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     return None
 
 
@@ -277,15 +322,21 @@ class FeedRegistry:
         os.replace(temporary, self.path)
 
 
-async def poll_feed(feed: Feed, collection: ArticleCollection, add: AddArticle) -> PollReport:
-    """Read one feed and add its new entries; never raises for what the feed or its pages do."""
+async def poll_feed(
+    feed: Feed, collection: ArticleCollection, add: AddArticle, save: SaveFeed | None = None
+) -> PollReport:
+    """Read one feed and add its new entries; never raises for what the feed or its pages do.
+
+    ``save`` is given the feed's state after each entry indexed (marked seen in the same
+    step); the caller saves the returned ``PollReport.feed`` at the end.
+    """
     settings = collection.settings
     now = _now()
     headers = {}
-    if feed.etag:
-        headers["If-None-Match"] = feed.etag
-    if feed.last_modified:
-        headers["If-Modified-Since"] = feed.last_modified
+    if etag := usable_validator(feed.etag):  # one kept before they were checked may not be
+        headers["If-None-Match"] = etag
+    if last_modified := usable_validator(feed.last_modified):
+        headers["If-Modified-Since"] = last_modified
     try:
         response = await fetch_url(
             feed.url,
@@ -301,32 +352,75 @@ async def poll_feed(feed: Feed, collection: ArticleCollection, add: AddArticle) 
     except (FetchError, FeedError) as exc:
         return PollReport(failed(feed, str(exc), now), error=str(exc))
     seen = set(feed.seen)
-    new = [e for e in parsed.entries if e.key not in seen][:MAX_NEW_PER_POLL]
+    waiting = [e for e in parsed.entries if e.key not in seen]
     added: list[Added] = []
     skipped: list[str] = []
     outlet = parsed.title or None
-    for entry in new:
+    stopped: str | None = None  # why the poll stopped before its last entry
+
+    def progress() -> Feed:
+        return replace(
+            feed,
+            title=parsed.title or feed.title,
+            added=feed.added + len(added),
+            skipped=feed.skipped + len(skipped),
+            last_skipped=skipped[-1] if skipped else feed.last_skipped,
+            last_skipped_at=now if skipped else feed.last_skipped_at,
+            seen=_remembered(parsed.entries, seen, feed.seen),
+        )
+
+    tried = 0
+    for entry in waiting[:MAX_NEW_PER_POLL]:
+        indexed = False
         try:
+            if entry.problem:
+                raise ArticleLoadError(entry.problem)
             name, data = await _article_of(entry, feed, outlet, collection)
             added.append(await add(name, data))
+            indexed = True
         except FeedBusy:
             break  # not marked seen: the next poll tries it again
+        except StorageWriteError as exc:  # the disk, not the entry: tried again next poll
+            stopped = str(exc)
+            break
         except (FetchError, ArticleLoadError, IndexFailure) as exc:
-            skipped.append(f"{entry.link or entry.key}: {exc}"[:MAX_ERROR_CHARS])
+            skipped.append(_line(entry, str(exc)))
+        except Exception as exc:  # a bug on this entry's input: logged, said, not fatal
+            logger.exception("feed %s: entry %s failed", feed.id, entry.link or entry.key)
+            skipped.append(_line(entry, f"internal error ({type(exc).__name__})"))
+        tried += 1
         seen.add(entry.key)  # tried once: a broken page is not fetched at every poll
-    keys = [e.key for e in parsed.entries if e.key in seen]  # the feed's order, newest first
+        if indexed and save is not None:
+            await save(progress())  # indexed and marked seen in the same step
+    finished = stopped is None and tried == len(waiting)
     polled = replace(
-        feed,
-        title=parsed.title or feed.title,
-        etag=response.etag,
-        last_modified=response.last_modified,
+        progress(),
+        # Kept only when nothing is left to try: a 304 would hide the rest of a long feed.
+        etag=response.etag if finished else None,
+        last_modified=response.last_modified if finished else None,
         last_poll_at=now,
         last_success_at=now,
-        last_error=None,
-        added=feed.added + len(added),
-        seen=tuple(dict.fromkeys([*keys, *feed.seen]))[:MAX_SEEN],
+        last_error=stopped[:MAX_ERROR_CHARS] if stopped else None,
+        last_error_at=now if stopped else feed.last_error_at,
     )
-    return PollReport(polled, tuple(added), skipped=tuple(skipped))
+    return PollReport(polled, tuple(added), skipped=tuple(skipped), error=stopped)
+
+
+def _remembered(
+    entries: tuple[FeedEntry, ...], seen: set[str], before: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The keys to remember: every entry of the feed that was tried, however many (a feed
+    longer than any window must not offer its oldest tried entries again), in the feed's
+    order, then the latest ``MAX_SEEN`` of those that left it."""
+    current = [e.key for e in entries if e.key in seen]
+    in_feed = set(current)
+    gone = [key for key in before if key not in in_feed][:MAX_SEEN]
+    return tuple(dict.fromkeys([*current, *gone]))
+
+
+def _line(entry: FeedEntry, reason: str) -> str:
+    """One line of a feed's health for an entry that did not become an article."""
+    return f"{entry.link or entry.key}: {reason}"[:MAX_ERROR_CHARS]
 
 
 async def _article_of(
@@ -343,9 +437,13 @@ async def _article_of(
             return name, with_source(data, outlet, entry.published, feed.id)
     if len(entry.text) < MIN_ENTRY_TEXT:
         raise page_error or ArticleLoadError("the entry has no link and too little text")
+    try:
+        url = check_url(entry.link) if entry.link else None
+    except FetchError:
+        url = None  # "javascript:…", "http://[::1": not a page the article can point to
     record = {
         "title": entry.title or outlet or "untitled",
-        "url": entry.link,
+        "url": url,
         "date": entry.published,
         "outlet": outlet,
         "feed": feed.id,

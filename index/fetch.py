@@ -40,6 +40,7 @@ __all__ = [
     "fetch_url",
     "filename_for_url",
     "system_resolver",
+    "usable_validator",
 ]
 
 _SUFFIX_BY_TYPE = {
@@ -55,6 +56,8 @@ _SUFFIX_BY_TYPE = {
 _USER_AGENT = "article-qa-bot/0.1 (+https://github.com/; fetches one page on an admin's request)"
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
+MAX_VALIDATOR_CHARS = 1_000
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 # zlib's window bits for a zlib or gzip header, recognised by itself ("deflate" is zlib-wrapped).
 _ZLIB_OR_GZIP = 32 + zlib.MAX_WBITS
 
@@ -83,8 +86,12 @@ class Fetched:
 def check_url(url: str) -> str:
     """The URL stripped, or FetchError when it is not an absolute http(s) URL."""
     url = url.strip().strip("<>")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # "http://[::1": an unclosed IPv6 bracket, a bad port
+        raise FetchError("not a valid URL") from exc
+    if parts.scheme.lower() not in ("http", "https") or not hostname:
         raise FetchError("only http:// and https:// URLs can be added")
     return url
 
@@ -202,6 +209,17 @@ async def fetch_url(
         raise FetchError(_describe(exc)) from exc
 
 
+def usable_validator(value: str | None) -> str | None:
+    """An ``ETag`` or ``Last-Modified`` that can be sent back, else None.
+
+    A server in a French locale answers "mar., 01 déc. 2026 08:00:00 GMT": httpx refuses to
+    send a header that is not ASCII, so such a value would make every later request fail.
+    """
+    if value and len(value) <= MAX_VALIDATOR_CHARS and _PRINTABLE_ASCII.fullmatch(value):
+        return value
+    return None
+
+
 def _origin(url: str) -> tuple[str, int]:
     parts = httpx.URL(url)
     return parts.host, parts.port or (443 if parts.scheme == "https" else 80)
@@ -212,8 +230,8 @@ async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
     if response.status_code >= 400:
         raise FetchError(f"the server answered HTTP {response.status_code}")
     validators = {
-        "etag": response.headers.get("etag"),
-        "last_modified": response.headers.get("last-modified"),
+        "etag": usable_validator(response.headers.get("etag")),
+        "last_modified": usable_validator(response.headers.get("last-modified")),
     }
     if response.status_code == 304:
         return Fetched(str(response.url), b"", "", 304, **validators)
@@ -268,9 +286,11 @@ def _describe(exc: httpx.HTTPError) -> str:
 
 def filename_for_url(url: str, suffix: str) -> str:
     """A file name for a page: host and path, made safe (``example.org-news-item.json``)."""
-    parts = urlsplit(url)
-    path = re.sub(
-        r"\.(html?|php|aspx?|txt|md|json|pdf|docx)$", "", parts.path.strip("/"), flags=re.I
-    )
-    stem = "-".join(p for p in [parts.hostname or "page", *path.split("/")] if p)
+    try:
+        parts = urlsplit(url)
+        host, path = parts.hostname or "page", parts.path
+    except ValueError:  # not a URL after all (a feed entry's broken link)
+        host, path = "page", url
+    path = re.sub(r"\.(html?|php|aspx?|txt|md|json|pdf|docx)$", "", path.strip("/"), flags=re.I)
+    stem = "-".join(p for p in [host, *path.split("/")] if p)
     return safe_filename(stem.replace(".", "-") + suffix, default_ext=suffix)

@@ -215,6 +215,8 @@ def _parse(
         if not raw.strip():
             raise ArticleLoadError("empty file")
         source = _from_text(suffix, raw, url)
+    source = _storable(source)
+    url = url.replace("\x00", "") if url else url
     # Only a page without <title> or heading lacks one: its file name is the best we have.
     title = _clean_title(source.title) or PurePosixPath(filename.replace("\\", "/")).stem
     text = clean_text(source.text)
@@ -222,7 +224,7 @@ def _parse(
         where = " in the HTML" if suffix in (".html", ".htm") else ""
         raise ArticleLoadError(f"no article text found{where}")
     page = source.url or url
-    host = urlsplit(page).hostname if page else None
+    host = _host(page)
     outlet = source.outlet or (host.removeprefix("www.") if host else None)
     return Article(
         id=article_id_for(PurePosixPath(filename.replace("\\", "/"))),
@@ -238,6 +240,32 @@ def _parse(
         tags=source.tags,
         published=published_iso(source.date),
     )
+
+
+def _storable(source: _Source) -> _Source:
+    """Every field without NUL: PostgreSQL refuses it in text (a JSON "\\u0000", a UTF-16
+    page), and one place here keeps it out of every store, whichever is in use."""
+
+    def strip(value: str | None) -> str | None:
+        return value.replace("\x00", "") if value else value
+
+    return _Source(
+        title=source.title.replace("\x00", ""),
+        text=source.text.replace("\x00", ""),
+        url=strip(source.url),
+        date=strip(source.date),
+        outlet=strip(source.outlet),
+        tags=_tags([tag.replace("\x00", "") for tag in source.tags]),
+        feed=strip(source.feed),
+    )
+
+
+def _host(url: str | None) -> str | None:
+    """The host of a URL, None when there is none or the URL cannot be parsed."""
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        return None
 
 
 def _binary(suffix: str, data: bytes, max_bytes: int) -> _Source:
@@ -413,7 +441,7 @@ def _from_html(raw: str, url: str | None) -> _Source:
         *(getattr(document, "categories", None) or []),
     ]
     sitename = getattr(document, "sitename", None)
-    host = urlsplit(url).hostname if url else None
+    host = _host(url)
     if sitename and host and host.removeprefix("www.") in sitename.lower():
         sitename = None  # trafilatura's guess from the URL, not a name the page gives
     return _Source(

@@ -1,7 +1,8 @@
 """A news site with feeds on 127.0.0.1 for the feed tests: real RSS 2.0 and Atom samples
 whose entries link to article pages, and the feeds that go wrong: a 304 for a conditional
-request, a server that never answers, HTML where XML was expected, a redirect loop and a feed
-that grows without end."""
+request, a server that never answers, HTML where XML was expected, a redirect loop, a feed
+that grows without end, an archive of thousands of entries, and a feed the test writes itself
+(odd entries, odd headers) with JSON pages of its choosing."""
 
 from __future__ import annotations
 
@@ -34,6 +35,28 @@ ARTICLES = {
         "prochaine.",
     ),
 }
+
+
+def archive(base: str, size: int) -> str:
+    """An RSS feed of ``size`` entries, "Article 0" first, each linking to its own page."""
+    items = "".join(
+        f"<item><title>Article {n}</title><link>{base}/archive/{n}.html</link>"
+        f"<guid>{base}/archive/{n}.html</guid></item>"
+        for n in range(size)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Les Archives</title>{items}</channel></rss>"
+    )
+
+
+def archive_page(number: int) -> str:
+    return (
+        f"<!doctype html><html><head><title>Article {number}</title></head><body><article>"
+        f"<h1>Article {number}</h1><p>Le numéro {number} des archives raconte la séance "
+        f"{number} du conseil municipal, tenue le {number % 28 + 1} du mois.</p></article>"
+        "</body></html>"
+    )
 
 
 def article_page(slug: str) -> str:
@@ -80,6 +103,11 @@ class FeedSite:
     rss_slugs: list[str] = field(default_factory=lambda: ["volcan", "uranium"])
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     broken_pages: set[str] = field(default_factory=set)
+    archive_size: int = 0
+    archive_etag: bool = True  # an ETag, and a 304 for it
+    odd_feed: str = ""  # served as /odd.xml, with odd_headers
+    odd_headers: dict[str, str] = field(default_factory=dict)
+    json_pages: dict[str, str] = field(default_factory=dict)  # /pages/{name}.json
 
 
 async def serve_feeds() -> AsyncIterator[FeedSite]:
@@ -110,6 +138,38 @@ async def serve_feeds() -> AsyncIterator[FeedSite]:
             raise web.HTTPNotFound()
         return web.Response(text=article_page(slug), content_type="text/html")
 
+    async def archive_feed(request: web.Request) -> web.Response:
+        await record(request)
+        etag = f'"a{site.archive_size}"'
+        if site.archive_etag and request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            text=archive(site.base, site.archive_size),
+            content_type="application/rss+xml",
+            headers={"ETag": etag} if site.archive_etag else {},
+        )
+
+    async def archived(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(
+            text=archive_page(int(request.match_info["n"])), content_type="text/html"
+        )
+
+    async def odd_feed(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(
+            body=site.odd_feed.encode(),
+            content_type="application/rss+xml",
+            headers=site.odd_headers,
+        )
+
+    async def json_page(request: web.Request) -> web.Response:
+        await record(request)
+        found = site.json_pages.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=found, content_type="application/json")
+
     async def slow(request: web.Request) -> web.Response:
         await record(request)
         await asyncio.sleep(6)  # past the tests' 2 s FETCH_TIMEOUT
@@ -136,6 +196,10 @@ async def serve_feeds() -> AsyncIterator[FeedSite]:
     app.router.add_get("/rss.xml", rss_feed)
     app.router.add_get("/atom.xml", atom_feed)
     app.router.add_get("/articles/{slug}.html", page)
+    app.router.add_get("/archive.xml", archive_feed)
+    app.router.add_get(r"/archive/{n:\d+}.html", archived)
+    app.router.add_get("/odd.xml", odd_feed)
+    app.router.add_get("/pages/{name}.json", json_page)
     app.router.add_get("/slow.xml", slow)
     app.router.add_get("/page.xml", html_page)
     app.router.add_get("/loop", loop)

@@ -237,6 +237,21 @@ async def test_add_rejects_unusable_files(
     assert seed_files(bot.space) == [f"{SEED_ID}.txt"]  # nothing kept
 
 
+async def test_dates_past_the_calendar_are_no_date_and_no_frame(bot: BotHarness) -> None:
+    dated = "---\ndate: 9999-12-31T23:59:59-23:59\n---\n" + VOLCANO  # year 10000 in UTC
+    mark = bot.mark()
+    await bot.server.send_document(bot.admin, "volcan.md", dated.encode(), caption="/add")
+    [done] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert done["plain_text"].startswith("Ajouté : « Le volcan Piton de la Fournaise » (volcan), ")
+    article = bot.service.article("volcan")
+    assert article is not None and article.published is None
+    [answer] = await bot.say(bot.user(), VOLCANO_QUESTION)
+    assert answer["plain_text"].startswith("1. Le volcan Piton de la Fournaise\n")  # no date
+    for period in ("en décembre 9999", "avant le 1er janvier 0001"):  # no frame, an answer
+        [answer] = await bot.say(bot.user(), f"{VOLCANO_QUESTION[:-2]} {period} ?")
+        assert answer["plain_text"].startswith("1. Le volcan Piton de la Fournaise\n")
+
+
 async def test_add_refuses_oversized_upload_before_download(
     botapi: BotApiServer, workspace: Workspace, embedder: object
 ) -> None:

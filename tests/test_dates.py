@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.dates import display_date, published_iso, time_frame
 from index.errors import ArticleLoadError
@@ -285,3 +287,108 @@ def test_a_year_in_a_page_text_is_not_its_publication_date() -> None:
         + "</p></article></body></html>"
     )
     assert article_from_bytes("v.html", page.encode()).published is None
+
+
+# ------------------------------------------------------------------------------ out of range
+
+# Dates at the edges of Python's calendar (years 1 and 9999): a period that starts or ends
+# past them, or that the chat's time zone pushes past them in UTC, is no time frame.
+OUT_OF_RANGE = [
+    "Que s'est-il passé en décembre 9999 ?",
+    "Que s'est-il passé avant le 1er janvier 0001 ?",
+    "Que s'est-il passé après le 31 décembre 9999 ?",
+    "Que s'est-il passé depuis le 1er janvier 0001 ?",
+    "Que s'est-il passé le 31 décembre 9999 ?",
+    "Que s'est-il passé en janvier 0001 ?",
+    "Que s'est-il passé entre mars et décembre 9999 ?",
+    "Que s'est-il passé entre le 1er janvier 0001 et le 31 décembre 9999 ?",
+    "What happened after December 31, 9999?",
+    "What happened before January 1, 0001?",
+    "What happened in December 9999?",
+    "What happened since the 31st December 9999?",
+]
+
+
+@pytest.mark.parametrize("question", OUT_OF_RANGE)
+def test_periods_past_the_calendar_are_no_time_frame(question: str) -> None:
+    assert time_frame(question, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-23:59",
+        "0001-01-01T00:00:00+01:00",
+        "Fri, 31 Dec 9999 23:00:00 -2300",
+        "0000-01-01",
+        "10000-01-01",
+    ],
+)
+def test_publication_dates_past_the_calendar_are_no_date(value: str) -> None:
+    assert published_iso(value) is None
+
+
+def test_a_file_dated_past_the_calendar_is_added_undated() -> None:
+    data = b"---\ndate: 9999-12-31T23:59:59-23:59\n---\n# Le volcan\n\nLe volcan se reveille.\n"
+    article = article_from_bytes("volcan.md", data)
+    assert (article.title, article.date, article.published) == (
+        "Le volcan",
+        "9999-12-31T23:59:59-23:59",
+        None,
+    )
+
+
+_PHRASES = st.sampled_from(
+    [
+        "en {month} {year}",
+        "le {day} {month} {year}",
+        "le {day}er {month} {year}",
+        "avant le {day} {month} {year}",
+        "après le {day} {month} {year}",
+        "depuis le {day} {month} {year}",
+        "depuis {year}",
+        "en {year}",
+        "le {day} {month} de l'an {year}",
+        "entre le {day} {month} {year} et le {day} {month} {year}",
+        "after {day}/12/{year}",
+        "after {month} {day}, {year}",
+        "before {month} {day}, {year}",
+        "since {month} {year}",
+        "in {month} {year}",
+        "between {month} {year} and {month} {year}",
+    ]
+)
+_YEARS = st.sampled_from(["0", "1", "0001", "9998", "9999", "10000", "99999999999999999999"])
+_ZONES = st.sampled_from(
+    ["Europe/Paris", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tokyo", "UTC"]
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    phrase=_PHRASES,
+    year=_YEARS,
+    month=st.sampled_from(["janvier", "décembre", "January", "December"]),
+    day=st.sampled_from(["1", "31"]),
+    zone=_ZONES,
+)
+def test_any_date_phrase_is_a_frame_or_none(
+    phrase: str, year: str, month: str, day: str, zone: str
+) -> None:
+    now = NOW.astimezone(ZoneInfo(zone))
+    question = "Que s'est-il passé " + phrase.format(year=year, month=month, day=day) + " ?"
+    frame = time_frame(question, now)
+    if frame is not None:  # its bounds are dates the stores compare as text
+        for bound in (frame.start, frame.end):
+            assert bound is None or datetime.fromisoformat(bound.replace("Z", "+00:00"))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    year=st.sampled_from([0, 1, 9999, 10_000]) | st.integers(0, 10_001),
+    offset=st.sampled_from(["Z", "+23:59", "-23:59", "+01:00", "-00:01", ""]),
+)
+def test_any_iso_date_is_stored_or_none(year: int, offset: str) -> None:
+    for value in (f"{year:04d}-01-01T00:00:00{offset}", f"{year:04d}-12-31T23:59:59{offset}"):
+        stored = published_iso(value)  # never raises: a date the stores can compare, or None
+        assert stored is None or datetime.fromisoformat(stored.replace("Z", "+00:00"))

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from index.collection import Added, ArticleCollection
-from index.feeds import Feed, FeedRegistry, parse_feed, poll_feed
+from index.feeds import MAX_SEEN, Feed, FeedRegistry, parse_feed, poll_feed
 from index.service import IndexService
 from index.settings import IndexSettings
-from tests.bot_fixtures import BotHarness, run_bot, wait_until
+from tests.bot_fixtures import BotHarness, buttons, run_bot, wait_callback_answer, wait_until
 from tests.botapi import BotApiServer
 from tests.feedserver import FeedSite, serve_feeds
 
@@ -268,6 +271,57 @@ async def test_the_job_polls_feeds_and_a_broken_one_stops_nothing(
         assert "no complete answer within 2 s" in listing["plain_text"]
 
 
+async def test_feeds_lists_many_feeds_in_pages(bot: BotHarness) -> None:
+    registry = bot.app.bot_data.feeds
+    for n in range(40):  # titles of 80 characters, the longest error and skipped lines
+        feed, _ = registry.add(f"https://journal{n}.example/rss.xml")
+        registry.save(
+            replace(
+                feed,
+                title=f"Le Journal & les nouvelles n° {n:02d} ".ljust(80, "&"),
+                last_error="<" * 300,
+                last_error_at="2026-12-01T08:00:00Z",
+                skipped=2,
+                last_skipped="&" * 300,
+                last_skipped_at="2026-12-01T08:00:00Z",
+            )
+        )
+    [first] = await bot.say(bot.admin, "/feeds")
+    assert first["plain_text"].startswith("Flux suivis : 40 (page 1/")
+    shown = re.findall(r"^([0-9a-f]{8}) — Le Journal", first["plain_text"], re.M)
+    listing = first
+    while "Suiv. ▶" in dict(buttons(listing)):
+        mark = bot.mark()
+        await bot.server.press_button(bot.admin, listing, dict(buttons(listing))["Suiv. ▶"])
+        [listing] = await bot.server.wait_edits(1, after=mark)
+        shown += re.findall(r"^([0-9a-f]{8}) — Le Journal", listing["plain_text"], re.M)
+    assert shown == [f.id for f in registry.all()]  # every id, once, in order
+    pages = int(re.findall(r"\(page \d+/(\d+)\)", first["plain_text"])[0])
+    assert listing["plain_text"].startswith(f"Flux suivis : 40 (page {pages}/{pages})")
+    assert [label for label, _ in buttons(listing)] == ["◀ Préc."]
+    mark = bot.mark()  # a reader pressing it (the message forwarded, or forged) is refused
+    await bot.server.press_button(bot.user(), listing, dict(buttons(listing))["◀ Préc."])
+    refusal = await wait_callback_answer(bot.server, mark)
+    assert refusal["text"] == "Désolé, cette commande est réservée aux administrateurs du bot."
+
+
+async def test_a_bad_entry_is_one_line_of_the_feed_in_feeds(
+    bot: BotHarness, site: FeedSite
+) -> None:
+    url = _odd(site, _item("http://[::1"), _item(f"{site.base}/articles/volcan.html"))
+    [added] = await bot.say(bot.admin, f"/feeds add {url}", timeout=60)
+    feed_id = bot.app.bot_data.feeds.all()[0].id
+    assert added["plain_text"] == f"Flux suivi : « L'Étrange » ({feed_id}). 1 article(s) ajouté(s)."
+    [listing] = await bot.say(bot.admin, "/feeds")
+    lines = listing["plain_text"].splitlines()
+    assert lines[2:4] == [f"{feed_id} — L'Étrange", lines[3]]
+    assert re.fullmatch(
+        r"  ⚠️ 1 entrée\(s\) ignorée\(s\), la dernière \(\d\d/\d\d/\d{4} \d\d:\d\d\) : "
+        r"http://\[::1: not a valid URL",
+        lines[4],
+    )
+
+
 @pytest.mark.parametrize(
     ("command", "reply"),
     [
@@ -275,6 +329,7 @@ async def test_the_job_polls_feeds_and_a_broken_one_stops_nothing(
             "/feeds add file:///etc/passwd",
             "Flux non ajouté : only http:// and https:// URLs can be added.",
         ),
+        ("/feeds add http://[::1/rss.xml", "Flux non ajouté : not a valid URL."),
         ("/feeds add", "/feeds liste les flux suivis"),
         ("/feeds add a b", "/feeds liste les flux suivis"),
         ("/feeds add http://" + "a" * 3000 + ".example/rss", "Flux non ajouté : "),
@@ -303,3 +358,206 @@ async def test_feeds_to_private_addresses_are_refused_by_default(
         assert "private" in answer["plain_text"] or "loopback" in answer["plain_text"]
         assert bot.app.bot_data.feeds.all() == []
         assert not site.requests  # nothing was fetched
+
+
+# ------------------------------------------------------------------------------ odd entries
+
+
+def _odd(site: FeedSite, *items: str) -> str:
+    """Serve an RSS feed of ``items`` as /odd.xml; returns its URL."""
+    site.odd_feed = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>L'Étrange</title>{''.join(items)}</channel></rss>"
+    )
+    return f"{site.base}/odd.xml"
+
+
+def _item(link: str, extra: str = "", text: str = "Trop court.") -> str:
+    return (
+        f"<item><title>Entrée</title><link>{link}</link><guid>{link}</guid>"
+        f"<description>{text}</description>{extra}</item>"
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # Year 10000 in UTC.
+        '<rss version="2.0"><channel><title>J</title><item><title>Un</title><link>{page}</link>'
+        "<pubDate>Fri, 31 Dec 9999 23:00:00 -2300</pubDate></item></channel></rss>",
+        # Year 0 in UTC.
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>J</title><entry><title>Un</title>'
+        '<id>urn:un</id><link href="{page}"/><updated>0001-01-01T00:00:00+01:00</updated>'
+        "</entry></feed>",
+    ],
+)
+async def test_an_entry_dated_past_the_calendar_is_added_undated(
+    site: FeedSite, collection: ArticleCollection, document: str
+) -> None:
+    site.odd_feed = document.format(page=f"{site.base}/articles/volcan.html")
+    report = await poll_feed(_feed(f"{site.base}/odd.xml"), collection, _adder(collection))
+    assert (report.error, report.skipped) == (None, ())
+    [added] = report.added
+    assert (added.article.title, added.article.published) == (
+        "Le volcan Piton de la Fournaise se réveille",
+        None,
+    )
+
+
+async def test_a_malformed_link_is_one_line_in_the_feeds_health(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    long_text = "La lave s'écoule vers l'enclos Fouqué. " * 8  # an article on its own
+    url = _odd(
+        site,
+        _item("http://[::1"),
+        _item(f"{site.base}/articles/volcan.html"),
+        _item("http://[::2", text=long_text),
+    )
+    report = await poll_feed(_feed(url), collection, _adder(collection))
+    assert report.skipped == ("http://[::1: not a valid URL",)
+    assert [(a.article.id, a.article.url) for a in report.added] == [
+        ("127-0-0-1-articles-volcan", f"{site.base}/articles/volcan.html"),
+        ("page-http-2", None),  # from the feed's own text, without the broken link
+    ]
+    feed = report.feed
+    assert (feed.skipped, feed.last_skipped, feed.last_error) == (
+        1,
+        "http://[::1: not a valid URL",
+        None,
+    )
+    again = await poll_feed(feed, collection, _adder(collection))  # tried once only
+    assert (again.skipped, again.added, again.feed.skipped) == ((), (), 1)
+
+
+async def test_validators_that_are_not_ascii_are_dropped(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    url = _odd(site, _item(f"{site.base}/articles/volcan.html"))
+    site.odd_headers = {"Last-Modified": "mar., 01 déc. 2026 08:00:00 GMT", "ETag": '"été"'}
+    first = await poll_feed(_feed(url), collection, _adder(collection))
+    assert first.error is None and len(first.added) == 1
+    assert (first.feed.etag, first.feed.last_modified) == (None, None)
+    site.odd_headers = {"Last-Modified": "Tue, 01 Dec 2026 08:00:00 GMT", "ETag": '"v1"'}
+    second = await poll_feed(first.feed, collection, _adder(collection))
+    assert (second.error, second.feed.etag) == (None, '"v1"')
+    assert "If-Modified-Since" not in site.requests[-1][1]
+
+
+async def test_a_bug_on_one_entry_is_one_line_and_the_poll_goes_on(
+    site: FeedSite, collection: ArticleCollection, caplog: pytest.LogCaptureFixture
+) -> None:
+    add = _adder(collection)
+
+    async def add_with_a_bug(name: str, data: bytes) -> Added:
+        if "volcan" in name:
+            raise RuntimeError("a bug in the indexer")
+        return await add(name, data)
+
+    report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add_with_a_bug)
+    assert [a.article.id for a in report.added] == ["127-0-0-1-articles-uranium"]
+    assert report.skipped == (f"{site.base}/articles/volcan.html: internal error (RuntimeError)",)
+    assert report.feed.last_error is None and len(report.feed.seen) == 2
+    [logged] = [r for r in caplog.records if r.exc_info]  # the bug is logged with its traceback
+    assert "RuntimeError: a bug in the indexer" in caplog.text
+    assert logged.getMessage() == f"feed f1: entry {site.base}/articles/volcan.html failed"
+
+
+async def test_an_entry_indexed_is_marked_seen_at_once(
+    site: FeedSite, collection: ArticleCollection, tmp_path: Path
+) -> None:
+    registry = FeedRegistry(tmp_path / "feeds.json")
+    feed, _ = registry.add(f"{site.base}/rss.xml")
+    add = _adder(collection)
+
+    async def add_then_stop(name: str, data: bytes) -> Added:
+        if "uranium" in name:  # the process stops here (a shutdown cancels the job)
+            raise asyncio.CancelledError
+        return await add(name, data)
+
+    async def save(progress: Feed) -> None:
+        await asyncio.to_thread(registry.save, progress)
+
+    with pytest.raises(asyncio.CancelledError):
+        await poll_feed(feed, collection, add_then_stop, save)
+    kept = registry.get(feed.id)
+    assert kept is not None and (kept.added, len(kept.seen), kept.etag) == (1, 1, None)
+    resumed = await poll_feed(kept, collection, add, save)
+    assert [a.article.id for a in resumed.added] == ["127-0-0-1-articles-uranium"]
+    pages = [path for path, _ in site.requests if path.startswith("/articles/")]
+    assert sorted(pages) == ["/articles/uranium.html"] * 2 + ["/articles/volcan.html"]
+
+
+async def test_a_page_title_with_nul_is_indexed_in_postgresql(
+    site: FeedSite, tmp_path: Path, database_url: str
+) -> None:
+    settings = IndexSettings(
+        seeds_dir=tmp_path / "seeds",
+        data_dir=tmp_path / "data",
+        embedding_model="hashing-128",
+        fetch_private_addresses=True,
+        fetch_timeout=2,
+        database_url=SecretStr(database_url),
+    )
+    settings.seeds_dir.mkdir()
+    (settings.seeds_dir / "volcans.txt").write_text("Les volcans\n\nLe magma remonte.\n")
+    service = IndexService(settings)
+    service.rebuild()
+    try:
+        collection = ArticleCollection(settings, service)
+        site.json_pages["nul"] = json.dumps(
+            {
+                "title": "Le\x00 titre",
+                "text": "Le prix de l'uranium a doublé.\x00",
+                "outlet": "La\x00 Gazette",
+                "tags": ["é\x00nergie"],
+            }
+        )
+        url = _odd(
+            site, _item(f"{site.base}/pages/nul.json"), _item(f"{site.base}/articles/volcan.html")
+        )
+        report = await poll_feed(_feed(url), collection, _adder(collection))
+        assert report.skipped == ()
+        assert sorted(a.article.id for a in report.added) == [
+            "127-0-0-1-articles-volcan",
+            "127-0-0-1-pages-nul",
+        ]
+        stored = service.article("127-0-0-1-pages-nul")
+        assert stored is not None
+        assert (stored.title, stored.outlet, stored.tags) == (
+            "Le titre",
+            "La Gazette",
+            ("énergie",),
+        )
+    finally:
+        service.close()
+
+
+# ------------------------------------------------------------------------------ archives
+
+
+@pytest.mark.parametrize(
+    ("size", "etag"),
+    [
+        (2_010, False),  # each poll a 200: the window alone decides what is new
+        (2_100, True),  # 100 entries to read over five polls, by a server that honours ETags
+    ],
+)
+async def test_an_archive_larger_than_the_window_is_read_once(
+    site: FeedSite, collection: ArticleCollection, size: int, etag: bool
+) -> None:
+    site.archive_size, site.archive_etag = size, etag
+    url = f"{site.base}/archive.xml"
+    # The state after the first hundred polls: "Article 0" to "Article 1999" tried.
+    feed = replace(_feed(url), seen=tuple(f"{site.base}/archive/{n}.html" for n in range(MAX_SEEN)))
+    add = _adder(collection)
+    for _ in range(10):
+        report = await poll_feed(feed, collection, add)
+        assert report.error is None
+        feed = report.feed
+        if not report.added:
+            break
+    pages = [path for path, _ in site.requests if path.startswith("/archive/")]
+    assert sorted(pages) == sorted(f"/archive/{n}.html" for n in range(MAX_SEEN, size))
+    assert feed.added == size - MAX_SEEN and report.added == ()
+    assert report.unchanged == etag  # the archive read, its validators are kept

@@ -8,6 +8,7 @@ both backends in ``tests/test_stores.py``. The e5 model answers where answers ar
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -70,6 +71,32 @@ def test_an_add_through_one_replica_is_answered_by_the_other(
     assert "fondent chaque été" in answer.quotes[0].text
     second.remove("glaciers")
     assert ids(first) == {"volcans"}
+
+
+def test_nul_leaves_every_field_of_an_article_before_the_database(
+    replicas: list[ArticleCollection],
+) -> None:
+    first, second = replicas  # PostgreSQL refuses NUL (0x00) in text
+    record = {
+        "title": "Les\x00 glaciers",
+        "text": "Les glaciers des Alpes\x00 fondent chaque été un peu plus vite.",
+        "url": "https://journal.example/\x00glaciers",
+        "date": "2024-03-05\x00",
+        "outlet": "Le\x00 Journal",
+        "feed": "f\x001",
+        "tags": ["clim\x00at", "\x00"],
+    }
+    first.add_bytes("glaciers.json", json.dumps(record).encode())
+    stored = second.service.article("glaciers")
+    assert stored is not None
+    assert (stored.title, stored.url, stored.published, stored.outlet, stored.feed) == (
+        "Les glaciers",
+        "https://journal.example/glaciers",
+        "2024-03-05",
+        "Le Journal",
+        "f1",
+    )
+    assert stored.tags == ("climat",) and "\x00" not in stored.text
 
 
 def test_two_admins_adding_at_once_through_two_replicas_are_both_kept(
