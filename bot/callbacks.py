@@ -110,13 +110,14 @@ def remove_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
 
 
 def overview_keyboard(
-    next_page: int | None, lang: str, start: int | None = None, end: int | None = None
+    next_page: int | None, lang: str, period: tuple[int | None, int | None] | None = None
 ) -> InlineKeyboardMarkup | None:
-    """More under a page of the article list while pages remain (``next_page``)."""
+    """More under a page of the article list while pages remain (``next_page``); a period's
+    list carries its bounds (Unix seconds, "" for none)."""
     if next_page is None:
         return None
-    period = "" if start is None and end is None else f":{start or ''}-{end or ''}"
-    data = f"ov:{next_page}{period}"
+    bounds = "" if period is None else ":" + "-".join("" if b is None else str(b) for b in period)
+    data = f"ov:{next_page}{bounds}"
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("more_button", lang), callback_data=data)]]
     )

@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from telegram import (
     CallbackQuery,
@@ -27,6 +28,7 @@ from bot.context import BotContext
 from bot.i18n import error_key, t, t_plain
 from bot.render import (
     OVERVIEW_PER_PAGE,
+    period_words,
     render_answer,
     render_context,
     render_inline,
@@ -43,7 +45,7 @@ from bot.replies import (
 )
 from bot.state import Limit
 from index.errors import AnswerExpiredError, IndexFailure
-from index.overview import asks_about_collection
+from index.overview import asks_about_collection, listed_period
 from index.session import Page
 from index.smalltalk import SmallTalk, small_talk
 
@@ -104,6 +106,12 @@ async def answer_question(message: Message, context: BotContext, question: str, 
     if asks_about_collection(question):  # "De quoi parlent les articles ?": the list
         await _send_overview(message, context, lang, 0)
         return
+    service = context.bot_data.service
+    frame = await asyncio.to_thread(service.period_asked, question)
+    if frame is not None:  # "Quoi de neuf hier ?": the period's articles
+        start, end = listed_period(frame)
+        await _send_overview(message, context, lang, 0, (_seconds(start), _seconds(end)))
+        return
     started = time.perf_counter()
     replied = message.reply_to_message
     to_bot = bool(replied and replied.from_user and replied.from_user.id == context.bot.id)
@@ -128,23 +136,50 @@ async def small_talk_reply(talk: SmallTalk, context: BotContext) -> str:
     return t("small_talk_greeting", talk.lang, articles=count, bot=context.bot.username)
 
 
+# A listed period as Unix seconds (start, end), either None: (None, None) is "the latest",
+# every dated article; no period at all is the whole collection.
+Period = tuple[int | None, int | None]
+
+
 async def _send_overview(
-    message: Message,
-    context: BotContext,
-    lang: str,
-    page: int,
-    start: int | None = None,
-    end: int | None = None,
+    message: Message, context: BotContext, lang: str, page: int, period: Period | None = None
 ) -> None:
-    """A page of the collection's articles, newest first, with More while pages remain."""
-    service = context.bot_data.service
-    bounds = [_iso(start), _iso(end)]
-    items, total = await asyncio.to_thread(service.overview, page, OVERVIEW_PER_PAGE, *bounds)
+    """A page of the collection's articles, or of a period's, newest first, with More while
+    pages remain: what "De quoi parlent les articles ?" and "Quoi de neuf hier ?" get."""
+    start, end = period or (None, None)
+    items, total = await asyncio.to_thread(
+        context.bot_data.service.overview,
+        page,
+        OVERVIEW_PER_PAGE,
+        _iso(start),
+        _iso(end),
+        period is not None,
+    )
     pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
-    heading = t_plain("overview_heading", lang, count=total)
-    text = render_overview(items, heading, page, pages, lang) if items else t("sources_empty", lang)
+    words = _period_words(period, context.settings.timezone, lang)
+    if not items:
+        key = "overview_period_none" if words else "overview_latest_none"
+        text = t("sources_empty" if period is None else key, lang, period=words)
+    elif period is None:
+        heading = t_plain("overview_heading", lang, count=total)
+        text = render_overview(items, heading, page, pages, lang)
+    else:
+        key = "overview_period" if words else "overview_latest"
+        heading = t_plain(key, lang, count=total, period=words)
+        text = render_overview(items, heading, page, pages, lang)
     more = page + 1 if page + 1 < pages else None
-    await reply_html(message, text, overview_keyboard(more, lang, start, end))
+    await reply_html(message, text, overview_keyboard(more, lang, period))
+
+
+def _period_words(period: Period | None, zone: str, lang: str) -> str:
+    """The listed period in words in the chat's zone ("hier" is the day before, there)."""
+    if period is None:
+        return ""
+    local = ZoneInfo(zone)
+    start, end = period
+    first = datetime.fromtimestamp(start, local).date().isoformat() if start is not None else None
+    last = datetime.fromtimestamp(end - 1, local).date().isoformat() if end is not None else None
+    return period_words(first, last, lang) or ""
 
 
 def _iso(seconds: int | None) -> str | None:
@@ -152,6 +187,12 @@ def _iso(seconds: int | None) -> str | None:
         return None
     moment = datetime.fromtimestamp(seconds, UTC)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _seconds(iso: str | None) -> int | None:
+    return (
+        None if iso is None else int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    )
 
 
 # ------------------------------------------------------------------------------ commands
@@ -230,11 +271,17 @@ async def overview_more(update: Update, context: BotContext) -> None:
     await query.answer()
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(None)
-    start, end = (int(x) if x else None for x in (context.match[2], context.match[3]))
     message = query.message
     if not isinstance(message, Message):
         return
-    await _send_overview(message, context, lang, int(context.match[1]), start, end)
+    period: Period | None = None
+    if context.match[2] is not None:  # a period's list ("ov:1:123-" or "ov:1:-" the latest)
+        period = (_number(context.match[2]), _number(context.match[3]))
+    await _send_overview(message, context, lang, int(context.match[1]), period)
+
+
+def _number(digits: str) -> int | None:
+    return int(digits) if digits else None
 
 
 async def sources_page(update: Update, context: BotContext) -> None:

@@ -386,6 +386,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Aucun article n'a été publié {period}.",
         "en": "No article was published {period}.",
     },
+    "overview_latest": {
+        "fr": "Les derniers articles publiés ({count}), du plus récent au plus ancien",
+        "en": "The latest articles ({count}), newest first",
+    },
+    "overview_latest_none": {
+        "fr": "Aucun article de la collection n'a de date de publication.",
+        "en": "No article of the collection has a publication date.",
+    },
     "page_of": {"fr": " — page {page}/{pages}", "en": " — page {page}/{pages}"},
     # Small talk (``index.smalltalk``) is answered in the language it was written in.
     "small_talk_greeting": {

@@ -136,8 +136,16 @@ def period_line(frame: TimeFrame | None, lang: str, widened: bool = False) -> st
     that nothing of it answered (``widened``)."""
     if frame is None:
         return None
-    first = display_date(frame.first_day, lang)
-    last = display_date(frame.last_day, lang)
+    period = period_words(frame.first_day, frame.last_day, lang)
+    if period is None:
+        return None
+    return t_plain("period_widened" if widened else "period", lang, period=period)
+
+
+def period_words(first_day: str | None, last_day: str | None, lang: str) -> str | None:
+    """A period in words: "le 5 mars 2024", "depuis le 30 novembre 2026", "du … au …"."""
+    first = display_date(first_day, lang)
+    last = display_date(last_day, lang)
     if first and last:
         key = "period_day" if first == last else "period_between"
     elif first:
@@ -146,8 +154,7 @@ def period_line(frame: TimeFrame | None, lang: str, widened: bool = False) -> st
         key = "period_until"
     else:
         return None
-    period = t_plain(key, lang, first=first or "", last=last or "")
-    return t_plain("period_widened" if widened else "period", lang, period=period)
+    return t_plain(key, lang, first=first or "", last=last or "")
 
 
 def _quote_html(quote: Quote, budget: int | None) -> str:

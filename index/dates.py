@@ -45,13 +45,18 @@ _MONTH_WORDS = (
 )
 _WEEKDAYS = (
     "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    "lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|"
+    "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    "luned[ìi]|marted[ìi]|mercoled[ìi]|gioved[ìi]|venerd[ìi]|sabato|domenica"
 )
 _DAY = r"(?:le\s+|the\s+)?\d{1,2}(?:er|st|nd|rd|th)?\s+(?:" + _MONTH_WORDS + r")(?:\s+\d{4})?"
 _DAY_EN = r"(?:" + _MONTH_WORDS + r")\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
 _MONTH_YEAR = r"(?:" + _MONTH_WORDS + r")(?:\s+(?:de\s+|of\s+)?\d{4})?"
 _YEAR = r"(?:19|20)\d{2}"
-_POINT = rf"(?:{_DAY}|{_DAY_EN}|{_MONTH_YEAR}|{_YEAR}|(?:(?:le\s+|last\s+)?(?:{_WEEKDAYS})))"
+_POINT = (
+    rf"(?:{_DAY}|{_DAY_EN}|{_MONTH_YEAR}|{_YEAR}|(?:(?:le\s+|last\s+|el\s+|il\s+)?(?:{_WEEKDAYS})))"
+)
 
 # (pattern, kind): each kind is resolved by ``_resolve``; the first match in this order wins.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -61,23 +66,47 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         "between",
     ),
-    (re.compile(rf"\b(?:depuis|since|from)\s+(?P<a>{_POINT})\b", re.I), "since"),
+    (re.compile(rf"\b(?:depuis|since|from|desde|seit|da)\s+(?P<a>{_POINT})\b", re.I), "since"),
     (re.compile(rf"\b(?:avant|before)\s+(?P<a>{_POINT})\b", re.I), "before"),
     (re.compile(rf"\b(?:après|apres|after)\s+(?P<a>{_POINT})\b", re.I), "after"),
     (
         re.compile(
-            r"\b(?:ces|les)\s+(?P<n>\d{1,3})\s+derniers\s+jours\b|\b(?:last|past)\s+(?P<m>\d{1,3})\s+days\b",
+            r"\b(?:ces|les)\s+(?P<n>\d{1,3})\s+derniers\s+jours\b|\b(?:last|past)\s+(?P<m>\d{1,3})\s+days\b|"
+            r"\b[úu]ltimos\s+(?P<p>\d{1,3})\s+d[íi]as\b|\bletzten\s+(?P<q>\d{1,3})\s+tagen?\b",
             re.I,
         ),
         "days",
     ),
     (
-        re.compile(r"\b(?:la\s+semaine\s+(?:derni[èe]re|pass[ée]e)|last\s+week)\b", re.I),
+        re.compile(
+            r"\b(?:la\s+semaine\s+(?:derni[èe]re|pass[ée]e)|last\s+week|la\s+semana\s+pasada|"
+            r"(?:letzte|vergangene)n?\s+woche|la\s+settimana\s+scorsa)\b",
+            re.I,
+        ),
         "last_week",
     ),
-    (re.compile(r"\b(?:cette\s+semaine|this\s+week)\b", re.I), "this_week"),
-    (re.compile(r"\b(?:le\s+mois\s+(?:dernier|pass[ée])|last\s+month)\b", re.I), "last_month"),
-    (re.compile(r"\b(?:ce\s+mois(?:-ci)?|this\s+month)\b", re.I), "this_month"),
+    (
+        re.compile(
+            r"\b(?:cette\s+semaine|this\s+week|esta\s+semana|diese[rn]?\s+woche|questa\s+settimana)\b",
+            re.I,
+        ),
+        "this_week",
+    ),
+    (
+        re.compile(
+            r"\b(?:le\s+mois\s+(?:dernier|pass[ée])|last\s+month|el\s+mes\s+pasado|"
+            r"(?:letzten|vergangenen)\s+monat|il\s+mese\s+scorso)\b",
+            re.I,
+        ),
+        "last_month",
+    ),
+    (
+        re.compile(
+            r"\b(?:ce\s+mois(?:-ci)?|this\s+month|este\s+mes|diesen\s+monat|questo\s+mese)\b",
+            re.I,
+        ),
+        "this_month",
+    ),
     (
         re.compile(
             r"\b(?:l'ann[ée]e\s+(?:derni[èe]re|pass[ée]e)|l’ann[ée]e\s+(?:derni[èe]re|pass[ée]e)|l'an\s+dernier|l’an\s+dernier|last\s+year)\b",
@@ -86,9 +115,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "last_year",
     ),
     (re.compile(r"\b(?:cette\s+ann[ée]e|this\s+year)\b", re.I), "this_year"),
-    (re.compile(r"\b(?:depuis\s+hier|since\s+yesterday)\b", re.I), "since_yesterday"),
-    (re.compile(r"\b(?:hier|yesterday)\b", re.I), "yesterday"),
-    (re.compile(r"\b(?:aujourd'hui|aujourd’hui|today)\b", re.I), "today"),
+    (
+        re.compile(
+            r"\b(?:depuis\s+hier|since\s+yesterday|desde\s+ayer|seit\s+gestern|da\s+ieri)\b", re.I
+        ),
+        "since_yesterday",
+    ),
+    (re.compile(r"\b(?:hier|yesterday|ayer|gestern|ieri)\b", re.I), "yesterday"),
+    (re.compile(r"\b(?:aujourd'hui|aujourd’hui|today|hoy|heute|oggi)\b", re.I), "today"),
     (
         re.compile(
             rf"\b(?:en|in|on|le|au\s+mois\s+de)\s+(?P<a>{_DAY}|{_DAY_EN}|{_MONTH_YEAR}|{_YEAR})\b",
@@ -104,7 +138,9 @@ _WEEKDAY = re.compile(rf"\b(?:{_WEEKDAYS})\b", re.I)
 _LATEST = re.compile(
     r"\b(?:derni[èe]res?\s+(?:nouvelles|informations|infos|actualit[ée]s|news)|"
     r"r[ée]cemment|le\s+plus\s+r[ée]cent|quoi\s+de\s+neuf|latest|most\s+recent|recently|"
-    r"what'?s\s+new)\b",
+    r"what'?s\s+new|[úu]ltimas\s+noticias|novedades|qu[ée]\s+hay\s+de\s+nuevo|"
+    r"lo\s+m[áa]s\s+reciente|neuesten?\s+nachrichten|was\s+gibt(?:\s+es|'s|s)?\s+neues|"
+    r"neuigkeiten|ultime\s+notizie|novit[àa])\b",
     re.I,
 )
 
@@ -238,7 +274,8 @@ def _resolve(
         second = _period(later, now)
         return (first[0], second[1]) if second is not None else None
     if kind == "days":
-        count = int(match.group("n") or match.groupdict().get("m") or 0)
+        found = match.groupdict()
+        count = int(found.get("n") or found.get("m") or found.get("p") or found.get("q") or 0)
         if not 0 < count <= 366:
             return None
         return _midnight(today - timedelta(days=count), zone), None
@@ -268,7 +305,7 @@ def _resolve(
 def _period(phrase: str, now: datetime) -> tuple[datetime, datetime] | None:
     """The whole period a date phrase names: a day, a month or a year, in ``now``'s zone."""
     zone = now.tzinfo
-    text = re.sub(r"^(?:le|the|last)\s+", "", phrase.strip(), flags=re.I)
+    text = re.sub(r"^(?:le|the|last|el|il)\s+", "", phrase.strip(), flags=re.I)
     if re.fullmatch(_YEAR, text):
         year = int(text)
         return _midnight(date(year, 1, 1), zone), _midnight(date(year + 1, 1, 1), zone)

@@ -33,6 +33,7 @@ from index.readers import Turn
 __all__ = [
     "FOLLOW_UP_MAX_WORDS",
     "MAX_SUBJECT_CHARS",
+    "has_own_subject",
     "is_follow_up",
     "joined_subject",
     "leans_on_previous",
@@ -116,9 +117,9 @@ _FUNCTION_WORDS = _word_set(
 )
 
 
-def _has_own_subject(text: str) -> bool:
-    """Whether ``text`` has a word that is not a question word, pronoun, article…: a name, a
-    noun, a number ("Who is Ablyazov?", "morts ?", "1990 ?")."""
+def has_own_subject(text: str, besides: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` has a word that is not a question word, pronoun, article… (nor one of
+    ``besides``, accents folded): a name, a noun, a number ("Who is Ablyazov?", "morts ?")."""
     for word in re.findall(r"\w+", text):
         if any(c.isdigit() for c in word):
             return True
@@ -127,7 +128,7 @@ def _has_own_subject(text: str) -> bool:
             for c in unicodedata.normalize("NFKD", word.casefold())
             if not unicodedata.combining(c)
         )
-        if len(folded) >= 3 and folded not in _FUNCTION_WORDS:
+        if len(folded) >= 3 and folded not in _FUNCTION_WORDS and folded not in besides:
             return True
     return False
 
@@ -148,12 +149,12 @@ def leans_on_previous(question: str) -> float:
     >>> leans_on_previous("Pourquoi les manifestations ont-elles commencé ?")
     0.0
     """
-    if _CONTINUES.search(question) or not _has_own_subject(question):
+    if _CONTINUES.search(question) or not has_own_subject(question):
         return 1.0
     if _POINTS_BACK.search(question):
         return 0.5
     inversion = _INVERSION.search(question)
-    if inversion and not _has_own_subject(question[: inversion.start()].rsplit("-", 1)[0]):
+    if inversion and not has_own_subject(question[: inversion.start()].rsplit("-", 1)[0]):
         return 0.5  # "Qu'a-t-il…", "Où est-elle…": the pronoun is the subject
     return 0.0
 

@@ -20,8 +20,17 @@ import re
 from dataclasses import dataclass
 
 from index.chunk import paragraph_spans, sentence_spans
+from index.dates import TimeFrame
+from index.followup import has_own_subject
 
-__all__ = ["LEAD_CHARS", "ArticleSummary", "asks_about_collection", "lead_sentence"]
+__all__ = [
+    "LEAD_CHARS",
+    "ArticleSummary",
+    "asks_about_collection",
+    "lead_sentence",
+    "listed_period",
+    "only_time_frame",
+]
 
 LEAD_CHARS = 240  # a lead longer than this is cut at a word, with "…"
 
@@ -97,3 +106,123 @@ def lead_sentence(text: str, lang: str = "fr", max_chars: int = LEAD_CHARS) -> s
         return lead
     cut = lead[:max_chars].rsplit(" ", 1)[0].rstrip(" ,;:")
     return cut + "…"
+
+
+# Words that ask for news without naming a subject ("Quoi de neuf ?", "What happened?",
+# "¿Qué pasó?", "Was gibt es Neues?"), accents folded: with a time frame and nothing else, the
+# question asks for the period's articles.
+_NEWS_WORDS = frozenset(
+    [
+        "neuf",
+        "nouveau",
+        "nouveaux",
+        "nouvelle",
+        "nouvelles",
+        "nouveautes",
+        "actualite",
+        "actualites",
+        "actu",
+        "actus",
+        "info",
+        "infos",
+        "information",
+        "informations",
+        "passe",
+        "passes",
+        "arrive",
+        "arrivee",
+        "publie",
+        "publies",
+        "publiee",
+        "publiees",
+        "sorti",
+        "sortis",
+        "article",
+        "articles",
+        "evenement",
+        "evenements",
+        "raconte",
+        "dis",
+        "lieu",
+        "new",
+        "news",
+        "happened",
+        "happen",
+        "happening",
+        "going",
+        "anything",
+        "stories",
+        "story",
+        "events",
+        "published",
+        "latest",
+        "recent",
+        "recently",
+        "nuevo",
+        "nueva",
+        "nuevos",
+        "nuevas",
+        "novedades",
+        "noticia",
+        "noticias",
+        "paso",
+        "pasado",
+        "ocurrido",
+        "ocurrio",
+        "sucedido",
+        "sucedio",
+        "articulo",
+        "articulos",
+        "publico",
+        "publicado",
+        "publicaron",
+        "ultimas",
+        "ultimos",
+        "ultima",
+        "reciente",
+        "hay",
+        "neues",
+        "neu",
+        "neuigkeiten",
+        "nachricht",
+        "nachrichten",
+        "neueste",
+        "neuesten",
+        "passiert",
+        "geschehen",
+        "artikel",
+        "veroffentlicht",
+        "gibt",
+        "los",
+        "nuovo",
+        "nuove",
+        "novita",
+        "notizia",
+        "notizie",
+        "successo",
+        "accaduto",
+        "articoli",
+        "pubblicato",
+        "ultime",
+    ]
+)
+
+
+def only_time_frame(frame: TimeFrame) -> bool:
+    """Whether the question is only its time frame ("Que s'est-il passé hier ?", "What's the
+    latest news?"): nothing left but question words and news words once the frame is out.
+
+    >>> from index.dates import TimeFrame
+    >>> only_time_frame(TimeFrame(None, None, "hier", "Que s'est-il passé ?"))
+    True
+    >>> only_time_frame(TimeFrame(None, None, "depuis lundi", "Les grèves ?"))
+    False
+    """
+    rest = frame.question.replace(frame.phrase, " ") if frame.latest else frame.question
+    return not has_own_subject(rest, besides=_NEWS_WORDS)
+
+
+def listed_period(frame: TimeFrame) -> tuple[str | None, str | None]:
+    """The bounds of the articles a period's list shows: the frame's, but every dated article
+    for "the latest" (newest first, however old), never an undated one."""
+    return (None, None) if frame.latest else (frame.start, frame.end)

@@ -35,7 +35,7 @@ from index.followup import joined_subject, leans_on_previous, led_by_own_ranking
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
 from index.models import Answer, Article, Quote
-from index.overview import ArticleSummary, lead_sentence
+from index.overview import ArticleSummary, lead_sentence, only_time_frame
 from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
@@ -271,11 +271,25 @@ class IndexService:
         framed = replace(framed, question=question, time_frame=frame)
         if framed.outcome == "answer":
             return framed
-        everywhere = self._search(question, k, offset, filters, feedback)
+        # An undated article never answers a "latest" question, even widened.
+        wider = _dated(filters) if frame.latest else filters
+        everywhere = self._search(question, k, offset, wider, feedback)
         better = _RANK[everywhere.outcome] > _RANK[framed.outcome]
         if frame.relative:
-            return replace(everywhere, time_frame=frame, widened=True) if better else framed
+            if not better:
+                return framed
+            # "Nothing of the period answers" only while no quote shown is of the period.
+            of_period = any(_in_period(q.published, frame) for q in everywhere.quotes)
+            return replace(everywhere, time_frame=frame, widened=not of_period)
         return everywhere if better or not framed.quotes else framed
+
+    def period_asked(self, question: str, now: datetime | None = None) -> TimeFrame | None:
+        """The period a question that is only a time frame asks about ("Quoi de neuf cette
+        semaine ?", "What happened yesterday?", "¿Últimas noticias?"), read at ``now`` in
+        ``TIMEZONE``: its articles are listed (``overview``), not searched. None for any other
+        question, a subject with a frame included ("Les grèves depuis lundi ?")."""
+        frame = time_frame(question, now or datetime.now(ZoneInfo(self.settings.timezone)))
+        return frame if frame is not None and only_time_frame(frame) else None
 
     def ask_after(
         self,
@@ -350,17 +364,23 @@ class IndexService:
         return self.store.article(article_id)
 
     def overview(
-        self, page: int, per_page: int, start: str | None = None, end: str | None = None
+        self,
+        page: int,
+        per_page: int,
+        start: str | None = None,
+        end: str | None = None,
+        dated_only: bool = False,
     ) -> tuple[list[ArticleSummary], int]:
         """One page of the articles, newest first (undated ones last), each with its lead
         sentence (``index.overview``), and how many there are. With ``start``/``end`` (ISO
-        8601, as ``TimeFrame``), only the articles published in that period, never an undated
-        one. Only the page's articles are read whole."""
+        8601, as ``TimeFrame``) or ``dated_only``, only the articles published in that period,
+        never an undated one. Only the page's articles are read whole."""
         self._check()
+        period = dated_only or start is not None or end is not None
         listed = [
             a
             for a in self.store.articles()
-            if not (start or end)
+            if not period
             or (
                 a.published
                 and (not start or a.published >= start)
@@ -426,6 +446,21 @@ _RANK = {"answer": 2, "closest": 1, "declined": 0}
 # A follow-up's answer from the articles just quoted wins a near tie of probabilities.
 _WITHIN_BONUS = 0.05
 _OWN_ANSWER_MARGIN = 0.1
+
+
+def _dated(filters: Filters | None) -> Filters:
+    """``filters`` with every undated article out (a date compares above "0001")."""
+    base = filters or Filters()
+    return replace(base, published_from=base.published_from or "0001")
+
+
+def _in_period(published: str | None, frame: TimeFrame) -> bool:
+    """Whether a publication date lies in the frame, compared as the stores compare it."""
+    if published is None:
+        return False
+    return (frame.start is None or published >= frame.start) and (
+        frame.end is None or published < frame.end
+    )
 
 
 def _within(filters: Filters | None, frame: TimeFrame) -> Filters:

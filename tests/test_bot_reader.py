@@ -520,6 +520,56 @@ async def test_the_article_list_is_newest_first_and_paged_with_more(
     assert botapi.rejected == []
 
 
+async def test_a_question_that_is_only_a_time_frame_lists_the_periods_articles(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    space = Workspace(tmp_path / "seeds", tmp_path / "data")
+    space.seeds.mkdir()
+    (space.seeds / "undated.md").write_text(
+        "---\ntitle: Sans date\n---\n\nUn article sans date de publication connue.\n",
+        encoding="utf-8",
+    )
+    for days, title in ((0, "Grève à Orly"), (1, "Incendie à Marseille"), (12, "Le bac")):
+        day = (today - timedelta(days=days)).isoformat()
+        (space.seeds / f"a{days}.md").write_text(
+            f"---\ntitle: {title}\ndate: {day}\noutlet: Le Journal\n---\n\n"
+            f"{title} : ce qui s'est passé ce jour-là, raconté en une phrase assez longue.\n",
+            encoding="utf-8",
+        )
+    IndexService(
+        IndexSettings(seeds_dir=space.seeds, data_dir=space.data, embedding_model="hashing-256")
+    ).rebuild()
+    botapi.strict_entities = True
+    settings = {"embedding_model": "hashing-256", "timezone": "Europe/Paris"}
+    async with run_bot(botapi, space, None, **settings) as harness:
+        fr, es = harness.user(language_code="fr"), harness.user(language_code="en")
+        [yesterday] = await harness.say(fr, "Que s'est-il passé hier ?")
+        lines = yesterday["plain_text"].splitlines()
+        assert lines[0].startswith("Articles publiés le ") and lines[0].endswith(
+            "(1), du plus récent au plus ancien"
+        )
+        assert lines[2].startswith("• Incendie à Marseille · Le Journal · ")
+        [latest] = await harness.say(es, "¿Cuáles son las últimas noticias?")
+        titles = [line for line in latest["plain_text"].splitlines() if line.startswith("• ")]
+        assert latest["plain_text"].startswith("The latest articles (3), newest first")
+        assert [t.split(" · ")[0] for t in titles] == [
+            "• Grève à Orly",
+            "• Incendie à Marseille",
+            "• Le bac",
+        ]
+        [week] = await harness.say(fr, "Was gibt es Neues diese Woche?")
+        assert "Sans date" not in week["plain_text"] and "Le bac" not in week["plain_text"]
+        # A subject with a frame is a question, not a list.
+        [strike] = await harness.say(fr, "Les grèves à Orly depuis hier ?")
+        assert strike["plain_text"].startswith("Articles publiés depuis le ")
+        assert "\n\n1. Grève à Orly · Le Journal · " in strike["plain_text"]  # a quote
+    assert botapi.rejected == []
+
+
 # ------------------------------------------------------------------------------ follow-ups
 
 
