@@ -44,7 +44,7 @@ MIN_VOTERS = 3
 HALF_LIFE_DAYS = 30.0
 MAX_SHIFT = 0.1  # in answer-score units: enough to swap close quotes, not to rewrite a ranking
 HORIZON_DAYS = 4 * HALF_LIFE_DAYS  # votes older than this are not read (weight ≤ 1/16)
-VOTES_PER_PASSAGE = 200  # the latest voters of a passage read for an answer
+VOTES_PER_PASSAGE = 50  # the latest voters of a passage read for an answer (≫ MIN_VOTERS)
 SIMILAR = 0.5  # Jaccard of two questions' words from which they are similar
 _WORD = re.compile(r"\w{3,}")
 
@@ -80,7 +80,10 @@ def question_words(text: str) -> frozenset[str]:
 
 def similar_questions(a: str, b: str) -> bool:
     """Most of their words in common (Jaccard of words of 3+ letters, accents folded)."""
-    first, second = question_words(a), question_words(b)
+    return _similar(a, question_words(a), b, question_words(b))
+
+
+def _similar(a: str, first: frozenset[str], b: str, second: frozenset[str]) -> bool:
     if not first or not second:
         return a.strip().casefold() == b.strip().casefold()
     return len(first & second) / len(first | second) >= SIMILAR
@@ -88,9 +91,15 @@ def similar_questions(a: str, b: str) -> bool:
 
 def adjustments(question: str, votes: Sequence[Vote], now: datetime) -> dict[str, float]:
     """Each voted passage's shift of its answer score for ``question`` (omitted when none)."""
+    asked = question_words(question)
+    verdicts: dict[str, bool] = {}  # many votes share a wording: each is compared once
     latest: dict[tuple[str, str], Vote] = {}
     for vote in votes:
-        if not similar_questions(question, vote.question):
+        similar = verdicts.get(vote.question)
+        if similar is None:
+            similar = _similar(question, asked, vote.question, question_words(vote.question))
+            verdicts[vote.question] = similar
+        if not similar:
             continue
         key = (vote.passage, vote.voter)
         if key not in latest or latest[key].at < vote.at:
@@ -99,10 +108,17 @@ def adjustments(question: str, votes: Sequence[Vote], now: datetime) -> dict[str
     for (passage, _), vote in latest.items():
         by_passage.setdefault(passage, []).append(vote)
     shifts: dict[str, float] = {}
+    weights: dict[str, float] = {}  # votes cast in the same second weigh the same
+
+    def decays(at: str) -> float:
+        if at not in weights:
+            weights[at] = _decay(at, now)
+        return weights[at]
+
     for passage, passage_votes in by_passage.items():
         if len(passage_votes) < MIN_VOTERS:
             continue
-        net = sum(v.value * _decay(v.at, now) for v in passage_votes)
+        net = sum(v.value * decays(v.at) for v in passage_votes)
         shift = MAX_SHIFT * max(-1.0, min(1.0, net / MIN_VOTERS))
         if abs(shift) >= 1e-4:
             shifts[passage] = round(shift, 4)
