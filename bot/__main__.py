@@ -70,7 +70,12 @@ def webhook_options(settings: Settings) -> WebhookOptions:
 
 def bot_secrets(settings: Settings) -> list[str]:
     """What must never appear in a log line."""
-    values = [settings.telegram_bot_token, settings.webhook_secret, settings.database_url]
+    values = [
+        settings.telegram_bot_token,
+        settings.webhook_secret,
+        settings.database_url,
+        settings.readers_key,
+    ]
     found = [v.get_secret_value() for v in values if v is not None]
     if settings.database_url is not None:  # its password alone, should a driver log it
         password = urlsplit(settings.database_url.get_secret_value()).password

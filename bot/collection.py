@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
 from typing import TypeVar
@@ -40,6 +41,7 @@ from index.collection import (
     with_source,
 )
 from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
+from index.readers import now_iso
 
 __all__ = [
     "ADD_CAPTION",
@@ -58,6 +60,9 @@ T = TypeVar("T")
 
 # A document's caption that asks to add it: "/add" or "/add@bot"; which bot is checked at run
 # time (``_for_us``), since the username is known only once the bot has started.
+# /remove confirmations kept per chat (in the readers' store, shared by replicas); older
+# ones' buttons say they expired.
+MAX_PENDING_REMOVALS = 20
 ADD_CAPTION = r"^/add(?:@(\w+))?(?:\s|$)"
 
 
@@ -265,9 +270,15 @@ async def remove_command(update: Update, context: BotContext) -> None:
     if article is None:
         await reply_html(message, t("remove_unknown", lang, id=article_id[:64]))
         return
-    if context.chat_data is None:  # a command always has a chat
-        return
-    token = context.chat_data.ask_removal(article.id)
+    token = secrets.token_urlsafe(6)  # a KEY_PATTERN: what the buttons carry
+    await asyncio.to_thread(
+        context.bot_data.readers.ask_removal,
+        message.chat_id,
+        token,
+        article.id,
+        now_iso(),
+        MAX_PENDING_REMOVALS,
+    )
     text = t("remove_confirm", lang, title=article.title, id=article.id)
     await reply_html(message, text, remove_keyboard(token, lang))
 
@@ -284,7 +295,9 @@ async def remove_button(update: Update, context: BotContext) -> None:
         await query.answer(t("admin_only", lang), show_alert=True)
         return
     action, token = context.match[1], context.match[2]
-    article_id = context.chat_data.take_removal(token) if context.chat_data else None
+    # Taken once, on whichever replica gets the press: a second press finds nothing.
+    readers = context.bot_data.readers
+    article_id = await asyncio.to_thread(readers.take_removal, query.message.chat_id, token)
     if article_id is None:
         await query.answer(t("expired", lang), show_alert=True)
         return

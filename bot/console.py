@@ -10,7 +10,7 @@ from bot.render import render_plain, render_sources_plain
 from bot.replies import clean_question
 from bot.settings import Settings
 from index.errors import IndexFailure
-from index.readers import open_reader_store
+from index.readers import open_readers
 from index.service import IndexService, ProgressCallback
 from index.session import ChatSession
 from index.smalltalk import SmallTalk, small_talk
@@ -53,12 +53,11 @@ def run_console(
     lang = settings.default_language
     interactive = stdin.isatty()
     print(t_plain("console_intro", lang, articles=len(service.articles())), file=out)
-    database_url = settings.database_url.get_secret_value() if settings.database_url else None
     session = ChatSession(
         service,
         per_chat=10,
         max_chats=1,
-        readers=open_reader_store(settings.data_dir, database_url),
+        readers=open_readers(settings),
         follow_up_seconds=settings.follow_up_seconds,
     )
     last_key = ""  # the page /more continues; "" when there is none

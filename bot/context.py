@@ -6,8 +6,7 @@ instead of string keys: ``context.bot_data.session`` is a ``ChatSession``, and s
 
 from __future__ import annotations
 
-import secrets
-from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -19,13 +18,11 @@ from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
 from index.collection import ArticleCollection
 from index.feeds import FeedRegistry
-from index.readers import ReaderStore, open_reader_store
+from index.readers import ReaderStore, open_readers
 from index.service import IndexService
 from index.session import ChatSession
 
 __all__ = ["CONTEXT_TYPES", "BotApplication", "BotContext", "BotData", "ChatData"]
-
-MAX_PENDING_REMOVALS = 20
 
 
 @dataclass
@@ -41,13 +38,18 @@ class BotData:
     changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
     feeds: FeedRegistry = field(init=False)
     stats: BotStats = field(default_factory=BotStats)
+    # /gaps and the digest: one thread of their own, so that a long report never holds up the
+    # threads that answer readers; and the admins whose /gaps is being made.
+    reports: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="reports")
+    )
+    reports_for: set[int] = field(default_factory=set)
 
     def setup(self, settings: Settings, service: IndexService) -> None:
         self.settings = settings
         self.service = service
         self.collection = ArticleCollection(settings, service)
-        database_url = settings.database_url.get_secret_value() if settings.database_url else None
-        self.readers = open_reader_store(settings.data_dir, database_url)
+        self.readers = open_readers(settings)
         self.session = ChatSession(
             service,
             per_chat=settings.answer_cache_size,
@@ -61,21 +63,7 @@ class BotData:
 
 @dataclass
 class ChatData:
-    """Per chat: the removals an admin has been asked to confirm, by button token."""
-
-    pending_removals: OrderedDict[str, str] = field(default_factory=OrderedDict)
-
-    def ask_removal(self, article_id: str) -> str:
-        """A token for the Yes/Cancel buttons of removing ``article_id``."""
-        token = secrets.token_urlsafe(6)
-        self.pending_removals[token] = article_id
-        while len(self.pending_removals) > MAX_PENDING_REMOVALS:
-            self.pending_removals.popitem(last=False)
-        return token
-
-    def take_removal(self, token: str) -> str | None:
-        """The article id of a confirmation, once (None when unknown or already answered)."""
-        return self.pending_removals.pop(token, None)
+    """Per chat, in this process only; what replicas share is in ``BotData.readers``."""
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]):

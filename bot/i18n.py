@@ -125,6 +125,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "<b>Réponses les moins bien notées</b>",
         "en": "<b>Lowest-rated answers</b>",
     },
+    # -- issue 22 (readers): /gaps cut to one message, one at a time per admin
+    "gaps_more": {"fr": "… et {count} de plus", "en": "… and {count} more"},
+    "gaps_busy": {
+        "fr": "Le rapport est déjà en préparation : il arrive dès qu'il est prêt.",
+        "en": "Already working on it: the report comes as soon as it is ready.",
+    },
+    # --
     "gap_declined": {"fr": "sans réponse", "en": "declined"},
     "gap_closest": {"fr": "passages proches", "en": "closest passages"},
     "command_gaps": {

@@ -280,24 +280,43 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
 def render_gaps(
     gaps: Sequence[GapGroup], disliked: Sequence[RatedGroup], days: int, lang: str
 ) -> str:
-    """``/gaps`` as HTML: unanswered questions by wording, then the lowest-rated answers."""
-    lines = [t("gaps_header", lang, days=days)]
-    if gaps:
-        for n, group in enumerate(gaps, 1):
-            outcomes = ", ".join(
-                f"{t_plain('gap_' + outcome, lang)} {count}" for outcome, count in group.outcomes
-            )
-            question = _escape(_shorten(group.question, 200))
-            lines.append(f"{n}. « {question} » ×{group.count} ({outcomes})")
-    else:
-        lines.append(t("gaps_none", lang))
-    if disliked:
-        lines.append("")
-        lines.append(t("gaps_disliked", lang))
-        for n, rated in enumerate(disliked, 1):
-            question = _escape(_shorten(rated.question, 200))
-            lines.append(f"{n}. « {question} » ({rated.net:+d})")
+    """``/gaps`` as HTML: unanswered questions by wording, then the lowest-rated answers; the
+    lists are cut with "… and N more" so that the report fits in one message."""
+    header = t("gaps_header", lang, days=days)
+    gap_lines = []
+    for n, group in enumerate(gaps, 1):
+        outcomes = ", ".join(
+            f"{t_plain('gap_' + outcome, lang)} {count}" for outcome, count in group.outcomes
+        )
+        question = _escape(_shorten(group.question, MAX_TITLE))
+        gap_lines.append(f"{n}. « {question} » ×{group.count} ({outcomes})")
+    rated_lines = [
+        f"{n}. « {_escape(_shorten(rated.question, MAX_TITLE))} » ({rated.net:+d})"
+        for n, rated in enumerate(disliked, 1)
+    ]
+    rated_header = t("gaps_disliked", lang)
+    room = MAX_MESSAGE - utf16_len(header) - (utf16_len(rated_header) + 2 if rated_lines else 0)
+    first = _fit(gap_lines, room // 2 if rated_lines else room, lang) or [t("gaps_none", lang)]
+    lines = [header, *first]
+    if rated_lines:
+        left = room - sum(utf16_len(line) + 1 for line in first)
+        lines += ["", rated_header, *_fit(rated_lines, left, lang)]
     return "\n".join(lines)
+
+
+def _fit(lines: Sequence[str], room: int, lang: str) -> list[str]:
+    """As many of ``lines`` as fit in ``room`` (UTF-16 units, a newline each), then "… and N
+    more" for the rest."""
+    kept: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        rest = t("gaps_more", lang, count=len(lines) - n)
+        after = 0 if n == len(lines) - 1 else utf16_len(rest) + 1  # room for "… and N more"
+        if used + utf16_len(line) + 1 + after > room:
+            return [*kept, rest]
+        kept.append(line)
+        used += utf16_len(line) + 1
+    return kept
 
 
 def render_sources(

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("--seeds", type=Path, help="articles folder (SEEDS_DIR)")
     remove.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
     migrate = sub.add_parser(
-        "migrate", help="copy the embedded index into PostgreSQL, embedding nothing again"
+        "migrate",
+        help="copy the embedded index and the readers' records into PostgreSQL, embedding "
+        "nothing again",
     )
     migrate.add_argument("--to", required=True, help="postgresql://user:password@host/db")
     migrate.add_argument("--data", type=Path, help="index folder to copy from (DATA_DIR)")
@@ -307,7 +309,8 @@ def _embed_worker(service: IndexService, folders: list[Path], watch: float | Non
 
 
 def _migrate(settings: IndexSettings, url: str) -> int:
-    """Copy the embedded store of DATA_DIR (articles, passages, vectors, cache) into ``url``."""
+    """Copy the embedded store of DATA_DIR (articles, passages, vectors, cache) into ``url``,
+    and the readers' records (scopes, votes, gaps, turns, pages) beside it."""
     from index.stores.embedded import EmbeddedStore
     from index.stores.migrate import copy_store
 
@@ -323,4 +326,34 @@ def _migrate(settings: IndexSettings, url: str) -> int:
         f"copied {report.articles} articles, {report.passages} passages and "
         f"{report.cached} cached vectors in {report.seconds:.1f} s; nothing was embedded"
     )
+    if (settings.data_dir / "readers.sqlite").exists():
+        _migrate_readers(settings, url)
     return 0
+
+
+def _migrate_readers(settings: IndexSettings, url: str) -> None:
+    """The readers' records of DATA_DIR/readers.sqlite into ``url``'s tables, same key."""
+    from index.reader_key import ReaderKey
+    from index.readers import KEY_FILE, PostgresReaderStore, SqliteReaderStore, copy_readers
+
+    configured = settings.readers_key.get_secret_value() if settings.readers_key else None
+    key = ReaderKey(settings.data_dir / KEY_FILE, configured)
+    source = SqliteReaderStore(settings.data_dir / "readers.sqlite", key)
+    try:
+        target = PostgresReaderStore(url, key)
+        try:
+            copied = copy_readers(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    print(
+        f"copied the readers' records: {copied['reader_scopes']} group scopes, "
+        f"{copied['reader_votes']} votes, {copied['reader_gaps']} gaps, "
+        f"{copied['reader_turns']} chats' last questions, {copied['reader_pages']} answers shown"
+    )
+    if configured is None:
+        print(
+            f"they are keyed by {key.path}: give the bot that file in its DATA_DIR, "
+            "or its content as READERS_KEY, on every replica"
+        )

@@ -15,6 +15,7 @@ __all__ = [
     "IndexMissingError",
     "ModelMismatchError",
     "PageSpentError",
+    "ReaderKeyError",
     "StorageWriteError",
     "is_storage_failure",
 ]
@@ -54,6 +55,11 @@ class PageSpentError(IndexFailure):
 
 class AnswerOutOfDateError(IndexFailure):
     """The article a quote came from changed or went away since the answer was given."""
+
+
+class ReaderKeyError(IndexFailure):
+    """The readers' key (READERS_KEY or DATA_DIR/readers.key) is missing, malformed, or not the
+    one the readers' records were written with."""
 
 
 class StorageWriteError(IndexFailure):

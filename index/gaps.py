@@ -9,18 +9,36 @@ the questions that share most of their words, most frequent (or lowest rated) fi
 ...         Gap("Qui a gagné la coupe ?", "closest", "fr", "t")]
 >>> [(g.question, g.count) for g in group_gaps(gaps)]
 [('Comment faire une pâte à crêpes ?', 2), ('Qui a gagné la coupe ?', 1)]
+
+Grouping costs n log n, not n²: a question joins the first group whose first wording is
+similar (``index.feedback.similar_questions``: Jaccard ≥ 0.5 over words), and only groups that
+share one of its rarest words can be (prefix filtering: two word sets with Jaccard ≥ t share a
+word among the first |x| - ⌈t·|x|⌉ + 1 of each, in one global order), at most
+``MAX_COMPARED`` of them (``python -m bench.gaps``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.feedback import similar_questions
+from index.feedback import SIMILAR, question_words
 from index.readers import Gap
 
-__all__ = ["GapGroup", "RatedGroup", "group_disliked", "group_gaps"]
+__all__ = [
+    "MAX_COMPARED",
+    "MAX_READ",
+    "GapGroup",
+    "RatedGroup",
+    "group_disliked",
+    "group_gaps",
+    "group_wordings",
+]
+
+MAX_READ = 10_000  # the latest gaps (and rated answers) a report groups
+MAX_COMPARED = 200  # groups a question is compared with, at most (those sharing a rare word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +55,75 @@ class RatedGroup:
     voted: int  # how many (question, passage) pairs were rated
 
 
+def group_wordings(questions: Sequence[str]) -> list[list[int]]:
+    """The questions' positions grouped by similar wording, each group in order, the groups in
+    the order of their first question.
+
+    >>> group_wordings(["Qui a gagné la coupe ?", "Pourquoi ?", "QUI a gagné la coupe", "pourquoi"])
+    [[0, 2], [1, 3]]
+    """
+    words = [question_words(q) for q in questions]
+    frequency = Counter(w for ws in words for w in ws)
+    groups: list[list[int]] = []
+    by_text: dict[str, int] = {}  # questions without words: the same text or nothing
+    by_words: dict[frozenset[str], int] = {}  # the same words: the same group, no comparison
+    postings: defaultdict[str, list[int]] = defaultdict(list)  # a prefix word -> groups
+    heads: list[frozenset[str]] = []  # each group's first wording's words
+    for position, (question, found) in enumerate(zip(questions, words, strict=True)):
+        group = _find(question, found, frequency, by_text, by_words, postings, heads)
+        if group is None:
+            group = len(groups)
+            groups.append([])
+            heads.append(found)
+            if found:
+                for word in _prefix(found, frequency):
+                    postings[word].append(group)
+            else:
+                by_text[question.strip().casefold()] = group
+        if found:
+            by_words.setdefault(found, group)
+        groups[group].append(position)
+    return groups
+
+
+def _find(
+    question: str,
+    found: frozenset[str],
+    frequency: Counter[str],
+    by_text: dict[str, int],
+    by_words: dict[frozenset[str], int],
+    postings: dict[str, list[int]],
+    heads: list[frozenset[str]],
+) -> int | None:
+    """The first group whose first wording is similar to ``question``, or None."""
+    if not found:
+        return by_text.get(question.strip().casefold())
+    if found in by_words:
+        return by_words[found]
+    # Each posting list is in group order: the first MAX_COMPARED of each hold the union's first.
+    prefix = _prefix(found, frequency)
+    candidates = sorted({g for w in prefix for g in postings.get(w, ())[:MAX_COMPARED]})
+    size = len(found)
+    smallest, largest = SIMILAR * size, size / SIMILAR  # Jaccard ≤ the ratio of the sizes
+    for group in candidates[:MAX_COMPARED]:
+        head = heads[group]
+        if not smallest <= len(head) <= largest:
+            continue
+        shared = len(found & head)
+        if shared / (size + len(head) - shared) >= SIMILAR:
+            return group
+    return None
+
+
+def _prefix(found: frozenset[str], frequency: Counter[str]) -> list[str]:
+    """The rarest words of a question, enough that any similar one shares one of them."""
+    ordered = sorted(found, key=lambda w: (frequency[w], w))
+    return ordered[: len(ordered) - math.ceil(SIMILAR * len(ordered)) + 1]
+
+
 def group_gaps(gaps: Sequence[Gap], limit: int = 10) -> list[GapGroup]:
     """Gaps grouped by similar wording, most frequent first."""
-    groups: list[list[Gap]] = []
-    for gap in gaps:
-        for group in groups:
-            if similar_questions(group[0].question, gap.question):
-                group.append(gap)
-                break
-        else:
-            groups.append([gap])
+    groups = [[gaps[i] for i in group] for group in group_wordings([g.question for g in gaps])]
     made = []
     for group in groups:
         wording = Counter(g.question.strip() for g in group).most_common(1)[0][0]
@@ -58,14 +135,7 @@ def group_gaps(gaps: Sequence[Gap], limit: int = 10) -> list[GapGroup]:
 
 def group_disliked(rated: Sequence[tuple[str, str, int]], limit: int = 10) -> list[RatedGroup]:
     """(question, passage, net votes) rows grouped by similar wording, lowest rated first."""
-    groups: list[list[tuple[str, str, int]]] = []
-    for row in rated:
-        for group in groups:
-            if similar_questions(group[0][0], row[0]):
-                group.append(row)
-                break
-        else:
-            groups.append([row])
+    groups = [[rated[i] for i in group] for group in group_wordings([r[0] for r in rated])]
     made = [
         RatedGroup(
             Counter(r[0] for r in group).most_common(1)[0][0], sum(r[2] for r in group), len(group)

@@ -4,28 +4,29 @@ Kept beside the index, in the same kind of storage: ``DATA_DIR/readers.sqlite`` 
 embedded store, tables of the same PostgreSQL database when ``DATABASE_URL`` is set, so that
 every replica reads what another one wrote and nothing is lost at a restart.
 
-What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by default):
+What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by default).
+"Keyed hash" is an HMAC-SHA256 with the readers' key, which is never in the database: it is
+``READERS_KEY`` when set, else ``DATA_DIR/readers.key`` (made, mode 0600, on first use;
+``index.reader_key``). Without the key the hashes cannot be tied back to an id.
 
 - **turns**: per chat, its last question, the articles its answer quoted and when (for
-  follow-up questions); one row per chat, replaced at each question;
-- **votes**: a question (its text), the passage's content hash, +1 or -1, when, and a keyed
-  hash of the voter (HMAC with a random key made for this installation, never the user id)
-  so that one reader's repeated votes count once;
+  follow-up questions), under a keyed hash of the chat id; one row per chat;
+- **votes**: per passage (its content hash) and voter (a keyed hash of the user id, another
+  hash than the chat's), the latest vote: +1 or -1, the question it was given for, when;
 - **gaps**: questions declined or answered only with the closest passages, with the outcome,
   language and time, and no user or chat id;
-- **scopes**: a group's chosen part of the collection (outlets, feeds, tags);
-- **pages**: the answers shown in a chat (question, quotes), so that their More and Context
-  buttons work on whichever replica receives the press.
+- **scopes**: a group's chosen part of the collection (outlets, feeds, tags), under the group's
+  id: a group is not a person, and the operator may need to see which group chose what;
+- **pages**: the answers shown in a chat (question, quotes), under a keyed hash of the chat
+  id, so that their More and Context buttons work on whichever replica receives the press;
+- **removals**: an admin's pending ``/remove`` confirmation (the article id), likewise.
 
 >>> store = SqliteReaderStore(Path("/tmp/readers-doctest.sqlite"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -33,9 +34,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from index.errors import ReaderKeyError
+from index.reader_key import KEY_FILE, ReaderKey
+
+if TYPE_CHECKING:
+    from index.settings import IndexSettings
 
 __all__ = [
+    "KEY_FILE",
+    "SCHEMA_VERSION",
     "Gap",
     "PostgresReaderStore",
     "ReaderStore",
@@ -43,9 +52,15 @@ __all__ = [
     "SqliteReaderStore",
     "Turn",
     "Vote",
+    "copy_readers",
     "now_iso",
     "open_reader_store",
+    "open_readers",
 ]
+
+# 2: votes keyed by (passage, voter); chat ids keyed-hashed; the key out of the database;
+# /remove confirmations. 1 (no "schema" row) is upgraded in place at open.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +109,17 @@ class ReaderStore(Protocol):
     def remember(self, turn: Turn) -> None: ...
     def last_turn(self, chat_id: int) -> Turn | None: ...
     def vote(self, vote: Vote) -> None: ...
-    def votes(self, passages: Sequence[str], since: str) -> list[Vote]: ...
+    def votes(self, passages: Sequence[str], since: str, per_passage: int) -> list[Vote]: ...
     def record_gap(self, gap: Gap) -> None: ...
-    def gaps(self, since: str) -> list[Gap]: ...
-    def disliked(self, since: str) -> list[tuple[str, str, int]]: ...
+    def gaps(self, since: str, limit: int) -> list[Gap]: ...
+    def disliked(self, since: str, limit: int) -> list[tuple[str, str, int]]: ...
     def set_scope(self, chat_id: int, scope: Scope) -> None: ...
     def scope(self, chat_id: int) -> Scope: ...
     def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None: ...
     def get_page(self, chat_id: int, key: str) -> str | None: ...
     def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool: ...
+    def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None: ...
+    def take_removal(self, chat_id: int, key: str) -> str | None: ...
     def purge(self, before: str) -> int: ...
     def close(self) -> None: ...
 
@@ -116,21 +133,55 @@ def days_ago(days: float, moment: datetime | None = None) -> str:
     return now_iso((moment or datetime.now(UTC)) - timedelta(days=days))
 
 
+# Every table with its columns, in the order ``copy_readers`` reads and writes them.
+_COLUMNS = {
+    "reader_turns": ("chat", "question", "article_ids", "at"),
+    "reader_votes": ("passage", "voter", "question", "value", "at"),
+    "reader_gaps": ("question", "outcome", "lang", "at"),
+    "reader_scopes": ("chat_id", "scope"),
+    "reader_pages": ("chat", "key", "payload", "at"),
+    "reader_removals": ("chat", "key", "article_id", "at"),
+}
+# One row per reader and passage: voting again (for any question) replaces it.
+_VOTES = (
+    "CREATE TABLE IF NOT EXISTS reader_votes (passage TEXT NOT NULL, voter TEXT NOT NULL,"
+    " question TEXT NOT NULL, value INTEGER NOT NULL, at TEXT NOT NULL,"
+    " PRIMARY KEY (passage, voter))"
+)
 _TABLES = [
-    "CREATE TABLE IF NOT EXISTS reader_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS reader_turns (chat_id {big} PRIMARY KEY, question TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS reader_turns (chat TEXT PRIMARY KEY, question TEXT NOT NULL,"
     " article_ids TEXT NOT NULL, at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS reader_votes (question TEXT NOT NULL, passage TEXT NOT NULL,"
-    " value INTEGER NOT NULL, voter TEXT NOT NULL, at TEXT NOT NULL,"
-    " PRIMARY KEY (passage, voter, question))",
+    "CREATE INDEX IF NOT EXISTS reader_turns_at ON reader_turns (at)",
+    _VOTES,
+    "CREATE INDEX IF NOT EXISTS reader_votes_passage_at ON reader_votes (passage, at)",
     "CREATE INDEX IF NOT EXISTS reader_votes_at ON reader_votes (at)",
     "CREATE TABLE IF NOT EXISTS reader_gaps (question TEXT NOT NULL, outcome TEXT NOT NULL,"
     " lang TEXT NOT NULL, at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS reader_gaps_at ON reader_gaps (at)",
     "CREATE TABLE IF NOT EXISTS reader_scopes (chat_id {big} PRIMARY KEY, scope TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS reader_pages (chat_id {big} NOT NULL, key TEXT NOT NULL,"
-    " payload TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat_id, key))",
+    "CREATE TABLE IF NOT EXISTS reader_pages (chat TEXT NOT NULL, key TEXT NOT NULL,"
+    " payload TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat, key))",
     "CREATE INDEX IF NOT EXISTS reader_pages_at ON reader_pages (at)",
+    "CREATE TABLE IF NOT EXISTS reader_removals (chat TEXT NOT NULL, key TEXT NOT NULL,"
+    " article_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat, key))",
+    "CREATE INDEX IF NOT EXISTS reader_removals_at ON reader_removals (at)",
+]
+# Version 1 to 2, in the transaction that opens the store. Votes keep each reader's latest
+# on a passage (the old key let one reader add a row per question). Turns and pages are
+# dropped: they held chat ids in the clear, and they are short-lived (a follow-up within
+# minutes, the buttons of answers shown): after the upgrade a follow-up is read as a new
+# question and the More and Context of earlier answers say they expired.
+_UPGRADE_1_TO_2 = [
+    "DROP INDEX IF EXISTS reader_votes_at",
+    "ALTER TABLE reader_votes RENAME TO reader_votes_v1",
+    _VOTES,
+    "INSERT INTO reader_votes (passage, voter, question, value, at)"
+    " SELECT passage, voter, question, value, at FROM (SELECT passage, voter, question, value,"
+    " at, ROW_NUMBER() OVER (PARTITION BY passage, voter ORDER BY at DESC, question) AS n"
+    " FROM reader_votes_v1) AS ranked WHERE n = 1",
+    "DROP TABLE reader_votes_v1",
+    "DROP TABLE IF EXISTS reader_turns",
+    "DROP TABLE IF EXISTS reader_pages",
 ]
 
 
@@ -138,6 +189,10 @@ class _SqlReaderStore:
     """The SQL both backends share; ``_db`` gives a connection in a transaction."""
 
     _placeholder = "?"
+    _big = "INTEGER"
+
+    def __init__(self, key: ReaderKey) -> None:
+        self._key = key
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._placeholder)
@@ -147,101 +202,137 @@ class _SqlReaderStore:
         raise NotImplementedError
         yield
 
+    def _lock_schema(self, db: Any) -> None:
+        """Keep two processes from upgrading at once (SQLite: BEGIN IMMEDIATE does)."""
+
+    def _meta(self, db: Any, name: str) -> str | None:
+        row = db.execute(
+            self._sql("SELECT value FROM reader_meta WHERE key = ?"), (name,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, db: Any, name: str, value: str) -> None:
+        db.execute(
+            self._sql(
+                "INSERT INTO reader_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = excluded.value"
+            ),
+            (name, value),
+        )
+
     def _init(self) -> None:
+        """Create or upgrade the tables, and check the key against the one they were made with."""
         with self._db() as db:
+            self._lock_schema(db)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS reader_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            version = self._meta(db, "schema")
+            old_key = self._meta(db, "voter_key")  # version 1 kept the key in the database
+            check = self._meta(db, "key_check")
+            self._key.load(adopt=old_key, expected_check=check)
+            if version is None and old_key is not None:
+                for statement in _UPGRADE_1_TO_2:
+                    db.execute(statement.format(big=self._big))
+            elif version is not None and int(version) > SCHEMA_VERSION:
+                raise ReaderKeyError(
+                    f"the readers' tables are of a newer version ({version}) than this bot"
+                    f" ({SCHEMA_VERSION}): run the newer bot"
+                )
             for statement in _TABLES:
                 db.execute(statement.format(big=self._big))
-            row = db.execute(
-                self._sql("SELECT value FROM reader_meta WHERE key = ?"), ("voter_key",)
-            ).fetchone()
-            if row is None:
-                db.execute(
-                    self._sql("INSERT INTO reader_meta VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
-                    ("voter_key", secrets.token_hex(32)),
-                )
-                row = db.execute(
-                    self._sql("SELECT value FROM reader_meta WHERE key = ?"), ("voter_key",)
-                ).fetchone()
-        self._voter_key = bytes.fromhex(row[0])
-
-    _big = "INTEGER"
-    _voter_key = b""
+            db.execute(self._sql("DELETE FROM reader_meta WHERE key = ?"), ("voter_key",))
+            self._set_meta(db, "schema", str(SCHEMA_VERSION))
+            self._set_meta(db, "key_check", self._key.check)
 
     def voter_key(self, user_id: int) -> str:
         """A reader's pseudonym for votes: the same for every replica, no id inside."""
-        return hmac.new(self._voter_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
+        return self._key.voter(user_id)
 
     def remember(self, turn: Turn) -> None:
         with self._db() as db:
             db.execute(
                 self._sql(
-                    "INSERT INTO reader_turns VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE"
-                    " SET question = excluded.question, article_ids = excluded.article_ids,"
-                    " at = excluded.at"
+                    "INSERT INTO reader_turns (chat, question, article_ids, at) VALUES"
+                    " (?, ?, ?, ?) ON CONFLICT (chat) DO UPDATE SET question = excluded.question,"
+                    " article_ids = excluded.article_ids, at = excluded.at"
                 ),
-                (turn.chat_id, turn.question, json.dumps(list(turn.article_ids)), turn.at),
+                (
+                    self._key.chat(turn.chat_id),
+                    turn.question,
+                    json.dumps(list(turn.article_ids)),
+                    turn.at,
+                ),
             )
 
     def last_turn(self, chat_id: int) -> Turn | None:
         with self._db() as db:
             row = db.execute(
-                self._sql("SELECT question, article_ids, at FROM reader_turns WHERE chat_id = ?"),
-                (chat_id,),
+                self._sql("SELECT question, article_ids, at FROM reader_turns WHERE chat = ?"),
+                (self._key.chat(chat_id),),
             ).fetchone()
         if row is None:
             return None
         return Turn(chat_id, row[0], tuple(json.loads(row[1])), row[2])
 
     def vote(self, vote: Vote) -> None:
-        """One reader's vote on a passage for a question; voting again replaces it."""
+        """A reader's vote on a passage; voting again on it (for any question) replaces it."""
         with self._db() as db:
             db.execute(
                 self._sql(
-                    "INSERT INTO reader_votes VALUES (?, ?, ?, ?, ?) ON CONFLICT"
-                    " (passage, voter, question) DO UPDATE SET value = excluded.value,"
-                    " at = excluded.at"
+                    "INSERT INTO reader_votes (passage, voter, question, value, at) VALUES"
+                    " (?, ?, ?, ?, ?) ON CONFLICT (passage, voter) DO UPDATE SET"
+                    " question = excluded.question, value = excluded.value, at = excluded.at"
                 ),
-                (vote.question, vote.passage, vote.value, vote.voter, vote.at),
+                (vote.passage, vote.voter, vote.question, vote.value, vote.at),
             )
 
-    def votes(self, passages: Sequence[str], since: str) -> list[Vote]:
-        if not passages:
-            return []
-        marks = ", ".join("?" for _ in passages)
+    def votes(self, passages: Sequence[str], since: str, per_passage: int = 100) -> list[Vote]:
+        """The votes on ``passages`` since ``since``: each passage's ``per_passage`` latest."""
+        rows: list[Any] = []
         with self._db() as db:
-            rows = db.execute(
-                self._sql(
-                    "SELECT question, passage, value, voter, at FROM reader_votes"
-                    f" WHERE passage IN ({marks}) AND at >= ?"
-                ),
-                (*passages, since),
-            ).fetchall()
+            for passage in dict.fromkeys(passages):
+                rows += db.execute(
+                    self._sql(
+                        "SELECT question, passage, value, voter, at FROM reader_votes"
+                        " WHERE passage = ? AND at >= ? ORDER BY at DESC LIMIT ?"
+                    ),
+                    (passage, since, per_passage),
+                ).fetchall()
         return [Vote(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
 
     def record_gap(self, gap: Gap) -> None:
         with self._db() as db:
             db.execute(
-                self._sql("INSERT INTO reader_gaps VALUES (?, ?, ?, ?)"),
+                self._sql(
+                    "INSERT INTO reader_gaps (question, outcome, lang, at) VALUES (?, ?, ?, ?)"
+                ),
                 (gap.question, gap.outcome, gap.lang, gap.at),
             )
 
-    def gaps(self, since: str) -> list[Gap]:
+    def gaps(self, since: str, limit: int = 10_000) -> list[Gap]:
+        """The ``limit`` latest gaps since ``since``, oldest first."""
         with self._db() as db:
             rows = db.execute(
-                self._sql("SELECT question, outcome, lang, at FROM reader_gaps WHERE at >= ?"),
-                (since,),
+                self._sql(
+                    "SELECT question, outcome, lang, at FROM reader_gaps WHERE at >= ?"
+                    " ORDER BY at DESC LIMIT ?"
+                ),
+                (since, limit),
             ).fetchall()
-        return [Gap(*r) for r in rows]
+        return [Gap(*r) for r in reversed(rows)]
 
-    def disliked(self, since: str) -> list[tuple[str, str, int]]:
-        """(question, passage, net votes) of the answers readers rated down since ``since``."""
+    def disliked(self, since: str, limit: int = 10_000) -> list[tuple[str, str, int]]:
+        """(question, passage, net votes) of the answers readers rated down since ``since``,
+        the ``limit`` lowest."""
         with self._db() as db:
             rows = db.execute(
                 self._sql(
                     "SELECT question, passage, SUM(value) FROM reader_votes WHERE at >= ?"
-                    " GROUP BY question, passage HAVING SUM(value) < 0 ORDER BY SUM(value)"
+                    " GROUP BY question, passage HAVING SUM(value) < 0"
+                    " ORDER BY SUM(value), question, passage LIMIT ?"
                 ),
-                (since,),
+                (since, limit),
             ).fetchall()
         return [(r[0], r[1], int(r[2])) for r in rows]
 
@@ -256,8 +347,8 @@ class _SqlReaderStore:
             )
             db.execute(
                 self._sql(
-                    "INSERT INTO reader_scopes VALUES (?, ?) ON CONFLICT (chat_id) DO UPDATE"
-                    " SET scope = excluded.scope"
+                    "INSERT INTO reader_scopes (chat_id, scope) VALUES (?, ?) ON CONFLICT"
+                    " (chat_id) DO UPDATE SET scope = excluded.scope"
                 ),
                 (chat_id, value),
             )
@@ -275,24 +366,13 @@ class _SqlReaderStore:
     def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None:
         """An answer as shown (``index.session``), for its More and Context buttons; the
         chat keeps its ``keep`` latest (older buttons say the answer expired)."""
-        with self._db() as db:
-            db.execute(
-                self._sql("INSERT INTO reader_pages VALUES (?, ?, ?, ?)"),
-                (chat_id, key, payload, at),
-            )
-            db.execute(
-                self._sql(
-                    "DELETE FROM reader_pages WHERE chat_id = ? AND key NOT IN (SELECT key FROM"
-                    " reader_pages WHERE chat_id = ? ORDER BY at DESC, key LIMIT ?)"
-                ),
-                (chat_id, chat_id, keep),
-            )
+        self._put("reader_pages", "payload", chat_id, key, payload, at, keep)
 
     def get_page(self, chat_id: int, key: str) -> str | None:
         with self._db() as db:
             row = db.execute(
-                self._sql("SELECT payload FROM reader_pages WHERE chat_id = ? AND key = ?"),
-                (chat_id, key),
+                self._sql("SELECT payload FROM reader_pages WHERE chat = ? AND key = ?"),
+                (self._key.chat(chat_id), key),
             ).fetchone()
         return None if row is None else str(row[0])
 
@@ -301,26 +381,87 @@ class _SqlReaderStore:
         with self._db() as db:
             changed = db.execute(
                 self._sql(
-                    "UPDATE reader_pages SET payload = ? WHERE chat_id = ? AND key = ?"
-                    " AND payload = ?"
+                    "UPDATE reader_pages SET payload = ? WHERE chat = ? AND key = ? AND payload = ?"
                 ),
-                (new, chat_id, key, expected),
+                (new, self._key.chat(chat_id), key, expected),
             ).rowcount
         return changed == 1
 
+    def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None:
+        """A ``/remove`` waiting for its Yes or Cancel under ``key``; the chat keeps its
+        ``keep`` latest."""
+        self._put("reader_removals", "article_id", chat_id, key, article_id, at, keep)
+
+    def take_removal(self, chat_id: int, key: str) -> str | None:
+        """The article of a pending removal, once: of two presses (on any replica), one gets it."""
+        with self._db() as db:
+            row = db.execute(
+                self._sql(
+                    "DELETE FROM reader_removals WHERE chat = ? AND key = ? RETURNING article_id"
+                ),
+                (self._key.chat(chat_id), key),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _put(
+        self, table: str, column: str, chat_id: int, key: str, value: str, at: str, keep: int
+    ) -> None:
+        chat = self._key.chat(chat_id)
+        with self._db() as db:
+            db.execute(
+                self._sql(f"INSERT INTO {table} (chat, key, {column}, at) VALUES (?, ?, ?, ?)"),
+                (chat, key, value, at),
+            )
+            db.execute(
+                self._sql(
+                    f"DELETE FROM {table} WHERE chat = ? AND key NOT IN (SELECT key FROM"
+                    f" {table} WHERE chat = ? ORDER BY at DESC, key LIMIT ?)"
+                ),
+                (chat, chat, keep),
+            )
+
     def purge(self, before: str) -> int:
-        """Forget turns, votes, gaps and pages older than ``before``; how many rows went."""
+        """Forget turns, votes, gaps, pages and removals older than ``before``; how many went."""
         gone = 0
         with self._db() as db:
-            for table in ("reader_turns", "reader_votes", "reader_gaps", "reader_pages"):
-                gone += db.execute(
-                    self._sql(f"DELETE FROM {table} WHERE at < ?"), (before,)
-                ).rowcount
+            for table in _COLUMNS:
+                if table != "reader_scopes":
+                    gone += db.execute(
+                        self._sql(f"DELETE FROM {table} WHERE at < ?"), (before,)
+                    ).rowcount
         return gone
+
+    @property
+    def key_check(self) -> str:
+        """What tells this store's key from another (never the key)."""
+        return self._key.check
+
+    def dump(self, table: str) -> list[tuple[Any, ...]]:
+        """Every row of one of the readers' tables (``copy_readers``)."""
+        with self._db() as db:
+            return [
+                tuple(r)
+                for r in db.execute(f"SELECT {', '.join(_COLUMNS[table])} FROM {table}").fetchall()
+            ]
+
+    def replace_all(self, tables: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Replace the content of the given tables, in one transaction."""
+        with self._db() as db:
+            for table, rows in tables.items():
+                columns = _COLUMNS[table]
+                db.execute(f"DELETE FROM {table}")
+                statement = self._sql(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+                    f" ({', '.join('?' for _ in columns)})"
+                )
+                if rows:
+                    db.cursor().executemany(statement, rows)
 
 
 class SqliteReaderStore(_SqlReaderStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: ReaderKey | None = None) -> None:
+        """``key``: by default ``readers.key`` beside the database, made on first use."""
+        super().__init__(key or ReaderKey(path.parent / KEY_FILE))
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=WAL")
@@ -350,23 +491,59 @@ class PostgresReaderStore(_SqlReaderStore):
     _placeholder = "%s"
     _big = "BIGINT"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: ReaderKey) -> None:
+        """``key``: the same on every replica (a shared DATA_DIR's file, or READERS_KEY)."""
         from psycopg_pool import ConnectionPool
 
+        super().__init__(key)
         self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True, name="readers")
-        self._init()
+        try:
+            self._init()
+        except BaseException:
+            self._pool.close()
+            raise
 
     @contextmanager
     def _db(self) -> Iterator[Any]:
         with self._pool.connection() as db, db.transaction():
             yield db
 
+    def _lock_schema(self, db: Any) -> None:
+        db.execute("SELECT pg_advisory_xact_lock(hashtext('reader_schema'))")
+
     def close(self) -> None:
         self._pool.close()
 
 
-def open_reader_store(data_dir: Path, database_url: str | None) -> ReaderStore:
-    """PostgreSQL when ``database_url`` is given, else ``DATA_DIR/readers.sqlite``."""
+def open_reader_store(
+    data_dir: Path, database_url: str | None, key: str | None = None
+) -> ReaderStore:
+    """PostgreSQL when ``database_url`` is given, else ``DATA_DIR/readers.sqlite``; keyed by
+    ``key`` (READERS_KEY) when given, else by ``DATA_DIR/readers.key``."""
+    reader_key = ReaderKey(data_dir / KEY_FILE, key)
     if database_url:
-        return PostgresReaderStore(database_url)
-    return SqliteReaderStore(data_dir / "readers.sqlite")
+        return PostgresReaderStore(database_url, reader_key)
+    return SqliteReaderStore(data_dir / "readers.sqlite", reader_key)
+
+
+def open_readers(settings: IndexSettings) -> ReaderStore:
+    """The readers' store of these settings (DATA_DIR, DATABASE_URL, READERS_KEY)."""
+    url, key = settings.database_url, settings.readers_key
+    return open_reader_store(
+        settings.data_dir,
+        url.get_secret_value() if url else None,
+        key.get_secret_value() if key else None,
+    )
+
+
+def copy_readers(source: _SqlReaderStore, target: _SqlReaderStore) -> dict[str, int]:
+    """Replace ``target``'s readers' records with ``source``'s (one transaction): scopes,
+    votes, gaps, and the turns, pages and removals, which stay valid under the same key.
+    How many rows of each table were copied."""
+    if source.key_check != target.key_check:
+        raise ReaderKeyError(
+            "the two readers' stores have different keys: give both the same READERS_KEY"
+        )
+    tables = {table: source.dump(table) for table in _COLUMNS}
+    target.replace_all(tables)
+    return {table: len(rows) for table, rows in tables.items()}

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from index.errors import AnswerExpiredError, PageSpentError
-from index.feedback import adjustments, passage_hash
+from index.feedback import HORIZON_DAYS, VOTES_PER_PASSAGE, adjustments, passage_hash
 from index.followup import is_follow_up
 from index.models import Answer, Quote
-from index.readers import Gap, ReaderStore, Scope, Turn, Vote, now_iso
+from index.readers import Gap, ReaderStore, Scope, Turn, Vote, days_ago, now_iso
 from index.search import Feedback
 from index.service import IndexService
 from index.stores.base import Filters
@@ -301,7 +301,9 @@ class ChatSession:
         assert readers is not None
 
         def shifts(passages: Sequence[str]) -> dict[str, float]:
-            return adjustments(question, readers.votes(passages, ""), datetime.now(UTC))
+            now = datetime.now(UTC)
+            recent = readers.votes(passages, days_ago(HORIZON_DAYS, now), VOTES_PER_PASSAGE)
+            return adjustments(question, recent, now)
 
         return shifts
 

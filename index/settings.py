@@ -89,6 +89,11 @@ class IndexSettings(BaseSettings):
         le=3650,
         description="Days the questions, votes and gaps of readers are kept.",
     )
+    readers_key: SecretStr | None = Field(
+        default=None,
+        description="The key (64+ hex characters) that hashes chat and user ids in the readers' "
+        "records; unset: DATA_DIR/readers.key, made on first use. Replicas must share it.",
+    )
     timezone: str = Field(
         default="Europe/Paris",
         description="IANA time zone in which questions' dates are read ('depuis lundi', "
@@ -125,7 +130,21 @@ class IndexSettings(BaseSettings):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
 
-    @field_validator("query_prompt", "passage_prompt", "min_score", "database_url", mode="before")
+    @field_validator("readers_key")
+    @classmethod
+    def _hex_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"(?:[0-9a-fA-F]{2}){32,}", value.get_secret_value().strip()
+        ):
+            raise ValueError(
+                "READERS_KEY must be 64 or more hexadecimal characters (an even number):"
+                " python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return value
+
+    @field_validator(
+        "query_prompt", "passage_prompt", "min_score", "database_url", "readers_key", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         """``MIN_SCORE=`` in a .env file means "use the default", not an error."""

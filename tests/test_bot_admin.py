@@ -623,6 +623,45 @@ async def test_old_reader_records_are_purged(bot: BotHarness) -> None:
     await wait_until(lambda: not any(g.question == "ancienne question" for g in readers.gaps("")))
 
 
+async def test_gaps_of_long_questions_fit_one_message(bot: BotHarness) -> None:
+    from bot import gaps
+
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"]
+    for n, word in enumerate([*words, "juliet"]):
+        await bot.say(bot.user(3600 + n), f"{word} " + "🎉" * 195)
+    [report] = await bot.say(bot.admin, "/gaps")  # the bot fixture checks it was accepted
+    lines = report["plain_text"].splitlines()
+    assert lines[0] == "Questions sans réponse sûre, 7 derniers jours"
+    assert lines[1].startswith("1. « alpha 🎉") and lines[1].endswith("🎉… » ×1 (sans réponse 1)")
+    assert lines[-1].startswith("… et ") and lines[-1].endswith(" de plus")
+    mark = bot.mark()
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(gaps.digest_job, when=0)
+    [digest] = await bot.server.wait_sent(1, after=mark)
+    assert digest["plain_text"] == report["plain_text"]
+
+
+async def test_a_second_gaps_while_one_is_made_is_told_so(bot: BotHarness) -> None:
+    held = threading.Event()
+    # The reports' thread is busy (a long report): /gaps waits for it, readers do not.
+    bot.app.bot_data.reports.submit(held.wait, 30)
+    try:
+        mark = bot.mark()
+        await bot.server.send_text(bot.admin, "/gaps")
+        [busy] = await bot.say(bot.admin, "/gaps")
+        assert busy["plain_text"] == (
+            "Le rapport est déjà en préparation : il arrive dès qu'il est prêt."
+        )
+        [answer] = await bot.say(bot.user(3701), QUESTION_FR)
+        assert ORDER in answer["plain_text"]
+    finally:
+        held.set()
+    [_, _, report] = await bot.server.wait_sent(3, after=mark)
+    assert report["plain_text"].startswith("Questions sans réponse sûre, 7 derniers jours")
+    [next_report] = await bot.say(bot.admin, "/gaps")  # done: the next one is made
+    assert next_report["plain_text"] == report["plain_text"]
+
+
 # ------------------------------------------------------------------------------ /scope
 
 SPORT = {

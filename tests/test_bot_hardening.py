@@ -299,3 +299,11 @@ def test_the_database_password_is_never_logged(debug_log: io.StringIO) -> None:
     logged = debug_log.getvalue()
     assert "s3cr" not in logged
     assert logged.count("<redacted>") == 2
+
+
+def test_the_readers_key_is_never_logged(debug_log: io.StringIO) -> None:
+    key = "c0ffee" * 11
+    settings = Settings(telegram_bot_token="123:abc", readers_key=key)
+    configure_logging("DEBUG", bot_secrets(settings), debug_log)
+    logging.getLogger("index").debug("readers' key: %s", key)
+    assert debug_log.getvalue().endswith("readers' key: <redacted>\n")

@@ -210,6 +210,52 @@ def test_migrate_copies_an_embedded_index_without_embedding_again(
     )
 
 
+def test_migrate_brings_the_readers_records_and_a_group_keeps_its_scope(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.readers import Gap, Scope, Turn, Vote, now_iso, open_readers
+    from index.session import ChatSession
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, outlet, text in (
+        ("volcans.json", "Le Journal", VOLCANO),
+        ("glaciers.json", "La Gazette", GLACIER),
+    ):
+        title, body = text.split("\n\n")
+        record = {"title": title, "outlet": outlet, "text": body}
+        (seeds / name).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    embedded = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128"
+    )
+    IndexService(embedded).rebuild()
+    readers = open_readers(embedded)
+    readers.set_scope(-100, Scope(outlets=("La Gazette",)))
+    readers.vote(Vote("Pourquoi ?", "p", -1, readers.voter_key(7), now_iso()))
+    readers.record_gap(Gap("Comment faire des crêpes ?", "declined", "fr", now_iso()))
+    readers.remember(Turn(7, "Que font les glaciers ?", ("glaciers",), now_iso()))
+    readers.close()
+    for name, value in (("SEEDS_DIR", seeds), ("DATA_DIR", tmp_path / "data")):
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing-128")
+    assert main(["migrate", "--to", database_url]) == 0
+
+    remote = embedded.model_copy(update={"database_url": SecretStr(database_url)})
+    service = IndexService(remote)
+    readers = open_readers(remote)
+    try:
+        assert readers.scope(-100) == Scope(outlets=("La Gazette",))
+        assert [g.question for g in readers.gaps("")] == ["Comment faire des crêpes ?"]
+        assert [v.voter for v in readers.votes(["p"], "")] == [readers.voter_key(7)]
+        assert readers.last_turn(7) is not None
+        session = ChatSession(service, readers=readers, follow_up_seconds=0)
+        asked = session.ask(-100, "Un volcan entre-t-il en éruption ?")
+        assert {q.article_id for q in asked.answer.quotes} <= {"glaciers"}  # its scope holds
+    finally:
+        readers.close()
+        service.close()
+
+
 def test_the_password_stays_out_of_the_location() -> None:
     assert (
         public_url("postgresql://bot:s3cret@db:5433/articles")
@@ -312,12 +358,14 @@ def test_an_embed_worker_elsewhere_fills_the_shared_cache(
 def test_a_follow_up_asked_through_another_replica_leans_on_the_first(
     replicas: list[ArticleCollection], database_url: str
 ) -> None:
+    from index.reader_key import ReaderKey
     from index.readers import PostgresReaderStore
     from index.session import ChatSession
 
     first = replicas[0]
     first.add_bytes("glaciers.txt", GLACIER.encode())
-    stores = [PostgresReaderStore(database_url) for _ in replicas]
+    key = ReaderKey(replicas[0].service.settings.data_dir / "readers.key")  # a shared DATA_DIR
+    stores = [PostgresReaderStore(database_url, key) for _ in replicas]
     sessions = [
         ChatSession(c.service, readers=s, follow_up_seconds=300)
         for c, s in zip(replicas, stores, strict=True)

@@ -3,15 +3,20 @@ a chat session, and the follow-up rules on plain data."""
 
 from __future__ import annotations
 
+import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from index.confidence import Evidence
+from index.errors import ReaderKeyError
 from index.followup import is_follow_up, joined_subject, leans_on_previous, led_by_own_ranking
 from index.models import Answer, Quote
+from index.reader_key import ReaderKey
 from index.readers import (
     Gap,
     PostgresReaderStore,
@@ -22,19 +27,61 @@ from index.readers import (
     Vote,
 )
 
-MakeReaders = Callable[[], ReaderStore]
+MakeReaders = Callable[..., ReaderStore]
+
+
+class Storage:
+    """Where the readers' records are (a SQLite file, a PostgreSQL database), read and written
+    behind the store's back: to plant an old schema, to look at what is kept."""
+
+    def __init__(self, folder: Path, url: str) -> None:
+        self.path = folder / "readers.sqlite"
+        self.key_path = folder / "readers.key"
+        self.url = url
+
+    def open(self, key: ReaderKey | None = None) -> ReaderStore:
+        key = key or ReaderKey(self.key_path)
+        if self.url:
+            return PostgresReaderStore(self.url, key)
+        return SqliteReaderStore(self.path, key)
+
+    def run(self, statement: str, rows: list[tuple[Any, ...]] | None = None) -> None:
+        if self.url:
+            import psycopg
+
+            with psycopg.connect(self.url) as db:
+                db.cursor().executemany(statement.replace("?", "%s"), rows or [()])
+        else:
+            with sqlite3.connect(self.path) as db:
+                db.executemany(statement, rows or [()])
+            db.close()
+
+    def rows(self, query: str) -> list[tuple[Any, ...]]:
+        if self.url:
+            import psycopg
+
+            with psycopg.connect(self.url) as db:
+                return [tuple(r) for r in db.execute(query).fetchall()]
+        with sqlite3.connect(self.path) as db:
+            found = [tuple(r) for r in db.execute(query).fetchall()]
+        db.close()
+        return found
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def make_readers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeReaders]:
-    """Opens the readers' store; two opens are two replicas of one storage."""
-    opened: list[ReaderStore] = []
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     url = request.getfixturevalue("database_url") if request.param == "postgres" else ""
+    return Storage(tmp_path, url)
 
-    def make() -> ReaderStore:
-        store: ReaderStore = (
-            PostgresReaderStore(url) if url else SqliteReaderStore(tmp_path / "readers.sqlite")
-        )
+
+@pytest.fixture
+def make_readers(storage: Storage) -> Iterator[MakeReaders]:
+    """Opens the readers' store; two opens are two replicas of one storage (and one DATA_DIR,
+    whose readers.key they share unless ``key`` says otherwise)."""
+    opened: list[ReaderStore] = []
+
+    def make(key: ReaderKey | None = None) -> ReaderStore:
+        store = storage.open(key)
         opened.append(store)
         return store
 
@@ -244,3 +291,146 @@ def test_a_joined_answer_is_led_by_a_passage_the_question_alone_ranks_high() -> 
     # Another language's ranking (no lexical leg) or no ranking at all changes nothing.
     assert led_by_own_ranking(joined, _answer(toll, other, order, same_language=False)) == joined
     assert led_by_own_ranking(joined, Answer("q", ())) == joined
+
+
+# ------------------------------------------------------------------------------ issue 22
+
+# The tables as version 1 made them (before the schema version), verbatim.
+V1_TABLES = [
+    "CREATE TABLE IF NOT EXISTS reader_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS reader_turns (chat_id {big} PRIMARY KEY, question TEXT NOT NULL,"
+    " article_ids TEXT NOT NULL, at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS reader_votes (question TEXT NOT NULL, passage TEXT NOT NULL,"
+    " value INTEGER NOT NULL, voter TEXT NOT NULL, at TEXT NOT NULL,"
+    " PRIMARY KEY (passage, voter, question))",
+    "CREATE INDEX IF NOT EXISTS reader_votes_at ON reader_votes (at)",
+    "CREATE TABLE IF NOT EXISTS reader_gaps (question TEXT NOT NULL, outcome TEXT NOT NULL,"
+    " lang TEXT NOT NULL, at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS reader_gaps_at ON reader_gaps (at)",
+    "CREATE TABLE IF NOT EXISTS reader_scopes (chat_id {big} PRIMARY KEY, scope TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS reader_pages (chat_id {big} NOT NULL, key TEXT NOT NULL,"
+    " payload TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat_id, key))",
+    "CREATE INDEX IF NOT EXISTS reader_pages_at ON reader_pages (at)",
+]
+OLD_KEY = "5e" * 32
+
+
+def old_pseudonym(user_id: int) -> str:
+    """Version 1's voter hash, with the key it kept in the database."""
+    import hashlib
+    import hmac
+
+    return hmac.new(bytes.fromhex(OLD_KEY), str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def test_an_old_schema_is_upgraded_in_place(storage: Storage) -> None:
+    for statement in V1_TABLES:
+        storage.run(statement.format(big="BIGINT" if storage.url else "INTEGER"))
+    storage.run("INSERT INTO reader_meta VALUES (?, ?)", [("voter_key", OLD_KEY)])
+    votes = [  # one reader rewording: a row per question; their latest on p1 is +1
+        (f"Qui a tiré ? ({n})", "p1", -1 if n < 4 else 1, old_pseudonym(7), f"2026-12-01T0{n}:00Z")
+        for n in range(5)
+    ] + [("Qui a tiré ?", "p1", -1, old_pseudonym(8), "2026-12-01T02:00Z")]
+    storage.run("INSERT INTO reader_votes VALUES (?, ?, ?, ?, ?)", votes)
+    storage.run(
+        "INSERT INTO reader_gaps VALUES (?, ?, ?, ?)", [("Pourquoi ?", "declined", "fr", "t")]
+    )
+    storage.run(
+        "INSERT INTO reader_scopes VALUES (?, ?)",
+        [(-100, '{"outlets": ["Le Journal"], "feeds": [], "tags": []}')],
+    )
+    storage.run("INSERT INTO reader_turns VALUES (?, ?, ?, ?)", [(123456789, "q", "[]", "t")])
+    storage.run("INSERT INTO reader_pages VALUES (?, ?, ?, ?)", [(123456789, "k", "{}", "t")])
+
+    store = storage.open()
+    try:
+        kept = sorted((v.voter, v.question, v.value) for v in store.votes(["p1"], ""))
+        assert kept == [
+            (old_pseudonym(7), "Qui a tiré ? (4)", 1),
+            (old_pseudonym(8), "Qui a tiré ?", -1),
+        ]
+        assert store.voter_key(7) == old_pseudonym(7)  # the key came along: votes count once
+        assert [g.question for g in store.gaps("")] == ["Pourquoi ?"]
+        assert store.scope(-100) == Scope(outlets=("Le Journal",))
+        assert store.last_turn(123456789) is None  # turns and pages were dropped
+        store.vote(Vote("Qui a tiré ?", "p1", -1, store.voter_key(7), "2026-12-02T00:00Z"))
+        assert len(store.votes(["p1"], "")) == 2
+    finally:
+        store.close()
+    assert storage.key_path.read_text().strip() == OLD_KEY
+    assert stat.S_IMODE(storage.key_path.stat().st_mode) == 0o600
+    meta = dict(storage.rows("SELECT key, value FROM reader_meta"))
+    assert meta["schema"] == "2" and "voter_key" not in meta
+    assert OLD_KEY not in repr(meta)
+    store = storage.open()  # opening again changes nothing
+    assert store.voter_key(7) == old_pseudonym(7) and len(store.votes(["p1"], "")) == 2
+    store.close()
+
+
+def test_chat_ids_are_hashed_and_the_key_stays_out_of_the_database(storage: Storage) -> None:
+    store = storage.open()
+    store.remember(Turn(123456789, "Qui est Tokaïev ?", ("seed",), "2026-12-01T09:00:00Z"))
+    store.put_page(123456789, "abcdEF_-", '{"question": "Qui est Tokaïev ?"}', "t", 5)
+    store.ask_removal(123456789, "xyzXYZ01", "seed", "t", 5)
+    store.vote(Vote("Qui est Tokaïev ?", "p", 1, store.voter_key(123456789), "t"))
+    assert store.last_turn(123456789) == Turn(
+        123456789, "Qui est Tokaïev ?", ("seed",), "2026-12-01T09:00:00Z"
+    )
+    store.close()
+    key = storage.key_path.read_text().strip()
+    assert len(key) == 64 and stat.S_IMODE(storage.key_path.stat().st_mode) == 0o600
+    everything = repr(
+        [
+            storage.rows(f"SELECT * FROM {table}")
+            for table in ("reader_meta", "reader_turns", "reader_pages", "reader_removals")
+        ]
+        + [storage.rows("SELECT * FROM reader_votes")]
+    )
+    assert "123456789" not in everything and key not in everything
+    [(chat,)] = storage.rows("SELECT chat FROM reader_turns")
+    [(voter,)] = storage.rows("SELECT voter FROM reader_votes")
+    assert chat != voter  # a private chat's id is its user's: the hashes must differ
+
+
+def test_a_replica_with_another_key_is_refused(storage: Storage, tmp_path: Path) -> None:
+    storage.open().close()
+    elsewhere = tmp_path / "other-data" / "readers.key"  # a replica without the shared file
+    with pytest.raises(ReaderKeyError) as missing:
+        storage.open(ReaderKey(elsewhere))
+    assert str(missing.value) == (
+        "the readers' records were written with a key this process does not have: copy"
+        f" readers.key from the replica that made it into {elsewhere.parent}, or give every"
+        " replica the same READERS_KEY"
+    )
+    with pytest.raises(ReaderKeyError) as wrong:
+        storage.open(ReaderKey(elsewhere, "ab" * 32))
+    assert str(wrong.value) == (
+        "the readers' records were written with another key than READERS_KEY: give every"
+        " replica the same READERS_KEY, or the same DATA_DIR/readers.key"
+    )
+    same = storage.open(ReaderKey(elsewhere, storage.key_path.read_text()))
+    same.close()
+
+
+def test_one_reader_rewording_keeps_one_vote_per_passage(make_readers: MakeReaders) -> None:
+    store = make_readers()
+    voter = store.voter_key(5)
+    for n in range(50):
+        store.vote(Vote(f"Qui a tiré ? ({n})", "p", -1, voter, f"2026-12-01T00:00:{n:02d}Z"))
+    assert [(v.question, v.at) for v in store.votes(["p"], "")] == [
+        ("Qui a tiré ? (49)", "2026-12-01T00:00:49Z")
+    ]
+    for n in range(5):
+        store.vote(Vote("q", "p", -1, store.voter_key(100 + n), f"2026-12-0{n + 2}T00:00:00Z"))
+    latest = store.votes(["p", "p"], "2026-12-03", per_passage=2)
+    assert [v.at for v in latest] == ["2026-12-06T00:00:00Z", "2026-12-05T00:00:00Z"]
+
+
+def test_removals_are_shared_and_taken_once(make_readers: MakeReaders) -> None:
+    one, two = make_readers(), make_readers()
+    for n in range(3):
+        one.ask_removal(1001, f"token00{n}", f"article-{n}", f"2026-12-01T00:00:0{n}Z", 2)
+    assert two.take_removal(1001, "token000") is None  # the chat keeps its 2 latest
+    assert two.take_removal(7, "token001") is None  # another chat's token
+    assert two.take_removal(1001, "token001") == "article-1"
+    assert one.take_removal(1001, "token001") is None  # pressed again, on the other replica

@@ -365,3 +365,24 @@ def test_gaps_report_escapes_what_readers_wrote() -> None:
     assert valid(render_gaps([], [], 7, "en"))[0] == (
         "Questions without a sure answer, last 7 days\nNone."
     )
+
+
+def test_gaps_report_of_long_questions_fits_one_message() -> None:
+    from bot.render import render_gaps
+    from index.gaps import GapGroup, RatedGroup
+
+    long = [f"{word} " + "🎉" * 195 for word in ("alpha", "bravo", "charlie", "delta", "echo")]
+    long += [f"{word} " + "🎉" * 195 for word in ("foxtrot", "golf", "hotel", "india", "juliet")]
+    text = render_gaps(
+        [GapGroup(q, 1, (("declined", 1),)) for q in long],
+        [RatedGroup(q, -2, 1) for q in long],
+        7,
+        "en",
+    )
+    plain, _ = valid(text)
+    lines = plain.splitlines()
+    assert lines[0] == "Questions without a sure answer, last 7 days"
+    assert lines[1].startswith("1. « alpha 🎉🎉") and lines[1].endswith("🎉… » ×1 (declined 1)")
+    assert lines[5] == "… and 6 more"
+    assert lines[6:8] == ["", "Lowest-rated answers"]
+    assert lines[-1].startswith("… and ") and lines[-1].endswith(" more")

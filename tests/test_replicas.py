@@ -1,6 +1,7 @@
 """Two bot processes' worth of the real bot (two Applications, each polling its own loopback
 Bot API server) sharing one PostgreSQL: what a reader does through one replica, the other
-knows: the last question of a chat, the gaps, a group's scope, the votes."""
+knows: the last question of a chat, the gaps, a group's scope, the votes, a /remove waiting for
+its confirmation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import pytest
 
 from index.embed import HashingEmbedder
 from index.readers import Gap, Scope, now_iso
-from tests.bot_fixtures import BotHarness, Workspace, buttons, run_bot
+from tests.bot_fixtures import (
+    BotHarness,
+    Workspace,
+    buttons,
+    run_bot,
+    wait_callback_answer,
+    wait_until,
+)
 from tests.botapi import BotApiServer
 
 QUESTION = "Qui a ordonné de tirer sur les manifestants ?"
@@ -61,3 +69,26 @@ async def test_replicas_share_what_readers_did(two_replicas: tuple[BotHarness, B
     # A group's scope chosen through one applies in the other.
     one.app.bot_data.readers.set_scope(-300, Scope(tags=("sport",)))
     assert two.app.bot_data.readers.scope(-300) == Scope(tags=("sport",))
+
+
+async def test_a_removal_asked_on_one_replica_is_confirmed_on_the_other(
+    two_replicas: tuple[BotHarness, BotHarness],
+) -> None:
+    one, two = two_replicas
+    seed = "000_7774940a137d78f0"
+    [confirm] = await one.say(one.admin, f"/remove {seed}")
+    yes = dict(buttons(confirm))["Oui, retirer"]
+    # Telegram hands the press to whichever replica: here the other one, whose server must
+    # know the message to edit it.
+    shown = two.server.adopt(one.server.message(confirm["chat_id"], confirm["message_id"]))
+    mark = two.mark()
+    await two.server.press_button(two.admin, shown, yes)
+    [done] = await two.server.wait_edits(1, after=mark, timeout=30)
+    assert done["plain_text"].startswith(f"Retiré : « « Tirez sur les manifestants » » ({seed}). ")
+    await wait_until(lambda: not any(one.space.seeds.iterdir()))
+    # A second press, on the first replica, finds the confirmation spent.
+    mark = one.mark()
+    await one.server.press_button(one.admin, confirm, yes)
+    assert (await wait_callback_answer(one.server, mark))["text"] == (
+        "Cette réponse a expiré, posez à nouveau la question."
+    )

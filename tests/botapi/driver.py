@@ -215,6 +215,15 @@ class Driver(ServerState):
         await self.inject(Update(next(self._update_ids), message=message))
         return message
 
+    def adopt(self, data: JSONDict | None) -> Message:
+        """Make a message another server sent known here (replicas behind one Telegram)."""
+        if data is None:
+            raise ValueError("no message to adopt")
+        message = Message.de_json(data, None)
+        self.register_chat(message.chat)
+        self._store(message)
+        return message
+
     def _resolve_message(self, ref: Message | JSONDict | int, chat_id: int) -> Message:
         """A Message (current stored state) from a record, Message, JSON or message id."""
         if isinstance(ref, Message):
