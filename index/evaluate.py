@@ -303,7 +303,14 @@ def _ask_all(
 ) -> list[_Asked]:
     """Ask every question with nothing cut: ranks are scored apart from the outcome, which
     the confidence model gives from the same search's evidence."""
-    open_params = replace(search_params, confidence=None, min_score=-9.0, max_score_gap=9.0)
+    open_params = replace(
+        search_params,
+        confidence=None,
+        min_score=-9.0,
+        max_score_gap=9.0,
+        page_gap_same_article=9.0,
+        page_gap_other_article=9.0,
+    )
     model = search_params.decision()
     asked: list[_Asked] = []
     for q in questions:
