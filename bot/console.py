@@ -44,7 +44,7 @@ def run_console(
     out = stdout or sys.stdout
     lang = settings.default_language
     interactive = stdin.isatty()
-    print(t_plain("console_intro", lang, articles=len(service.articles())), file=out)
+    print(t_plain("console_intro", lang, articles=len(service.summaries())), file=out)
     database_url = settings.database_url.get_secret_value() if settings.database_url else None
     session = ChatSession(
         service,
@@ -67,10 +67,10 @@ def run_console(
             break
         print(file=out)
         if text in ("/help", "/start"):
-            print(t_plain("console_intro", lang, articles=len(service.articles())), file=out)
+            print(t_plain("console_intro", lang, articles=len(service.summaries())), file=out)
             continue
         if text == "/sources":
-            print(render_sources_plain(service.articles(), lang), file=out)
+            print(render_sources_plain(service.summaries(), lang), file=out)
             continue
         try:
             if text == "/more":

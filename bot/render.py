@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from bot.i18n import t, t_plain
 from index.dates import TimeFrame, display_date
 from index.gaps import GapGroup, RatedGroup
-from index.models import Answer, Article, Quote
+from index.models import Answer, ArticleSummary, Quote
 
 __all__ = [
     "MAX_MESSAGE",
@@ -292,7 +292,7 @@ def render_gaps(
 
 
 def render_sources(
-    articles: Sequence[Article], page: int, lang: str, per_page: int = 10
+    articles: Sequence[ArticleSummary], page: int, lang: str, per_page: int = 10
 ) -> tuple[str, int, int]:
     """One page of the article list as HTML; returns (text, page actually shown, page count)."""
     if not articles:
@@ -315,7 +315,7 @@ def render_sources(
     return text, page, pages
 
 
-def render_sources_plain(articles: Sequence[Article], lang: str) -> str:
+def render_sources_plain(articles: Sequence[ArticleSummary], lang: str) -> str:
     """Every article for the console: id, title and URL."""
     if not articles:
         return t_plain("sources_empty", lang)

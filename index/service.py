@@ -34,7 +34,7 @@ from index.errors import (
 from index.followup import joined_subject, leans_on_previous
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_digest
-from index.models import Answer, Article, Quote
+from index.models import Answer, Article, ArticleSummary, Quote
 from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
@@ -343,6 +343,10 @@ class IndexService:
     def articles(self) -> list[Article]:
         """The indexed articles, sorted by title."""
         return sorted(self.store.articles(), key=lambda a: (a.title.casefold(), a.id))
+
+    def summaries(self) -> list[ArticleSummary]:
+        """The indexed articles without their texts, sorted by title (what lists show)."""
+        return sorted(self.store.summaries(), key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)
