@@ -38,7 +38,7 @@ def small_talk_plain(talk: SmallTalk, service: IndexService) -> str:
     """The chat's answer to a greeting, thanks or goodbye, as console text."""
     if talk.kind != "greeting":
         return t_plain(f"small_talk_{talk.kind}", talk.lang)
-    return t_plain("small_talk_greeting", talk.lang, articles=len(service.articles()), bot="bot")
+    return t_plain("small_talk_greeting", talk.lang, articles=len(service.summaries()), bot="bot")
 
 
 def run_console(
@@ -52,7 +52,7 @@ def run_console(
     out = stdout or sys.stdout
     lang = settings.default_language
     interactive = stdin.isatty()
-    print(t_plain("console_intro", lang, articles=len(service.articles())), file=out)
+    print(t_plain("console_intro", lang, articles=len(service.summaries())), file=out)
     session = ChatSession(
         service,
         per_chat=10,
@@ -74,10 +74,10 @@ def run_console(
             break
         print(file=out)
         if text in ("/help", "/start"):
-            print(t_plain("console_intro", lang, articles=len(service.articles())), file=out)
+            print(t_plain("console_intro", lang, articles=len(service.summaries())), file=out)
             continue
         if text == "/sources":
-            print(render_sources_plain(service.articles(), lang), file=out)
+            print(render_sources_plain(service.summaries(), lang), file=out)
             continue
         try:
             if text == "/more":

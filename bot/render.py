@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from bot.i18n import t, t_plain
 from index.dates import TimeFrame, display_date
 from index.gaps import GapGroup, RatedGroup
-from index.models import Answer, Article, Quote
-from index.overview import ArticleSummary
+from index.models import Answer, ArticleSummary, Quote
+from index.overview import ArticleLead
 
 __all__ = [
     "MAX_MESSAGE",
@@ -320,7 +320,7 @@ def _fit(lines: Sequence[str], room: int, lang: str) -> list[str]:
 
 
 def render_sources(
-    articles: Sequence[Article], page: int, lang: str, per_page: int = 10
+    articles: Sequence[ArticleSummary], page: int, lang: str, per_page: int = 10
 ) -> tuple[str, int, int]:
     """One page of the article list as HTML; returns (text, page actually shown, page count)."""
     if not articles:
@@ -343,7 +343,7 @@ def render_sources(
     return text, page, pages
 
 
-def render_sources_plain(articles: Sequence[Article], lang: str) -> str:
+def render_sources_plain(articles: Sequence[ArticleSummary], lang: str) -> str:
     """Every article for the console: id, title and URL."""
     if not articles:
         return t_plain("sources_empty", lang)
@@ -370,7 +370,7 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _summary_html(item: ArticleSummary, lang: str) -> str:
+def _lead_html(item: ArticleLead, lang: str) -> str:
     title = _escape(_shorten(item.title, MAX_TITLE))
     url = _http_url(item.url)
     linked = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if url else f"<b>{title}</b>"
@@ -384,7 +384,7 @@ def _summary_html(item: ArticleSummary, lang: str) -> str:
 
 
 def render_overview(
-    items: Sequence[ArticleSummary], heading: str, page: int, pages: int, lang: str
+    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
 ) -> str:
     """A page of the collection's articles (title, outlet, date, lead sentence) under
     ``heading``, a plain line (``t_plain``): what "De quoi parlent les articles ?" and a question
@@ -394,4 +394,4 @@ def render_overview(
         header += _escape(t_plain("page_of", lang, page=page + 1, pages=pages))
     # Each article is at most ~560 characters (title, outlet and lead are cut), so a page of
     # ``OVERVIEW_PER_PAGE`` always fits in one message.
-    return "\n\n".join([header, *(_summary_html(item, lang) for item in items)])
+    return "\n\n".join([header, *(_lead_html(item, lang) for item in items)])

@@ -53,7 +53,7 @@ async def _may_choose(context: BotContext, chat: Chat, user_id: int) -> bool:
 
 def _choices(context: BotContext) -> dict[str, list[tuple[str, str]]]:
     """Per kind, (value, label) of what a group may be scoped to."""
-    articles = context.bot_data.service.articles()
+    articles = context.bot_data.service.summaries()  # outlets, feeds, tags: never the texts
     feeds = {f.id: f.title or f.url for f in context.bot_data.feeds.all()}
     outlets = sorted({a.outlet for a in articles if a.outlet})
     tags = sorted({tag for a in articles for tag in a.tags})

@@ -27,11 +27,12 @@ import trafilatura
 
 from index.clean import clean_text
 from index.dates import published_iso
-from index.documents import docx_text, pdf_text
+from index.documents import pdf_text, size_text
 from index.errors import ArticleLoadError
 from index.lang import detect_language
 from index.markdown import markdown_to_text
 from index.models import Article, LoadProblem
+from index.wordml import docx_text
 
 __all__ = [
     "MAX_BYTES",
@@ -193,11 +194,7 @@ def _check_suffix(filename: str) -> None:
 
 def _too_large(max_bytes: int) -> str:
     """'file is larger than 5 MB' in the unit that reads best."""
-    if max_bytes >= 1_000_000:
-        return f"file is larger than {max_bytes / 1_000_000:g} MB"
-    if max_bytes >= 1_000:
-        return f"file is larger than {max_bytes / 1_000:g} KB"
-    return f"file is larger than {max_bytes} bytes"
+    return f"file is larger than {size_text(max_bytes)}"
 
 
 def _parse(
@@ -269,7 +266,8 @@ def _host(url: str | None) -> str | None:
 
 
 def _binary(suffix: str, data: bytes, max_bytes: int) -> _Source:
-    document = pdf_text(data) if suffix == ".pdf" else docx_text(data, max_bytes)
+    # The upload limit bounds their text too: it is what a text file of that size could hold.
+    document = pdf_text(data, max_bytes) if suffix == ".pdf" else docx_text(data, max_bytes)
     title, text = document.title, document.text
     first, _, rest = text.partition("\n\n")
     if not title and rest and len(first) <= 150:  # no title in the metadata: the first line

@@ -45,9 +45,10 @@ from psycopg_pool import ConnectionPool
 
 from index.errors import IndexFailure, ModelMismatchError
 from index.lexical import coverage, names_coverage, question_stems
-from index.models import Article
+from index.models import Article, ArticleSummary
 from index.stores.base import (
     LEXICAL_MAX_DF,
+    SUMMARY_COLUMNS,
     ArticleSource,
     Candidates,
     Filters,
@@ -62,6 +63,7 @@ from index.stores.base import (
     Vector,
     article_fields,
     article_from_values,
+    summary_from_values,
 )
 
 __all__ = ["PostgresStore", "postings", "public_url"]
@@ -353,6 +355,12 @@ class PostgresStore:
         with self._pool.connection() as db:
             rows = db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
             return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def summaries(self) -> list[ArticleSummary]:
+        # The texts stay in their TOAST table: no column here needs them.
+        with self._pool.connection() as db:
+            rows = db.execute(f"SELECT {SUMMARY_COLUMNS} FROM articles").fetchall()
+        return [summary_from_values(r, r[7] or ()) for r in rows]
 
     # -- writing -------------------------------------------------------------------------------
 
