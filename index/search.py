@@ -75,8 +75,8 @@ class SearchParams:
     # The first page shows a later quote only while its answer score stays this near the
     # first one's; tighter for another article than the first's, which rarely answers too
     # (``first_page``; the rest stays behind "More"). Fitted on PIAF dev (README, "Only the
-    # passages that answer"): the widest pair whose answers' median stays under 1,200
-    # characters.
+    # passages that answer"): of the pairs whose answers' median stays under 1,200
+    # characters, the one that keeps the answer among the shown quotes most often.
     page_gap_same_article: float = 0.04
     page_gap_other_article: float = 0.01
     # Overlapping passages of one article merge into one quote up to this length.
