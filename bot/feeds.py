@@ -29,7 +29,16 @@ from bot.render import MAX_MESSAGE, utf16_len
 from bot.replies import NO_PREVIEW, reply_html, typing
 from bot.state import ChangeQueueFull
 from index.collection import Added
-from index.feeds import Feed, FeedBusy, FeedError, FetchError, PollReport, failed, poll_feed
+from index.feeds import (
+    Feed,
+    FeedBusy,
+    FeedError,
+    FetchError,
+    PollReport,
+    Tried,
+    failed,
+    poll_feed,
+)
 
 __all__ = ["feeds_command", "feeds_page", "poll_feeds_job", "render_feeds"]
 
@@ -95,8 +104,12 @@ async def _subscribe(message: Message, url: str, context: BotContext, lang: str)
     if not created:
         await reply_html(message, t("feeds_already", lang, id=feed.id, title=_name(feed)))
         return
-    async with typing(context, message.chat_id):
-        report = await _poll(feed, context)
+    with registry.polling() as ours:
+        if not ours:  # a round is at work (here or in a replica): it must not be polled twice
+            await reply_html(message, t("feeds_added_later", lang, id=feed.id, title=_name(feed)))
+            return
+        async with typing(context, message.chat_id):
+            report = await _poll(feed, context)
     if report.error is not None and report.feed.last_success_at is None:
         await asyncio.to_thread(registry.remove, feed.id)  # never read: not a subscription
         await reply_html(message, t("feeds_refused", lang, reason=report.error))
@@ -120,8 +133,10 @@ async def poll_feeds_job(context: BotContext) -> None:
 
 
 async def _poll(feed: Feed, context: BotContext) -> PollReport:
+    """Poll one feed, saving each entry's outcome as it comes, and the feed at the end."""
     data = context.bot_data
     latest = feed  # the state last saved: what a failure later in the poll builds on
+    seen = await asyncio.to_thread(data.feeds.seen, feed.id)
 
     async def add(name: str, content: bytes) -> Added:
         try:
@@ -130,18 +145,18 @@ async def _poll(feed: Feed, context: BotContext) -> PollReport:
         except ChangeQueueFull as exc:
             raise FeedBusy(str(exc)) from exc
 
-    async def save(progress: Feed) -> None:
+    async def save(progress: Feed, tried: Tried) -> None:
         nonlocal latest
         latest = progress
-        await asyncio.to_thread(data.feeds.save, progress)
+        await asyncio.to_thread(data.feeds.record, progress, tried)
 
     try:
-        report = await poll_feed(feed, data.collection, add, save)
+        report = await poll_feed(feed, data.collection, add, save, seen=seen)
     except Exception as exc:  # a bug must not stop the job: said in the feed's health
         logger.exception("polling feed %s failed", feed.id)
         reason = f"internal error ({type(exc).__name__})"
         report = PollReport(failed(latest, reason), error=reason)
-    await asyncio.to_thread(data.feeds.save, report.feed)
+    await asyncio.to_thread(data.feeds.save, report.feed, report.seen)
     return report
 
 

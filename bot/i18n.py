@@ -166,6 +166,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Flux suivi : « {title} » ({id}). {added} article(s) ajouté(s).",
         "en": "Feed followed: “{title}” ({id}). {added} article(s) added.",
     },
+    "feeds_added_later": {
+        "fr": (
+            "Flux suivi : « {title} » ({id}). Une lecture des flux est en cours : il sera lu "
+            "à la prochaine."
+        ),
+        "en": "Feed followed: “{title}” ({id}). The feeds are being read: it will be read next time.",
+    },
     "feeds_already": {
         "fr": "Ce flux est déjà suivi : « {title} » ({id}).",
         "en": "This feed is already followed: “{title}” ({id}).",

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from index.collection import Added, ArticleCollection
-from index.feeds import MAX_SEEN, Feed, FeedRegistry, parse_feed, poll_feed
+from index.feeds import MAX_SEEN, Feed, FeedRegistry, Tried, parse_feed, poll_feed
 from index.service import IndexService
 from index.settings import IndexSettings
 from tests.bot_fixtures import BotHarness, buttons, run_bot, wait_callback_answer, wait_until
@@ -80,7 +80,7 @@ async def test_rss_entries_become_articles_with_outlet_feed_and_date(
     assert "Accueil" not in article.text  # the page's main text, not its menu
     feed = report.feed
     assert (feed.title, feed.added, feed.etag, feed.last_error) == ("Le Journal", 2, '"v2"', None)
-    assert feed.last_success_at is not None and len(feed.seen) == 2
+    assert feed.last_success_at is not None and report.seen is not None and len(report.seen) == 2
     answer = collection.service.ask("Quel est le prix de l'uranium ?")
     assert answer.quotes[0].outlet == "Le Journal"
 
@@ -90,12 +90,14 @@ async def test_a_second_poll_is_conditional_and_adds_only_new_entries(
 ) -> None:
     add = _adder(collection)
     first = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add)
-    unchanged = await poll_feed(first.feed, collection, add)
+    assert first.seen is not None
+    unchanged = await poll_feed(first.feed, collection, add, seen=first.seen)
     assert unchanged.unchanged and unchanged.added == ()
     assert site.requests[-1][1]["If-None-Match"] == '"v2"'
     assert site.requests[-1][1]["If-Modified-Since"] == "Mon, 30 Nov 2026 08:00:00 GMT"
     site.rss_slugs.insert(0, "greve")
-    grown = await poll_feed(unchanged.feed, collection, add)
+    assert unchanged.seen is None  # as they were
+    grown = await poll_feed(unchanged.feed, collection, add, seen=first.seen)
     assert [a.article.id for a in grown.added] == ["127-0-0-1-articles-greve"]
     assert grown.feed.added == 3
     pages = [path for path, _ in site.requests if path.startswith("/articles/")]
@@ -126,7 +128,8 @@ async def test_an_entry_without_page_or_text_is_skipped_once(
     [skipped] = report.skipped
     assert skipped == (f"{site.base}/articles/uranium.html: the server answered HTTP 404")
     site.rss_slugs.append("greve")  # the feed changes: the broken entry is not tried again
-    again = await poll_feed(report.feed, collection, add)
+    assert report.seen is not None
+    again = await poll_feed(report.feed, collection, add, seen=report.seen)
     assert again.skipped == () and [a.article.id for a in again.added] == [
         "127-0-0-1-articles-greve"
     ]
@@ -173,7 +176,7 @@ def test_parse_feed_refuses_or_survives_hostile_documents(data: bytes) -> None:
 
 
 def test_one_process_at_a_time_polls_a_shared_data_dir(tmp_path: Path) -> None:
-    here, replica = FeedRegistry(tmp_path / "feeds.json"), FeedRegistry(tmp_path / "feeds.json")
+    here, replica = FeedRegistry(tmp_path), FeedRegistry(tmp_path)
     with here.polling() as ours:
         assert ours
         with replica.polling() as theirs:
@@ -193,18 +196,22 @@ def test_relative_entry_links_are_resolved_against_the_feed() -> None:
     assert parsed.entries[0].link == "https://journal.example/articles/un.html"
 
 
-def test_registry_keeps_subscriptions_atomically(tmp_path: Path) -> None:
-    registry = FeedRegistry(tmp_path / "feeds.json")
+def test_registry_keeps_subscriptions(tmp_path: Path) -> None:
+    registry = FeedRegistry(tmp_path)
     feed, created = registry.add("https://journal.example/rss.xml")
     again, created_again = registry.add("https://journal.example/rss.xml")
     assert created and not created_again and again.id == feed.id
-    registry.save(Feed(**{**{s: getattr(feed, s) for s in feed.__slots__}, "added": 4}))
-    assert FeedRegistry(tmp_path / "feeds.json").all()[0].added == 4
-    assert registry.remove(feed.id) == registry.remove(feed.id) or True
-    assert registry.all() == []
+    registry.save(replace(feed, added=4), seen=("b", "a"))
+    registry.record(replace(feed, added=5), Tried("c", added="Un titre"))
+    assert FeedRegistry(tmp_path).all() == [replace(feed, added=5)]
+    assert FeedRegistry(tmp_path).seen(feed.id) == ("b", "a", "c")
+    assert registry.remove(feed.id) == replace(feed, added=5)
+    assert registry.remove(feed.id) is None
+    assert registry.all() == [] and registry.seen(feed.id) == ()
+    registry.record(feed, Tried("d", added="Après"))  # removed meanwhile: nothing comes back
+    assert registry.all() == [] and registry.seen(feed.id) == () and registry.take_news()[1] == []
     with pytest.raises(Exception, match="only http:// and https:// URLs"):
         registry.add("file:///etc/passwd")
-    assert json.loads((tmp_path / "feeds.json").read_text()) == []
 
 
 # ------------------------------------------------------------------------------ in the bot
@@ -426,7 +433,8 @@ async def test_a_malformed_link_is_one_line_in_the_feeds_health(
         "http://[::1: not a valid URL",
         None,
     )
-    again = await poll_feed(feed, collection, _adder(collection))  # tried once only
+    assert report.seen is not None
+    again = await poll_feed(feed, collection, _adder(collection), seen=report.seen)  # once only
     assert (again.skipped, again.added, again.feed.skipped) == ((), (), 1)
 
 
@@ -439,7 +447,7 @@ async def test_validators_that_are_not_ascii_are_dropped(
     assert first.error is None and len(first.added) == 1
     assert (first.feed.etag, first.feed.last_modified) == (None, None)
     site.odd_headers = {"Last-Modified": "Tue, 01 Dec 2026 08:00:00 GMT", "ETag": '"v1"'}
-    second = await poll_feed(first.feed, collection, _adder(collection))
+    second = await poll_feed(first.feed, collection, _adder(collection), seen=first.seen or ())
     assert (second.error, second.feed.etag) == (None, '"v1"')
     assert "If-Modified-Since" not in site.requests[-1][1]
 
@@ -457,7 +465,7 @@ async def test_a_bug_on_one_entry_is_one_line_and_the_poll_goes_on(
     report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add_with_a_bug)
     assert [a.article.id for a in report.added] == ["127-0-0-1-articles-uranium"]
     assert report.skipped == (f"{site.base}/articles/volcan.html: internal error (RuntimeError)",)
-    assert report.feed.last_error is None and len(report.feed.seen) == 2
+    assert report.feed.last_error is None and report.seen is not None and len(report.seen) == 2
     [logged] = [r for r in caplog.records if r.exc_info]  # the bug is logged with its traceback
     assert "RuntimeError: a bug in the indexer" in caplog.text
     assert logged.getMessage() == f"feed f1: entry {site.base}/articles/volcan.html failed"
@@ -466,7 +474,7 @@ async def test_a_bug_on_one_entry_is_one_line_and_the_poll_goes_on(
 async def test_an_entry_indexed_is_marked_seen_at_once(
     site: FeedSite, collection: ArticleCollection, tmp_path: Path
 ) -> None:
-    registry = FeedRegistry(tmp_path / "feeds.json")
+    registry = FeedRegistry(tmp_path)
     feed, _ = registry.add(f"{site.base}/rss.xml")
     add = _adder(collection)
 
@@ -475,14 +483,15 @@ async def test_an_entry_indexed_is_marked_seen_at_once(
             raise asyncio.CancelledError
         return await add(name, data)
 
-    async def save(progress: Feed) -> None:
-        await asyncio.to_thread(registry.save, progress)
+    async def save(progress: Feed, tried: Tried) -> None:
+        await asyncio.to_thread(registry.record, progress, tried)
 
     with pytest.raises(asyncio.CancelledError):
         await poll_feed(feed, collection, add_then_stop, save)
     kept = registry.get(feed.id)
-    assert kept is not None and (kept.added, len(kept.seen), kept.etag) == (1, 1, None)
-    resumed = await poll_feed(kept, collection, add, save)
+    seen = registry.seen(feed.id)
+    assert kept is not None and (kept.added, len(seen), kept.etag) == (1, 1, None)
+    resumed = await poll_feed(kept, collection, add, save, seen=seen)
     assert [a.article.id for a in resumed.added] == ["127-0-0-1-articles-uranium"]
     pages = [path for path, _ in site.requests if path.startswith("/articles/")]
     assert sorted(pages) == ["/articles/uranium.html"] * 2 + ["/articles/volcan.html"]
@@ -549,15 +558,89 @@ async def test_an_archive_larger_than_the_window_is_read_once(
     site.archive_size, site.archive_etag = size, etag
     url = f"{site.base}/archive.xml"
     # The state after the first hundred polls: "Article 0" to "Article 1999" tried.
-    feed = replace(_feed(url), seen=tuple(f"{site.base}/archive/{n}.html" for n in range(MAX_SEEN)))
+    feed, seen = _feed(url), tuple(f"{site.base}/archive/{n}.html" for n in range(MAX_SEEN))
     add = _adder(collection)
     for _ in range(10):
-        report = await poll_feed(feed, collection, add)
+        report = await poll_feed(feed, collection, add, seen=seen)
         assert report.error is None
-        feed = report.feed
+        feed, seen = report.feed, report.seen if report.seen is not None else seen
         if not report.added:
             break
     pages = [path for path, _ in site.requests if path.startswith("/archive/")]
     assert sorted(pages) == sorted(f"/archive/{n}.html" for n in range(MAX_SEEN, size))
     assert feed.added == size - MAX_SEEN and report.added == ()
     assert report.unchanged == etag  # the archive read, its validators are kept
+
+
+# ------------------------------------------------------------------------------ the registry
+
+
+def test_a_feeds_json_of_the_first_format_is_migrated_on_first_read(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": "0a1b2c3d",
+            "url": "https://journal.example/rss.xml",
+            "title": "Le Journal",
+            "etag": '"v2"',
+            "created_at": "2026-11-01T08:00:00Z",
+            "last_success_at": "2026-12-01T08:00:00Z",
+            "added": 3,
+            "seen": ["https://journal.example/3", "https://journal.example/2", "1"],
+        },
+        {"id": "4e5f6a7b", "url": "https://gazette.example/atom.xml", "seen": []},
+    ]
+    (tmp_path / "feeds.json").write_text(json.dumps(records), encoding="utf-8")
+    registry = FeedRegistry(tmp_path)
+    journal, gazette = registry.all()
+    assert journal == Feed(
+        id="0a1b2c3d",
+        url="https://journal.example/rss.xml",
+        title="Le Journal",
+        etag='"v2"',
+        created_at="2026-11-01T08:00:00Z",
+        last_success_at="2026-12-01T08:00:00Z",
+        added=3,
+    )
+    assert gazette == Feed(id="4e5f6a7b", url="https://gazette.example/atom.xml")
+    assert registry.seen("0a1b2c3d") == (
+        "https://journal.example/3",
+        "https://journal.example/2",
+        "1",
+    )
+    assert not (tmp_path / "feeds.json").exists()  # read once, kept aside
+    assert json.loads((tmp_path / "feeds.json.migrated").read_text()) == records
+    again = FeedRegistry(tmp_path)  # a replica, or the next start: nothing read twice
+    assert [f.id for f in again.all()] == ["0a1b2c3d", "4e5f6a7b"]
+    assert len(again.seen("0a1b2c3d")) == 3
+
+
+def test_a_feeds_json_that_cannot_be_read_is_said(tmp_path: Path) -> None:
+    (tmp_path / "feeds.json").write_text("[{", encoding="utf-8")
+    with pytest.raises(Exception, match=r"^cannot read feeds.json \(Expecting"):
+        FeedRegistry(tmp_path).all()
+    assert (tmp_path / "feeds.json").read_text() == "[{"  # kept for the admin to mend
+
+
+async def test_each_entry_tried_is_saved_with_what_it_became(
+    site: FeedSite, collection: ArticleCollection, tmp_path: Path
+) -> None:
+    registry = FeedRegistry(tmp_path)
+    other, _ = registry.add("https://gazette.example/atom.xml")
+    registry.save(other, seen=("g1", "g2"))
+    feed, _ = registry.add(f"{site.base}/rss.xml")
+    site.broken_pages.add("uranium")
+    saved: list[tuple[int, tuple[str, ...]]] = []
+
+    async def save(progress: Feed, tried: Tried) -> None:
+        await asyncio.to_thread(registry.record, progress, tried)
+        saved.append((progress.added + progress.skipped, registry.seen(feed.id)))
+
+    report = await poll_feed(feed, collection, _adder(collection), save)
+    volcan, uranium = f"{site.base}/articles/volcan.html", f"{site.base}/articles/uranium.html"
+    assert saved == [(1, (volcan,)), (2, (volcan, uranium))]  # the skipped one too, at once
+    assert registry.seen(other.id) == ("g1", "g2")  # the other feeds are not rewritten
+    since, news = registry.take_news()
+    assert since is None and [(n.feed_id, n.added, n.titles, n.skipped) for n in news] == [
+        (feed.id, 1, ("Le volcan Piton de la Fournaise se réveille",), 1)
+    ]
+    assert news[0].last_skipped == report.skipped[0]
