@@ -21,6 +21,7 @@ from index.errors import (
     IndexMissingError,
     ModelMismatchError,
     PageSpentError,
+    StorageUnavailableError,
     StorageWriteError,
 )
 
@@ -302,6 +303,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "serves as before. Free some space, then try again."
         ),
     },
+    "storage_unavailable": {
+        "fr": (
+            "La base de données ne répond pas : rien n'a été modifié. Réessayez dans un instant."
+        ),
+        "en": "The database does not answer: nothing was changed. Try again in a moment.",
+    },
     "add_rejected": {"fr": "Non ajouté : {reason}.", "en": "Not added: {reason}."},
     "add_fetch_failed": {
         "fr": "Impossible de récupérer l'URL : {reason}.",
@@ -457,6 +464,7 @@ _ERROR_KEYS: Final = (
     (AnswerExpiredError, "expired"),
     (PageSpentError, "page_spent"),
     (AnswerOutOfDateError, "answer_outdated"),
+    (StorageUnavailableError, "storage_unavailable"),
     (StorageWriteError, "storage_write_failed"),
 )
 

@@ -15,6 +15,7 @@ __all__ = [
     "IndexMissingError",
     "ModelMismatchError",
     "PageSpentError",
+    "StorageUnavailableError",
     "StorageWriteError",
     "is_storage_failure",
 ]
@@ -58,6 +59,12 @@ class AnswerOutOfDateError(IndexFailure):
 
 class StorageWriteError(IndexFailure):
     """A change could not be written (a full or failing disk); it was rolled back."""
+
+
+class StorageUnavailableError(StorageWriteError):
+    """The database cannot be reached (down, the connection lost, no connection free in time),
+    or failed as a database rather than on the data; nothing was changed. Not the article's
+    fault: a feed's poll stops there and tries the entry again at the next one."""
 
 
 def is_storage_failure(error: BaseException) -> bool:

@@ -17,9 +17,11 @@ from index.collection import Added, ArticleCollection
 from index.feeds import MAX_SEEN, Feed, FeedRegistry, Tried, parse_feed, poll_feed
 from index.service import IndexService
 from index.settings import IndexSettings
+from index.stores.postgres import PostgresStore
 from tests.bot_fixtures import BotHarness, buttons, run_bot, wait_callback_answer, wait_until
 from tests.botapi import BotApiServer
 from tests.feedserver import FeedSite, serve_feeds
+from tests.pgproxy import PgProxy
 
 
 @pytest.fixture
@@ -644,3 +646,54 @@ async def test_each_entry_tried_is_saved_with_what_it_became(
         (feed.id, 1, ("Le volcan Piton de la Fournaise se réveille",), 1)
     ]
     assert news[0].last_skipped == report.skipped[0]
+
+
+async def test_a_database_down_mid_poll_burns_no_entry(
+    site: FeedSite, tmp_path: Path, database_url: str
+) -> None:
+    proxy = PgProxy(database_url)  # the database, behind a door the test closes
+    settings = IndexSettings(
+        seeds_dir=tmp_path / "seeds",
+        data_dir=tmp_path / "data",
+        embedding_model="hashing-128",
+        fetch_private_addresses=True,
+        fetch_timeout=2,
+        database_url=SecretStr(proxy.url),
+    )
+    settings.seeds_dir.mkdir()
+    (settings.seeds_dir / "volcans.txt").write_text("Les volcans\n\nLe magma remonte.\n")
+    store = PostgresStore(proxy.url, wait=1)
+    service = IndexService(settings, store=store)
+    registry = FeedRegistry(tmp_path / "data")
+    try:
+        service.rebuild()
+        collection = ArticleCollection(settings, service)
+        add = _adder(collection)
+
+        async def add_with_the_database_down(name: str, data: bytes) -> Added:
+            proxy.close()
+            return await add(name, data)
+
+        async def save(progress: Feed, tried: Tried) -> None:
+            await asyncio.to_thread(registry.record, progress, tried)
+
+        feed, _ = registry.add(f"{site.base}/rss.xml")
+        report = await poll_feed(feed, collection, add_with_the_database_down, save)
+        registry.save(report.feed, report.seen)
+        down = (
+            f"cannot reach the database at {store.location} "
+            "(couldn't get a connection after 1.00 sec): nothing was changed"
+        )
+        assert (report.added, report.skipped, report.error) == ((), (), down)
+        assert registry.seen(feed.id) == ()  # the entry is not burnt
+        kept = registry.get(feed.id)
+        assert kept is not None and (kept.last_error, kept.skipped, kept.etag) == (down, 0, None)
+        proxy.open()  # the database is back
+        again = await poll_feed(kept, collection, add, save, seen=registry.seen(feed.id))
+        assert again.error is None and sorted(a.article.id for a in again.added) == [
+            "127-0-0-1-articles-uranium",
+            "127-0-0-1-articles-volcan",
+        ]
+    finally:
+        proxy.close()
+        service.close()
