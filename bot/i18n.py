@@ -174,6 +174,25 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "en": "Feed followed: “{title}” ({id}). The feeds are being read: it will be read next time.",
     },
+    "feeds_note": {"fr": "Flux : ce qu'ils ont apporté", "en": "Feeds: what they brought"},
+    "feeds_note_since": {
+        "fr": "Flux : ce qu'ils ont apporté depuis le {since}",
+        "en": "Feeds: what they brought since {since}",
+    },
+    "feeds_note_feed": {
+        "fr": "\n<b>{name}</b> ({id}) : {added} article(s) ajouté(s)",
+        "en": "\n<b>{name}</b> ({id}): {added} article(s) added",
+    },
+    "feeds_note_title": {"fr": "  • {title}", "en": "  • {title}"},
+    "feeds_note_more": {"fr": "  • … et {count} autre(s)", "en": "  • … and {count} more"},
+    "feeds_note_skipped": {
+        "fr": "  ⚠️ {count} entrée(s) ignorée(s), la dernière : {reason}",
+        "en": "  ⚠️ {count} entry(ies) skipped, the last: {reason}",
+    },
+    "feeds_note_cut": {
+        "fr": "\n… et {count} autre(s) flux : /feeds",
+        "en": "\n… and {count} more feed(s): /feeds",
+    },
     "feeds_already": {
         "fr": "Ce flux est déjà suivi : « {title} » ({id}).",
         "en": "This feed is already followed: “{title}” ({id}).",

@@ -45,7 +45,7 @@ from urllib.parse import urljoin
 from index.collection import Added, ArticleCollection, with_source
 from index.dates import published_iso
 from index.errors import ArticleLoadError, IndexFailure, StorageWriteError
-from index.feed_registry import Feed, FeedError, FeedRegistry, Tried, now_iso
+from index.feed_registry import Feed, FeedError, FeedNews, FeedRegistry, Tried, now_iso
 from index.fetch import FetchError, check_url, fetch_url, filename_for_url, usable_validator
 from index.ingest import article_from_bytes
 
@@ -57,6 +57,7 @@ __all__ = [
     "FeedBusy",
     "FeedEntry",
     "FeedError",
+    "FeedNews",
     "FeedRegistry",
     "FetchError",
     "ParsedFeed",

@@ -4,11 +4,13 @@ and every way a feed server goes wrong; then /feeds and the polling job in the r
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
@@ -18,7 +20,14 @@ from index.feeds import MAX_SEEN, Feed, FeedRegistry, Tried, parse_feed, poll_fe
 from index.service import IndexService
 from index.settings import IndexSettings
 from index.stores.postgres import PostgresStore
-from tests.bot_fixtures import BotHarness, buttons, run_bot, wait_callback_answer, wait_until
+from tests.bot_fixtures import (
+    ADMIN_ID,
+    BotHarness,
+    buttons,
+    run_bot,
+    wait_callback_answer,
+    wait_until,
+)
 from tests.botapi import BotApiServer
 from tests.feedserver import FeedSite, serve_feeds
 from tests.pgproxy import PgProxy
@@ -697,3 +706,119 @@ async def test_a_database_down_mid_poll_burns_no_entry(
     finally:
         proxy.close()
         service.close()
+
+
+# ------------------------------------------------------------------------------ one poller
+
+
+async def test_feeds_add_while_a_round_polls_is_read_by_the_next_round(
+    bot: BotHarness, site: FeedSite
+) -> None:
+    from bot import feeds
+
+    registry = bot.app.bot_data.feeds
+    with registry.polling() as ours:  # a round at work, here or in a replica
+        assert ours
+        [added] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml")
+    [feed] = registry.all()
+    assert added["plain_text"] == (
+        f"Flux suivi : « {site.base}/rss.xml » ({feed.id}). Une lecture des flux est en cours :"
+        " il sera lu à la prochaine."
+    )
+    assert site.requests == []  # not read beside the round: no entry added twice
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(feeds.poll_feeds_job, when=0)
+    await wait_until(lambda: (registry.get(feed.id) or feed).added == 2, timeout=60)
+    pages = [path for path, _ in site.requests if path.startswith("/articles/")]
+    assert sorted(pages) == ["/articles/uranium.html", "/articles/volcan.html"]
+
+
+# ------------------------------------------------------------------------------ the admins' note
+
+
+async def test_the_daily_note_tells_each_admin_what_the_feeds_added(
+    botapi: BotApiServer, workspace: object, embedder: object, site: FeedSite
+) -> None:
+    from bot import feeds
+    from bot.context import BotContext
+
+    botapi.strict_entities = True
+    async with run_bot(
+        botapi,
+        workspace,  # type: ignore[arg-type]
+        embedder,  # type: ignore[arg-type]
+        admin_ids=[ADMIN_ID, 1003],
+        feeds_digest_time="09:00",
+    ) as bot:
+        english = bot.server.user(1003, "Admin2", language_code="en-GB")
+        await bot.say(english, "/feeds")  # their language, remembered for the note
+        site.json_pages["miel"] = json.dumps(
+            {"title": "Les <b>abeilles</b> & le miel", "text": "Le miel de la ruche. " * 20}
+        )
+        url = _odd(
+            site,
+            _item("http://[::1"),
+            _item(f"{site.base}/pages/miel.json"),
+            _item(f"{site.base}/articles/volcan.html"),
+        )
+        [added] = await bot.say(bot.admin, f"/feeds add {url}", timeout=60)
+        assert added["plain_text"].endswith("2 article(s) ajouté(s).")
+        feed_id = bot.app.bot_data.feeds.all()[0].id
+        assert bot.app.job_queue is not None
+        [job] = bot.app.job_queue.get_jobs_by_name("feeds-digest")
+        assert job.next_t is not None
+        local = job.next_t.astimezone(ZoneInfo(bot.settings.timezone))
+        assert (local.hour, local.minute) == (9, 0)  # 09:00 in TIMEZONE, every day
+        mark = bot.mark()
+        bot.app.job_queue.run_once(feeds.digest_job, when=0)
+        notes = {m["chat_id"]: m["plain_text"] for m in await bot.server.wait_sent(2, after=mark)}
+        assert notes == {
+            ADMIN_ID: (
+                "Flux : ce qu'ils ont apporté\n\n"
+                f"L'Étrange ({feed_id}) : 2 article(s) ajouté(s)\n"
+                "  • Les <b>abeilles</b> & le miel\n"
+                "  • Le volcan Piton de la Fournaise se réveille\n"
+                "  ⚠️ 1 entrée(s) ignorée(s), la dernière : http://[::1: not a valid URL"
+            ),
+            1003: (
+                "Feeds: what they brought\n\n"
+                f"L'Étrange ({feed_id}): 2 article(s) added\n"
+                "  • Les <b>abeilles</b> & le miel\n"
+                "  • Le volcan Piton de la Fournaise se réveille\n"
+                "  ⚠️ 1 entry(ies) skipped, the last: http://[::1: not a valid URL"
+            ),
+        }
+        sent = len(bot.server.sent)
+        await feeds.digest_job(BotContext(bot.app))  # nothing since: nothing said
+        assert len(bot.server.sent) == sent
+        site.rss_slugs = ["greve"]
+        await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml", timeout=60)
+        mark = bot.mark()
+        bot.app.job_queue.run_once(feeds.digest_job, when=0)
+        notes = {m["chat_id"]: m["plain_text"] for m in await bot.server.wait_sent(2, after=mark)}
+        assert re.fullmatch(
+            r"Feeds: what they brought since \d\d/\d\d/\d{4} \d\d:\d\d\n\n"
+            r"Le Journal \([0-9a-f]{8}\): 1 article\(s\) added\n"
+            r"  • Grève des enseignants à Almaty",
+            notes[1003],
+        )
+    assert botapi.rejected == []
+
+
+def test_a_long_note_is_cut_into_messages_that_fit() -> None:
+    from bot.feeds import MAX_NOTE_MESSAGES, render_news
+    from bot.render import MAX_MESSAGE
+    from index.feeds import FeedNews
+
+    news = [
+        FeedNews(f"{n:08x}", "<&>" * 100, 40, ("&" * 300,) * 5, 3, "<" * 300) for n in range(200)
+    ]
+    texts = render_news(news, "2026-12-01T08:00:00Z", "fr", ZoneInfo("Europe/Paris"))
+    assert len(texts) == MAX_NOTE_MESSAGES
+    assert texts[0].startswith("Flux : ce qu'ils ont apporté depuis le 01/12/2026 09:00\n")
+    shown = [html.unescape(re.sub(r"</?b>", "", text)) for text in texts]
+    assert all(len(text) <= MAX_MESSAGE for text in shown)
+    counted = sum(text.count("article(s) ajouté(s)") for text in shown)
+    assert shown[-1].endswith(f"\n… et {200 - counted} autre(s) flux : /feeds")
+    assert "<&><&>" not in texts[0] and "&lt;&amp;&gt;" in texts[0]  # values escaped
+    assert render_news([], None, "fr", ZoneInfo("UTC")) == []
