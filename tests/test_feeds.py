@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from index.collection import Added, ArticleCollection
-from index.feeds import MAX_SEEN, Feed, FeedRegistry, Tried, parse_feed, poll_feed
+from index.feeds import MAX_SEEN, Feed, FeedNews, FeedRegistry, Tried, parse_feed, poll_feed
 from index.service import IndexService
 from index.settings import IndexSettings
 from index.stores.postgres import PostgresStore
@@ -822,3 +822,24 @@ def test_a_long_note_is_cut_into_messages_that_fit() -> None:
     assert shown[-1].endswith(f"\n… et {200 - counted} autre(s) flux : /feeds")
     assert "<&><&>" not in texts[0] and "&lt;&amp;&gt;" in texts[0]  # values escaped
     assert render_news([], None, "fr", ZoneInfo("UTC")) == []
+
+
+def test_replicas_take_the_news_once(tmp_path: Path) -> None:
+    here, replica = FeedRegistry(tmp_path), FeedRegistry(tmp_path)
+    feed, _ = here.add("https://journal.example/rss.xml")
+    for n in range(7):
+        here.record(replace(feed, title="Le Journal"), Tried(f"k{n}", added=f"Titre {n}"))
+    replica.record(feed, Tried("k7", skipped="https://journal.example/7: HTTP 404"))
+    since, news = replica.take_news()
+    assert since is None and news == [
+        FeedNews(
+            feed.id,
+            "https://journal.example/rss.xml",  # the feed's name as last saved
+            7,
+            tuple(f"Titre {n}" for n in range(2, 7)),  # the latest five
+            1,
+            "https://journal.example/7: HTTP 404",
+        )
+    ]
+    since_here, again = here.take_news()  # the other replica, at the same hour: nothing
+    assert again == [] and since_here is not None and since_here >= "2026"
