@@ -169,6 +169,9 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             day = WEEKDAYS.index(settings.gaps_digest_weekday)  # PTB counts from Sunday
             at = datetime.time(9, tzinfo=ZoneInfo(settings.timezone))
             jobs.run_daily(gaps.digest_job, time=at, days=(day,), name="gaps-digest")
+    if settings.feeds_digest_time is not None and jobs is not None:
+        at = settings.feeds_digest_time.replace(tzinfo=ZoneInfo(settings.timezone))
+        jobs.run_daily(feeds.digest_job, time=at, name="feeds-digest")
     if settings.feed_interval_seconds > 0 and application.job_queue is not None:
         application.job_queue.run_repeating(
             feeds.poll_feeds_job,

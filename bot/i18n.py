@@ -21,6 +21,7 @@ from index.errors import (
     IndexMissingError,
     ModelMismatchError,
     PageSpentError,
+    StorageUnavailableError,
     StorageWriteError,
 )
 
@@ -173,6 +174,32 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "fr": "Flux suivi : « {title} » ({id}). {added} article(s) ajouté(s).",
         "en": "Feed followed: “{title}” ({id}). {added} article(s) added.",
     },
+    "feeds_added_later": {
+        "fr": (
+            "Flux suivi : « {title} » ({id}). Une lecture des flux est en cours : il sera lu "
+            "à la prochaine."
+        ),
+        "en": "Feed followed: “{title}” ({id}). The feeds are being read: it will be read next time.",
+    },
+    "feeds_note": {"fr": "Flux : ce qu'ils ont apporté", "en": "Feeds: what they brought"},
+    "feeds_note_since": {
+        "fr": "Flux : ce qu'ils ont apporté depuis le {since}",
+        "en": "Feeds: what they brought since {since}",
+    },
+    "feeds_note_feed": {
+        "fr": "\n<b>{name}</b> ({id}) : {added} article(s) ajouté(s)",
+        "en": "\n<b>{name}</b> ({id}): {added} article(s) added",
+    },
+    "feeds_note_title": {"fr": "  • {title}", "en": "  • {title}"},
+    "feeds_note_more": {"fr": "  • … et {count} autre(s)", "en": "  • … and {count} more"},
+    "feeds_note_skipped": {
+        "fr": "  ⚠️ {count} entrée(s) ignorée(s), la dernière : {reason}",
+        "en": "  ⚠️ {count} entry(ies) skipped, the last: {reason}",
+    },
+    "feeds_note_cut": {
+        "fr": "\n… et {count} autre(s) flux : /feeds",
+        "en": "\n… and {count} more feed(s): /feeds",
+    },
     "feeds_already": {
         "fr": "Ce flux est déjà suivi : « {title} » ({id}).",
         "en": "This feed is already followed: “{title}” ({id}).",
@@ -301,6 +328,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "Could not write to the data disk (is it full?): nothing was changed and the index "
             "serves as before. Free some space, then try again."
         ),
+    },
+    "storage_unavailable": {
+        "fr": (
+            "La base de données ne répond pas : rien n'a été modifié. Réessayez dans un instant."
+        ),
+        "en": "The database does not answer: nothing was changed. Try again in a moment.",
     },
     "add_rejected": {"fr": "Non ajouté : {reason}.", "en": "Not added: {reason}."},
     "add_fetch_failed": {
@@ -465,6 +498,7 @@ _ERROR_KEYS: Final = (
     (AnswerExpiredError, "expired"),
     (PageSpentError, "page_spent"),
     (AnswerOutOfDateError, "answer_outdated"),
+    (StorageUnavailableError, "storage_unavailable"),
     (StorageWriteError, "storage_write_failed"),
 )
 

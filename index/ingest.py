@@ -53,7 +53,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".pdf", ".docx")
 _BINARY_SUFFIXES = (".pdf", ".docx")
 # Bump when loading or cleaning changes what a file gives: a sync then parses every file again
 # (and embeds only the passages whose text changed).
-PARSER_VERSION = 2  # 2: outlet, publication date and tags
+PARSER_VERSION = 3  # 2: outlet, publication date and tags; 3: front matter outlet and tags, no NUL, DOCX by stream
 MAX_BYTES = 5_000_000
 _MAX_ID_CHARS = 64
 _MAX_FILENAME_CHARS = 80
