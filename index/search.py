@@ -377,25 +377,32 @@ def search(
         _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
         for c, copies in shown
     ]
+    # The score each quote is ranked and cut by: its answer score, shifted by readers' votes.
+    scores = [q.score for q in quotes]
     if feedback is not None and len(quotes) > 1:
         # Readers' votes reorder what passed the gate (``index.feedback``); they add nothing.
         hashes = [passage_hash(q.text) for q in quotes]
         shifts = feedback(hashes)
         if shifts:
-            order = sorted(
-                range(len(quotes)), key=lambda i: -(quotes[i].score + shifts.get(hashes[i], 0.0))
-            )
-            quotes = [quotes[i] for i in order]
+            scores = [score + shifts.get(h, 0.0) for score, h in zip(scores, hashes, strict=True)]
+            order = sorted(range(len(quotes)), key=lambda i: -scores[i])
+            quotes, scores = [quotes[i] for i in order], [scores[i] for i in order]
     if outcome == "closest":
         k = min(k, params.closest_quotes)
-    page = first_page(quotes, k, params) if offset == 0 else quotes[offset : offset + k]
+    page = first_page(quotes, k, params, scores) if offset == 0 else quotes[offset : offset + k]
     return replace(declined, quotes=tuple(page), more=tuple(quotes[offset + len(page) :]))
 
 
-def first_page(quotes: Sequence[Quote], k: int, params: SearchParams) -> list[Quote]:
+def first_page(
+    quotes: Sequence[Quote],
+    k: int,
+    params: SearchParams,
+    scores: Sequence[float] | None = None,
+) -> list[Quote]:
     """The quotes an answer shows first: the best one, then each next one while its answer
-    score stays near the best one's (``params.page_gap_*``), at most ``k``. "Morts ?" is
-    answered by one passage, not by it and two that merely share its words.
+    score (or ``scores``, the same shifted by votes) stays near the best one's
+    (``params.page_gap_*``), at most ``k``. "Morts ?" is answered by one passage, not by it
+    and two that merely share its words.
 
     >>> from index.models import Quote
     >>> def quote(article: str, score: float) -> Quote:
@@ -406,15 +413,16 @@ def first_page(quotes: Sequence[Quote], k: int, params: SearchParams) -> list[Qu
     """
     if not quotes:
         return []
+    scores = [q.score for q in quotes] if scores is None else scores
     best = quotes[0]
     shown = [best]
-    for quote in quotes[1:k]:
+    for quote, score in zip(quotes[1:k], scores[1:k], strict=True):
         gap = (
             params.page_gap_same_article
             if quote.article_id == best.article_id
             else params.page_gap_other_article
         )
-        if quote.score < best.score - gap:
+        if score < scores[0] - gap:
             break
         shown.append(quote)
     return shown
