@@ -454,6 +454,28 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "/sources, /help, or /quit to leave."
         ),
     },
+    # -- issue 23 (console = chat): the chat's commands and buttons, typed
+    "console_commands": {
+        "fr": (
+            "Dans la console : /ask question (ou la question seule), /more (Plus), /context N "
+            "(Contexte N), /vote up ou /vote down [N] (👍, 👎 et ✗ N faux), /sources, /help, "
+            "/quit."
+        ),
+        "en": (
+            "In the console: /ask question (or just the question), /more (More), /context N "
+            "(Context N), /vote up or /vote down [N] (👍, 👎 and ✗ N wrong), /sources, /help, "
+            "/quit."
+        ),
+    },
+    "console_nothing_shown": {
+        "fr": "Aucune réponse affichée : posez d'abord une question.",
+        "en": "No answer shown yet: ask a question first.",
+    },
+    "console_no_quote": {
+        "fr": "La dernière réponse n'a pas de passage {n}.",
+        "en": "The last answer has no passage {n}.",
+    },
+    # --
 }
 
 _TAG = re.compile(r"</?[a-z][^>]*>")

@@ -27,8 +27,11 @@ __all__ = [
     "format_seconds",
     "render_answer",
     "render_context",
+    "render_context_plain",
     "render_gaps",
     "render_inline",
+    "render_overview",
+    "render_overview_plain",
     "render_plain",
     "render_quote",
     "render_sources",
@@ -261,20 +264,27 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
         return "\n\n".join(p for p in (period, t_plain("no_answer", lang)) if p)
     if answer.follow_up_of:
         period = "\n\n".join(p for p in (_follow_up_line(answer.follow_up_of, lang), period) if p)
-    parts = []
-    for i, quote in enumerate(answer.quotes, first_number):
-        mark_start = quote.highlight_start - quote.start
-        mark_end = quote.highlight_end - quote.start
-        text = (
-            f"{quote.text[:mark_start]}**{quote.text[mark_start:mark_end]}**{quote.text[mark_end:]}"
-        )
-        source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
-        parts.append(f"[{i}] {text.strip()}\n    — {source}{_source_details(quote, lang)}")
+    parts = [_quote_plain(quote, i, lang) for i, quote in enumerate(answer.quotes, first_number)]
     if answer.outcome == "closest":
         parts.insert(0, t_plain("closest_note", lang))
     if period:
         parts.insert(0, period)
     return "\n\n".join(parts)
+
+
+def _quote_plain(quote: Quote, number: int | None, lang: str) -> str:
+    """One quote for the console: "[n] ", the text with its highlight between ** **, the source."""
+    mark_start = quote.highlight_start - quote.start
+    mark_end = quote.highlight_end - quote.start
+    text = f"{quote.text[:mark_start]}**{quote.text[mark_start:mark_end]}**{quote.text[mark_end:]}"
+    source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
+    head = f"[{number}] " if number is not None else ""
+    return f"{head}{text.strip()}\n    — {source}{_source_details(quote, lang)}"
+
+
+def render_context_plain(quote: Quote, lang: str) -> str:
+    """A quote's surroundings (``IndexService.context``) for the console."""
+    return _quote_plain(quote, None, lang)
 
 
 def render_gaps(
@@ -395,3 +405,20 @@ def render_overview(
     # Each article is at most ~560 characters (title, outlet and lead are cut), so a page of
     # ``OVERVIEW_PER_PAGE`` always fits in one message.
     return "\n\n".join([header, *(_summary_html(item, lang) for item in items)])
+
+
+def render_overview_plain(
+    items: Sequence[ArticleSummary], heading: str, page: int, pages: int, lang: str
+) -> str:
+    """``render_overview`` for the console: the same list as plain text."""
+    header = heading + (t_plain("page_of", lang, page=page + 1, pages=pages) if pages > 1 else "")
+    lines = [header]
+    for item in items:
+        parts = [_shorten(item.outlet, MAX_OUTLET)] if item.outlet else []
+        shown_date = display_date(item.published, lang)
+        if shown_date:
+            parts.append(shown_date)
+        title = _shorten(item.title, MAX_TITLE) + (f" <{item.url}>" if item.url else "")
+        lead = f"\n  {item.lead}" if item.lead else ""
+        lines.append(f"• {title}{''.join(f' · {part}' for part in parts)}{lead}")
+    return "\n\n".join(lines)
