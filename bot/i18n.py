@@ -134,6 +134,27 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     # --
     "gap_declined": {"fr": "sans réponse", "en": "declined"},
     "gap_closest": {"fr": "passages proches", "en": "closest passages"},
+    # -- issue 23 (scope said): a scoped group's replies, /sources and /gaps name its scope
+    "no_answer_scoped": {
+        "fr": (
+            "Les articles de ce groupe (portée : {scope}) ne répondent pas à cette question. "
+            "/sources montre ce qu'ils couvrent."
+        ),
+        "en": (
+            "This group's articles (scope: {scope}) do not answer this question. "
+            "/sources shows what they cover."
+        ),
+    },
+    "sources_scope": {
+        "fr": "Portée de ce groupe : {scope}.",
+        "en": "This group's scope: {scope}.",
+    },
+    "sources_scope_empty": {
+        "fr": "Aucun article de la collection n'est dans la portée de ce groupe ({scope}).",
+        "en": "No article of the collection is in this group's scope ({scope}).",
+    },
+    "gap_scope": {"fr": "portée : {scope}", "en": "scope: {scope}"},
+    # --
     "command_gaps": {
         "fr": "Questions restées sans réponse",
         "en": "Questions left without an answer",

@@ -213,12 +213,14 @@ def _pack(blocks: Sequence[str], limit: int) -> list[str]:
 
 
 def render_answer(
-    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE
+    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE, scope: str = ""
 ) -> list[str]:
     """The reply to a question as HTML messages (usually one), each at most ``limit`` long.
 
     Quotes are trimmed around their highlight to fit in one message; only when even trimmed
-    quotes cannot share one (many quotes) are they split into several messages.
+    quotes cannot share one (many quotes) are they split into several messages. ``scope``: a
+    scoped group's scope in words, which a declined answer names (the rest of the collection
+    may answer).
     """
     period = period_line(answer.time_frame, lang, answer.widened)
     # The period first: a reader sees which articles were searched before what was found.
@@ -226,7 +228,8 @@ def render_answer(
     if answer.follow_up_of and answer.quotes:
         note = f"<i>{_escape(_follow_up_line(answer.follow_up_of, lang))}</i>\n\n" + note
     if not answer.quotes:
-        return [note + t("no_answer", lang)]
+        declined = t("no_answer_scoped", lang, scope=scope) if scope else t("no_answer", lang)
+        return [note + declined]
     if answer.outcome == "closest":
         # Only the nearest passages: said first, in plain words, so nobody takes them as the answer.
         note += f"<i>{t('closest_note', lang)}</i>\n\n"
@@ -299,7 +302,8 @@ def render_gaps(
             f"{t_plain('gap_' + outcome, lang)} {count}" for outcome, count in group.outcomes
         )
         question = _escape(_shorten(group.question, MAX_TITLE))
-        gap_lines.append(f"{n}. « {question} » ×{group.count} ({outcomes})")
+        scope = f" — {t('gap_scope', lang, scope=group.scope)}" if group.scope else ""
+        gap_lines.append(f"{n}. « {question} » ×{group.count} ({outcomes}){scope}")
     rated_lines = [
         f"{n}. « {_escape(_shorten(rated.question, MAX_TITLE))} » ({rated.net:+d})"
         for n, rated in enumerate(disliked, 1)
@@ -330,15 +334,18 @@ def _fit(lines: Sequence[str], room: int, lang: str) -> list[str]:
 
 
 def render_sources(
-    articles: Sequence[Article], page: int, lang: str, per_page: int = 10
+    articles: Sequence[Article], page: int, lang: str, per_page: int = 10, scope: str = ""
 ) -> tuple[str, int, int]:
-    """One page of the article list as HTML; returns (text, page actually shown, page count)."""
+    """One page of the article list as HTML; returns (text, page actually shown, page count).
+    ``scope``: a scoped group's scope in words, said under the header."""
     if not articles:
-        return t("sources_empty", lang), 0, 1
+        empty = t("sources_scope_empty", lang, scope=scope) if scope else t("sources_empty", lang)
+        return empty, 0, 1
+    said = f"\n{t('sources_scope', lang, scope=scope)}" if scope else ""
     pages = max(1, math.ceil(len(articles) / per_page))
     page = min(max(page, 0), pages - 1)
     shown = articles[page * per_page : (page + 1) * per_page]
-    header = t("sources_header", lang, count=len(articles), page=page + 1, pages=pages)
+    header = t("sources_header", lang, count=len(articles), page=page + 1, pages=pages) + said
     for linked in (True, False):
         lines = [header]
         for article in shown:

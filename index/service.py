@@ -40,7 +40,7 @@ from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
-from index.stores.base import Filters, IndexStore, StoreMeta
+from index.stores.base import Filters, IndexStore, StoreMeta, passes
 
 __all__ = [
     "IndexService",
@@ -356,9 +356,12 @@ class IndexService:
             feedback=feedback,
         )
 
-    def articles(self) -> list[Article]:
-        """The indexed articles, sorted by title."""
-        return sorted(self.store.articles(), key=lambda a: (a.title.casefold(), a.id))
+    def articles(self, filters: Filters | None = None) -> list[Article]:
+        """The indexed articles (those ``filters`` let through: a group's scope), by title."""
+        listed = self.store.articles()
+        if filters is not None and not filters.empty:
+            listed = [a for a in listed if passes(filters, a)]
+        return sorted(listed, key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)
@@ -370,16 +373,18 @@ class IndexService:
         start: str | None = None,
         end: str | None = None,
         dated_only: bool = False,
+        filters: Filters | None = None,
     ) -> tuple[list[ArticleSummary], int]:
         """One page of the articles, newest first (undated ones last), each with its lead
         sentence (``index.overview``), and how many there are. With ``start``/``end`` (ISO
         8601, as ``TimeFrame``) or ``dated_only``, only the articles published in that period,
-        never an undated one. Only the page's articles are read whole."""
+        never an undated one; with ``filters`` (a group's scope), only the articles they let
+        through. Only the page's articles are read whole."""
         self._check()
         period = dated_only or start is not None or end is not None
         listed = [
             a
-            for a in self.store.articles()
+            for a in self.articles(filters)
             if not period
             or (
                 a.published
