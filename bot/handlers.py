@@ -43,10 +43,11 @@ from bot.replies import (
     reply_html,
     typing,
 )
+from bot.scope import scope_words, scoped_articles
 from bot.state import Limit
 from index.errors import AnswerExpiredError, IndexFailure
 from index.overview import asks_about_collection, listed_period
-from index.session import Page
+from index.session import Page, scope_filters
 from index.smalltalk import SmallTalk, small_talk
 
 __all__ = [
@@ -101,9 +102,10 @@ async def _press_allowed(query: CallbackQuery, context: BotContext, lang: str) -
     return verdict is Limit.ALLOW
 
 
-async def _send_page(message: Message, page: Page, lang: str) -> None:
-    """Reply with a page of an answer; its buttons go under the last message."""
-    chunks = render_answer(page.answer, lang, first_number=page.first + 1)
+async def _send_page(message: Message, page: Page, lang: str, scope: str = "") -> None:
+    """Reply with a page of an answer; its buttons go under the last message. ``scope``: the
+    group's scope in words, which a declined answer names."""
+    chunks = render_answer(page.answer, lang, first_number=page.first + 1, scope=scope)
     markup = answer_keyboard(page, lang)
     for i, chunk in enumerate(chunks):
         await reply_html(message, chunk, markup if i == len(chunks) - 1 else None)
@@ -142,7 +144,10 @@ async def answer_question(message: Message, context: BotContext, question: str, 
             logger.warning("question not answered: %s", exc)
             await reply_html(message, index_error_text(exc, lang))
             return
-        await _send_page(message, page, lang)
+        scope = ""
+        if not page.answer.quotes and not page.scope.empty:  # declined in a scoped group
+            scope = await asyncio.to_thread(scope_words, context, page.scope)
+        await _send_page(message, page, lang, scope)
     context.bot_data.stats.record_answer(time.perf_counter() - started, page.answer.outcome)
 
 
@@ -165,13 +170,16 @@ async def _send_overview(
     """A page of the collection's articles, or of a period's, newest first, with More while
     pages remain: what "De quoi parlent les articles ?" and "Quoi de neuf hier ?" get."""
     start, end = period or (None, None)
+    session = context.bot_data.session
     items, total = await asyncio.to_thread(
-        context.bot_data.service.overview,
-        page,
-        OVERVIEW_PER_PAGE,
-        _iso(start),
-        _iso(end),
-        period is not None,
+        lambda: context.bot_data.service.overview(
+            page,
+            OVERVIEW_PER_PAGE,
+            _iso(start),
+            _iso(end),
+            period is not None,
+            scope_filters(session.scope(message.chat_id)),  # a group lists its scope's
+        )
     )
     pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
     words = _period_words(period, context.settings.timezone, lang)
@@ -272,8 +280,8 @@ async def sources_command(update: Update, context: BotContext) -> None:
     lang = context.language(update.effective_user)
     if not await _allowed(message, context, lang):
         return
-    articles = await asyncio.to_thread(context.bot_data.service.summaries)
-    text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE)
+    articles, scope = await asyncio.to_thread(scoped_articles, context, message.chat_id)
+    text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE, scope)
     await reply_html(message, text, sources_keyboard(page, pages, lang))
 
 
@@ -313,8 +321,10 @@ async def sources_page(update: Update, context: BotContext) -> None:
     if not await _press_allowed(query, context, lang):
         return
     await query.answer()
-    articles = await asyncio.to_thread(context.bot_data.service.summaries)
-    text, page, pages = render_sources(articles, int(context.match[1]), lang, SOURCES_PER_PAGE)
+    chat_id = query.message.chat.id if query.message is not None else 0
+    articles, scope = await asyncio.to_thread(scoped_articles, context, chat_id)
+    number = int(context.match[1])
+    text, page, pages = render_sources(articles, number, lang, SOURCES_PER_PAGE, scope)
     try:
         await query.edit_message_text(
             text,

@@ -135,6 +135,27 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     # --
     "gap_declined": {"fr": "sans réponse", "en": "declined"},
     "gap_closest": {"fr": "passages proches", "en": "closest passages"},
+    # -- issue 23 (scope said): a scoped group's replies, /sources and /gaps name its scope
+    "no_answer_scoped": {
+        "fr": (
+            "Les articles de ce groupe (portée : {scope}) ne répondent pas à cette question. "
+            "/sources montre ce qu'ils couvrent."
+        ),
+        "en": (
+            "This group's articles (scope: {scope}) do not answer this question. "
+            "/sources shows what they cover."
+        ),
+    },
+    "sources_scope": {
+        "fr": "Portée de ce groupe : {scope}.",
+        "en": "This group's scope: {scope}.",
+    },
+    "sources_scope_empty": {
+        "fr": "Aucun article de la collection n'est dans la portée de ce groupe ({scope}).",
+        "en": "No article of the collection is in this group's scope ({scope}).",
+    },
+    "gap_scope": {"fr": "portée : {scope}", "en": "scope: {scope}"},
+    # --
     "command_gaps": {
         "fr": "Questions restées sans réponse",
         "en": "Questions left without an answer",
@@ -487,6 +508,28 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "/sources, /help, or /quit to leave."
         ),
     },
+    # -- issue 23 (console = chat): the chat's commands and buttons, typed
+    "console_commands": {
+        "fr": (
+            "Dans la console : /ask question (ou la question seule), /more (Plus), /context N "
+            "(Contexte N), /vote up ou /vote down [N] (👍, 👎 et ✗ N faux), /sources, /help, "
+            "/quit."
+        ),
+        "en": (
+            "In the console: /ask question (or just the question), /more (More), /context N "
+            "(Context N), /vote up or /vote down [N] (👍, 👎 and ✗ N wrong), /sources, /help, "
+            "/quit."
+        ),
+    },
+    "console_nothing_shown": {
+        "fr": "Aucune réponse affichée : posez d'abord une question.",
+        "en": "No answer shown yet: ask a question first.",
+    },
+    "console_no_quote": {
+        "fr": "La dernière réponse n'a pas de passage {n}.",
+        "en": "The last answer has no passage {n}.",
+    },
+    # --
 }
 
 _TAG = re.compile(r"</?[a-z][^>]*>")

@@ -53,7 +53,10 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".pdf", ".docx")
 _BINARY_SUFFIXES = (".pdf", ".docx")
 # Bump when loading or cleaning changes what a file gives: a sync then parses every file again
 # (and embeds only the passages whose text changed).
-PARSER_VERSION = 3  # 2: outlet, publication date and tags; 3: front matter outlet and tags, no NUL, DOCX by stream
+# 2: outlet, publication date and tags. 3: a Markdown or PDF title said again by the first
+# heading leaves the text; sentences keep their closing quotes and headings stand alone;
+# front matter outlet and tags; no NUL in any field; DOCX read as a stream.
+PARSER_VERSION = 3
 MAX_BYTES = 5_000_000
 _MAX_ID_CHARS = 64
 _MAX_FILENAME_CHARS = 80
@@ -272,6 +275,8 @@ def _binary(suffix: str, data: bytes, max_bytes: int) -> _Source:
     first, _, rest = text.partition("\n\n")
     if not title and rest and len(first) <= 150:  # no title in the metadata: the first line
         title, text = first, rest
+    elif title and rest and _clean_title(first).casefold() == _clean_title(title).casefold():
+        text = rest  # the first line says the metadata's title again: not text to quote
     return _Source(title, text, date=document.date)
 
 

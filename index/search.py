@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from index.chunk import is_heading, opening_closers
 from index.confidence import ConfidenceModel, Evidence, Outcome, threshold_model
 from index.embed import Embedder
 from index.feedback import passage_hash
@@ -229,15 +230,30 @@ def near_duplicate_groups(texts: list[str], threshold: float = 0.7) -> list[tupl
 
 
 def best_sentence(
-    sentences: list[Span], scores: npt.NDArray[np.float32], start: int, end: int
+    sentences: list[Span],
+    scores: npt.NDArray[np.float32],
+    start: int,
+    end: int,
+    text: str | None = None,
 ) -> Span:
-    """The best-scoring sentence that lies inside [start, end); the span itself if none does."""
+    """The best-scoring sentence that lies inside [start, end); the span itself if none does.
+
+    With the article's ``text``, a heading (``chunk.is_heading``: a title, a subheading) is
+    the highlight only of a passage that has nothing else, and the highlight never opens
+    with a closing quote or bracket (a paragraph that closes a quote opened before it).
+    """
     best: Span | None = None
-    best_score = -np.inf
+    best_key = (False, -np.inf)
     for (s, e), score in zip(sentences, scores, strict=True):
-        if start <= s and e <= end and score > best_score:
-            best, best_score = (s, e), float(score)
-    return best or (start, end)
+        if not (start <= s and e <= end):
+            continue
+        key = (text is None or not is_heading(text, s, e), float(score))
+        if key > best_key:
+            best, best_key = (s, e), key
+    s, e = best or (start, end)
+    if text is not None:
+        s = min(opening_closers(text, s, e), e)
+    return s, e
 
 
 def evidence(
@@ -546,7 +562,9 @@ def _quote(
     """The verbatim quote of a shown passage, its best sentence as the highlight."""
     spans = [span for span, _ in sentence_hits]
     scores = np.asarray([score for _, score in sentence_hits], dtype=np.float32)
-    highlight_start, highlight_end = best_sentence(spans, scores, cand.start, cand.end)
+    highlight_start, highlight_end = best_sentence(
+        spans, scores, cand.start, cand.end, article.text
+    )
     return Quote(
         article_id=article.id,
         title=article.title,

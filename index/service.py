@@ -40,7 +40,7 @@ from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
-from index.stores.base import Filters, IndexStore, StoreMeta
+from index.stores.base import Filters, IndexStore, StoreMeta, passes
 
 __all__ = [
     "IndexService",
@@ -360,9 +360,13 @@ class IndexService:
         """The indexed articles, sorted by title."""
         return sorted(self.store.articles(), key=lambda a: (a.title.casefold(), a.id))
 
-    def summaries(self) -> list[ArticleSummary]:
-        """The indexed articles without their texts, sorted by title (what lists show)."""
-        return sorted(self.store.summaries(), key=lambda a: (a.title.casefold(), a.id))
+    def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
+        """The indexed articles without their texts (those ``filters`` let through: a group's
+        scope), sorted by title: what lists show."""
+        listed = self.store.summaries()
+        if filters is not None and not filters.empty:
+            listed = [a for a in listed if passes(filters, a)]
+        return sorted(listed, key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)
@@ -374,16 +378,18 @@ class IndexService:
         start: str | None = None,
         end: str | None = None,
         dated_only: bool = False,
+        filters: Filters | None = None,
     ) -> tuple[list[ArticleLead], int]:
         """One page of the articles, newest first (undated ones last), each with its lead
         sentence (``index.overview``), and how many there are. With ``start``/``end`` (ISO
         8601, as ``TimeFrame``) or ``dated_only``, only the articles published in that period,
-        never an undated one. The list is read from metadata; only the page's articles whole."""
+        never an undated one; with ``filters`` (a group's scope), only the articles they let
+        through. The list is read from metadata; only the page's articles whole."""
         self._check()
         period = dated_only or start is not None or end is not None
         listed = [
             a
-            for a in self.store.summaries()
+            for a in self.summaries(filters)
             if not period
             or (
                 a.published

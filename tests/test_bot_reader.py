@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from telegram import BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 
 from bot.app import set_commands
 from index.embed import Embedder
@@ -292,6 +296,14 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
         server.get_commands(default, "en")[0]["description"] == "Ask a question about the articles"
     )
     assert server.get_commands(default, "fr")[0]["description"].startswith("Poser une question")
+    # A group's administrators also get /scope in the group's menu (issue 23, item 9).
+    group_admins = BotCommandScopeAllChatAdministrators().to_dict()
+    for lang in ("", "fr", "en"):
+        names = [c["command"] for c in server.get_commands(group_admins, lang)]
+        assert names == ["ask", "sources", "help", "scope"]
+    assert server.get_commands(group_admins, "en")[-1]["description"] == (
+        "The group's scope (group administrators)"
+    )
     admin_scope = BotCommandScopeChat(ADMIN_ID).to_dict()
     for lang in ("", "fr", "en"):
         names = [c["command"] for c in server.get_commands(admin_scope, lang)]

@@ -363,11 +363,36 @@ def test_an_old_schema_is_upgraded_in_place(storage: Storage) -> None:
     assert storage.key_path.read_text().strip() == OLD_KEY
     assert stat.S_IMODE(storage.key_path.stat().st_mode) == 0o600
     meta = dict(storage.rows("SELECT key, value FROM reader_meta"))
-    assert meta["schema"] == "2" and "voter_key" not in meta
+    assert meta["schema"] == "3" and "voter_key" not in meta
     assert OLD_KEY not in repr(meta)
     store = storage.open()  # opening again changes nothing
     assert store.voter_key(7) == old_pseudonym(7) and len(store.votes(["p1"], "")) == 2
     store.close()
+
+
+def test_a_version_2_store_gets_the_gaps_scope(storage: Storage) -> None:
+    # Issue 23, item 9: a scoped group's gap is its scope's; version 2's gaps had no scope.
+    storage.run(
+        "CREATE TABLE reader_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    )
+    storage.run("INSERT INTO reader_meta VALUES (?, ?)", [("schema", "2")])
+    storage.run(
+        "CREATE TABLE reader_gaps (question TEXT NOT NULL, outcome TEXT NOT NULL,"
+        " lang TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    storage.run(
+        "INSERT INTO reader_gaps VALUES (?, ?, ?, ?)", [("Pourquoi ?", "declined", "fr", "t")]
+    )
+    store = storage.open()
+    try:
+        store.record_gap(Gap("Qui a tiré ?", "declined", "fr", "u", "transport"))
+        assert store.gaps("") == [
+            Gap("Pourquoi ?", "declined", "fr", "t", ""),
+            Gap("Qui a tiré ?", "declined", "fr", "u", "transport"),
+        ]
+    finally:
+        store.close()
+    assert dict(storage.rows("SELECT key, value FROM reader_meta"))["schema"] == "3"
 
 
 def test_chat_ids_are_hashed_and_the_key_stays_out_of_the_database(storage: Storage) -> None:

@@ -351,7 +351,7 @@ def article_filter_ids(
     )
 
 
-def passes(filters: Filters, article: Article) -> bool:
+def passes(filters: Filters, article: Article | ArticleSummary) -> bool:
     """True when ``article`` is one ``filters`` let through."""
     if filters.article_ids is not None and article.id not in filters.article_ids:
         return False
