@@ -197,6 +197,10 @@ def pdf_paragraphs_from_lines(lines: list[str]) -> list[str]:
                 paragraphs.append("".join(pieces))
             pieces, tail = [], ""
             continue
+        ends_sentence = bool(_SENTENCE_END.search(line))
+        if pieces and _SENTENCE_END.search(tail) and _heading_line(line, ends_sentence, usual):
+            paragraphs.append("".join(pieces))  # a subheading after a full line: its own
+            pieces, tail = [], ""
         if not pieces:
             pieces.append(line)
         elif _HYPHENATED.search(tail) and line[:1].islower():
@@ -205,8 +209,7 @@ def pdf_paragraphs_from_lines(lines: list[str]) -> list[str]:
         else:
             pieces += (" ", line)
         tail = "".join(pieces[-3:])[-2:]
-        ends_sentence = bool(_SENTENCE_END.search(line))
-        heading = len(pieces) == 1 and not ends_sentence and len(line) < _HEADING_LINE * usual
+        heading = len(pieces) == 1 and _heading_line(line, ends_sentence, usual)
         if (heading and not line.endswith("-")) or (
             ends_sentence and len(line) < _SHORT_LINE * usual
         ):
@@ -215,6 +218,11 @@ def pdf_paragraphs_from_lines(lines: list[str]) -> list[str]:
     if pieces:
         paragraphs.append("".join(pieces))
     return paragraphs
+
+
+def _heading_line(line: str, ends_sentence: bool, usual: float) -> bool:
+    """A short line that ends no sentence and starts with a capital: a (sub)heading."""
+    return not ends_sentence and len(line) < _HEADING_LINE * usual and not line[:1].islower()
 
 
 def iso_date(moment: datetime | None) -> str | None:

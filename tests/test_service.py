@@ -363,12 +363,6 @@ def test_a_highlight_is_a_sentence_never_a_title_nor_a_stray_quote(
     assert not orly.text.startswith(orly.title)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index/documents.py reflow glues a short line without a sentence's end to the long "
-    "line before it (another helper's file in issue 23): 'nuit. Un millier d'habitants évacués "
-    "Les habitants…'",
-)
 def test_a_pdf_subheading_is_not_glued_to_its_first_sentence(headed: IndexService) -> None:
     top = headed.ask("Où les habitants ont-ils été évacués ?").quotes[0]
     assert top.highlight == (
