@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.i18n import error_key, t_plain
+from bot.i18n import error_key, reply_language, t_plain
 from bot.render import render_plain, render_sources_plain
 from bot.replies import clean_question
 from bot.settings import Settings
@@ -47,12 +47,16 @@ def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
-    """Answer questions read from ``stdin`` until EOF or /quit; return the exit code."""
+    """Answer questions read from ``stdin`` until EOF or /quit; return the exit code.
+
+    A reply is in the question's language when it is sure of it, as in the chat, else in
+    ``DEFAULT_LANGUAGE`` (the console's only language of its own); /more keeps its answer's.
+    """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
-    lang = settings.default_language
+    default = settings.default_language
     interactive = stdin.isatty()
-    print(t_plain("console_intro", lang, articles=len(service.summaries())), file=out)
+    print(t_plain("console_intro", default, articles=len(service.summaries())), file=out)
     session = ChatSession(
         service,
         per_chat=10,
@@ -73,6 +77,7 @@ def run_console(
         if text.lower() in QUIT:
             break
         print(file=out)
+        lang: str = default
         if text in ("/help", "/start"):
             print(t_plain("console_intro", lang, articles=len(service.summaries())), file=out)
             continue
@@ -82,6 +87,7 @@ def run_console(
         try:
             if text == "/more":
                 page = session.more(CONSOLE_CHAT, last_key) if last_key else None
+                lang = page.lang if page is not None and page.lang else lang
                 if page is None or not page.answer.quotes:
                     print(t_plain("no_more", lang), file=out)
                     last_key = ""
@@ -93,11 +99,12 @@ def run_console(
                 if not question:
                     print(t_plain("empty_question", lang), file=out)
                     continue
+                lang = reply_language(question, None, default)
                 talk = small_talk(question)
                 if talk is not None:
                     print(small_talk_plain(talk, service), file=out)
                     continue
-                page = session.ask(CONSOLE_CHAT, question)
+                page = session.ask(CONSOLE_CHAT, question, lang=lang)
         except IndexFailure as exc:
             print(t_plain(error_key(exc), lang), file=out)
             continue

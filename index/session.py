@@ -105,6 +105,7 @@ class _Shown:
     has_more: bool
     spent: bool = False  # its More was used: the next page exists already
     filters: Filters | None = None  # as searched: a group's scope, a follow-up's articles
+    lang: str = ""  # the reply's language: its buttons and next pages keep it ("": unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,9 @@ class Page:
     answer: Answer
     first: int
     has_more: bool
+    # The language the answer was shown in, which its buttons and its More keep whoever
+    # presses them; "" when not told (a page kept by an older version).
+    lang: str = ""
 
     @property
     def numbers(self) -> range:
@@ -153,6 +157,7 @@ def _encode(shown: _Shown) -> str:
         "first": shown.first,
         "has_more": shown.has_more,
         "spent": shown.spent,
+        "lang": shown.lang,
         "filters": None
         if filters is None
         else {
@@ -181,6 +186,7 @@ def _decode(raw: str) -> _Shown:
         record["has_more"],
         record["spent"],
         filters,
+        record.get("lang", ""),
     )
 
 
@@ -210,11 +216,12 @@ class ChatSession:
             else ChatMemory(per_chat, max_chats)
         )
 
-    def ask(self, chat_id: int, question: str, replied: bool = False) -> Page:
-        """The first page of the answer to ``question`` (``replied``: it answers one of ours)."""
+    def ask(self, chat_id: int, question: str, replied: bool = False, lang: str = "") -> Page:
+        """The first page of the answer to ``question`` (``replied``: it answers one of ours),
+        to be shown in ``lang``, which the page keeps for its buttons and next pages."""
         readers = self.readers
         if readers is None:
-            return self._keep(chat_id, question, None, (), self.service.ask(question))
+            return self._keep(chat_id, question, None, (), self.service.ask(question), lang)
         now = datetime.now(UTC)
         # Groups have negative ids; a private chat sees everything, whatever is stored.
         scope = readers.scope(chat_id) if chat_id < 0 else Scope()
@@ -245,7 +252,7 @@ class ChatSession:
             readers.remember(Turn(chat_id, base, quoted, now_iso(now)))
         if answer.outcome != "answer":
             readers.record_gap(Gap(question, answer.outcome, answer.question_lang, now_iso(now)))
-        return self._keep(chat_id, subject, used, (), answer)
+        return self._keep(chat_id, subject, used, (), answer, lang)
 
     def more(self, chat_id: int, key: str) -> Page:
         """The next page after the one kept under ``key``; each page's More works once.
@@ -270,8 +277,8 @@ class ChatSession:
             self._shown.swap(chat_id, key, spent, shown)  # it may be pressed again
             raise
         if not answer.quotes:
-            return Page("", answer, len(shown.quotes), False)
-        return self._keep(chat_id, shown.question, shown.filters, shown.quotes, answer)
+            return Page("", answer, len(shown.quotes), False, shown.lang)
+        return self._keep(chat_id, shown.question, shown.filters, shown.quotes, answer, shown.lang)
 
     def vote(self, chat_id: int, key: str, user_id: int, value: int, number: int = 0) -> Quote:
         """A reader's vote on a kept answer: +1 or -1 on its quote ``number`` (1-based), or on
@@ -321,7 +328,7 @@ class ChatSession:
         """The page kept under ``key`` as it was shown (its buttons, after its More was used)."""
         shown = self._get(chat_id, key)
         answer = Answer(shown.question, shown.quotes[shown.first :])
-        return Page(key, answer, shown.first, shown.has_more and not shown.spent)
+        return Page(key, answer, shown.first, shown.has_more and not shown.spent, shown.lang)
 
     def _get(self, chat_id: int, key: str) -> _Shown:
         shown = self._shown.get(chat_id, key)
@@ -336,10 +343,16 @@ class ChatSession:
         filters: Filters | None,
         before: tuple[Quote, ...],
         answer: Answer,
+        lang: str = "",
     ) -> Page:
         if not answer.quotes:
-            return Page("", answer, len(before), False)
+            return Page("", answer, len(before), False, lang)
         shown = _Shown(
-            question, before + answer.quotes, len(before), bool(answer.more), filters=filters
+            question,
+            before + answer.quotes,
+            len(before),
+            bool(answer.more),
+            filters=filters,
+            lang=lang,
         )
-        return Page(self._shown.put(chat_id, shown), answer, len(before), shown.has_more)
+        return Page(self._shown.put(chat_id, shown), answer, len(before), shown.has_more, lang)

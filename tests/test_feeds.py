@@ -215,9 +215,7 @@ async def test_feeds_commands_in_the_chat(bot: BotHarness, site: FeedSite) -> No
     assert empty["plain_text"] == "Aucun flux suivi. Ajoutez-en un avec /feeds add URL."
     [added] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml", timeout=60)
     feed_id = bot.app.bot_data.feeds.all()[0].id
-    assert (
-        added["plain_text"] == f"Flux suivi : « Le Journal » ({feed_id}). 2 article(s) ajouté(s)."
-    )
+    assert added["plain_text"] == f"Flux suivi : « Le Journal » ({feed_id}). 2 articles ajoutés."
     [again] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml")
     assert again["plain_text"] == f"Ce flux est déjà suivi : « Le Journal » ({feed_id})."
     [refused] = await bot.say(bot.admin, f"/feeds add {site.base}/page.xml", timeout=30)
@@ -227,7 +225,7 @@ async def test_feeds_commands_in_the_chat(bot: BotHarness, site: FeedSite) -> No
     assert lines[0] == "Flux suivis : 1"
     assert lines[2] == f"{feed_id} — Le Journal"
     assert lines[3].startswith("  dernière lecture réussie : ")
-    assert lines[3].endswith(" · 2 article(s) ajouté(s)")
+    assert lines[3].endswith(" · 2 articles ajoutés")
     [answer] = await bot.say(bot.user(), "Quel est le prix de l'uranium ?")
     assert answer["plain_text"].startswith(
         "1. Le prix de l'uranium au plus haut · Le Journal · 30 novembre 2026\n"
@@ -311,12 +309,12 @@ async def test_a_bad_entry_is_one_line_of_the_feed_in_feeds(
     url = _odd(site, _item("http://[::1"), _item(f"{site.base}/articles/volcan.html"))
     [added] = await bot.say(bot.admin, f"/feeds add {url}", timeout=60)
     feed_id = bot.app.bot_data.feeds.all()[0].id
-    assert added["plain_text"] == f"Flux suivi : « L'Étrange » ({feed_id}). 1 article(s) ajouté(s)."
+    assert added["plain_text"] == f"Flux suivi : « L'Étrange » ({feed_id}). 1 article ajouté."
     [listing] = await bot.say(bot.admin, "/feeds")
     lines = listing["plain_text"].splitlines()
     assert lines[2:4] == [f"{feed_id} — L'Étrange", lines[3]]
     assert re.fullmatch(
-        r"  ⚠️ 1 entrée\(s\) ignorée\(s\), la dernière \(\d\d/\d\d/\d{4} \d\d:\d\d\) : "
+        r"  ⚠️ 1 entrée ignorée, la dernière \(\d\d/\d\d/\d{4} \d\d:\d\d\) : "
         r"http://\[::1: not a valid URL",
         lines[4],
     )
