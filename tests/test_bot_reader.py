@@ -766,6 +766,12 @@ async def test_a_spanish_question_is_answered_in_spanish_whoever_asks_and_presse
     mark = bot.mark()
     await bot.server.press_button(german, reply, dict(buttons(reply))["👍"])
     assert (await wait_callback_answer(bot.server, mark))["text"] == "Gracias, anotado."
+    # More, pressed by the German reader: the next page is Spanish too.
+    [order] = await bot.say(
+        french, "/ask ¿Quién ordenó disparar contra los manifestantes?", chat=group
+    )
+    [following] = await bot.press(german, order, dict(buttons(order))["Más"])
+    assert buttons(following)[0][0] == "Contexto 4"
     # A short question the reader's language decides ("Almaty ?" is in no language).
     [short] = await bot.say(german, "/ask Almaty ?", chat=group)
     assert buttons(short)[0][0] == "Kontext 1" or short["plain_text"] == NO_ANSWER_DE
