@@ -268,7 +268,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "it": (
             "Ambito di questo gruppo: {scope}. Tocchi una testata, un feed o un tag per "
-            "aggiungerlo o toglierlo."
+            "aggiungerlo o rimuoverlo."
         ),
     },
     "scope_everything": {
@@ -369,7 +369,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "it": (
             "/feeds elenca i feed seguiti, /feeds add URL ne aggiunge uno (RSS o Atom), /feeds "
-            "remove ID lo toglie (i suoi articoli restano)."
+            "remove ID lo rimuove (i suoi articoli restano)."
         ),
     },
     "feeds_empty": {
@@ -457,7 +457,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Feed removed: “{title}” ({id}). Its articles stay in the collection.",
         "es": "Fuente retirada: «{title}» ({id}). Sus artículos se quedan en la colección.",
         "de": "Feed entfernt: „{title}“ ({id}). Seine Artikel bleiben in der Sammlung.",
-        "it": "Feed tolto: «{title}» ({id}). I suoi articoli restano nella raccolta.",
+        "it": "Feed rimosso: «{title}» ({id}). I suoi articoli restano nella raccolta.",
     },
     "feeds_unknown": {
         "fr": "Aucun flux n'a l'ID {id} : /feeds les liste.",
@@ -684,7 +684,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "it": (
             "Reindicizzazione terminata: {articles} {articles|articolo|articoli}, {passages} "
             "{passages|passaggio|passaggi}. {added} {added|aggiunto|aggiunti}, {updated} "
-            "{updated|modificato|modificati}, {removed} {removed|tolto|tolti}, {unchanged} "
+            "{updated|modificato|modificati}, {removed} {removed|rimosso|rimossi}, {unchanged} "
             "{unchanged|invariato|invariati}; {embedded} {embedded|testo vettorizzato|testi "
             "vettorizzati}, {reused} {reused|riutilizzato|riutilizzati}; {seconds} s."
         ),
@@ -825,14 +825,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Remove “{title}” (<code>{id}</code>)? Its file will go to the trash.",
         "es": "¿Retirar «{title}» (<code>{id}</code>)? Su archivo irá a la papelera.",
         "de": "„{title}“ (<code>{id}</code>) entfernen? Die Datei kommt in den Papierkorb.",
-        "it": "Togliere «{title}» (<code>{id}</code>)? Il file andrà nel cestino.",
+        "it": "Rimuovere «{title}» (<code>{id}</code>)? Il file andrà nel cestino.",
     },
     "yes_button": {
         "fr": "Oui, retirer",
         "en": "Yes, remove",
         "es": "Sí, retirar",
         "de": "Ja, entfernen",
-        "it": "Sì, togli",
+        "it": "Sì, rimuovi",
     },
     "cancel_button": {
         "fr": "Annuler",
@@ -846,14 +846,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Removed: “{title}” (<code>{id}</code>). File moved to {trash}.",
         "es": "Retirado: «{title}» (<code>{id}</code>). Archivo movido a {trash}.",
         "de": "Entfernt: „{title}“ (<code>{id}</code>). Datei verschoben nach {trash}.",
-        "it": "Tolto: «{title}» (<code>{id}</code>). File spostato in {trash}.",
+        "it": "Rimosso: «{title}» (<code>{id}</code>). File spostato in {trash}.",
     },
     "remove_done_no_file": {
         "fr": "Retiré de l'index : « {title} » (<code>{id}</code>) ; aucun fichier trouvé.",
         "en": "Removed from the index: “{title}” (<code>{id}</code>); no file found.",
         "es": "Retirado del índice: «{title}» (<code>{id}</code>); no se encontró ningún archivo.",
         "de": "Aus dem Index entfernt: „{title}“ (<code>{id}</code>); keine Datei gefunden.",
-        "it": "Tolto dall'indice: «{title}» (<code>{id}</code>); nessun file trovato.",
+        "it": "Rimosso dall'indice: «{title}» (<code>{id}</code>); nessun file trovato.",
     },
     "remove_cancelled": {
         "fr": "Suppression annulée.",
@@ -967,7 +967,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Remove an article by its id",
         "es": "Retirar un artículo por su ID",
         "de": "Einen Artikel über seine ID entfernen",
-        "it": "Togliere un articolo tramite il suo ID",
+        "it": "Rimuovere un articolo tramite il suo ID",
     },
     "command_feeds": {
         "fr": "Flux RSS et Atom suivis",
