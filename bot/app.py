@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot import admin, callbacks, collection, feeds, gaps, handlers, scope
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
-from bot.i18n import t_plain
+from bot.i18n import LANGUAGES, t_plain
 from bot.settings import Settings
 from index.service import IndexService
 
@@ -68,7 +68,7 @@ async def set_commands(application: BotApplication) -> None:
         await bot.set_my_commands(
             bot_commands(settings.default_language, False), scope=BotCommandScopeDefault()
         )
-        for lang in ("fr", "en"):
+        for lang in LANGUAGES:
             await bot.set_my_commands(bot_commands(lang, False), language_code=lang)
         group_admins = BotCommandScopeAllChatAdministrators()
         await bot.set_my_commands(
@@ -84,7 +84,7 @@ async def set_commands(application: BotApplication) -> None:
         scope = BotCommandScopeChat(admin_id)
         try:
             await bot.set_my_commands(bot_commands(settings.default_language, True), scope=scope)
-            for lang in ("fr", "en"):
+            for lang in LANGUAGES:
                 await bot.set_my_commands(bot_commands(lang, True), scope=scope, language_code=lang)
         except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
             logger.warning("could not set the admin menu for %s: %s", admin_id, exc)

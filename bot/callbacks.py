@@ -16,7 +16,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import t
+from bot.i18n import LANGUAGES, t
 from index.session import KEY_PATTERN, Page
 
 __all__ = [
@@ -43,8 +43,11 @@ REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
 VOTE = re.compile(rf"fb:({KEY_PATTERN}):([ud])")
 WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SCOPE = re.compile(r"scope:(?:([oft]):([0-9a-f]{8})|all)")
-# A page of the article list; a time frame's bounds as Unix seconds (either may be empty).
-OVERVIEW = re.compile(r"ov:([0-9]{1,5})(?::([0-9]{0,11})-([0-9]{0,11}))?")
+# A page of the article list; a time frame's bounds as Unix seconds (either may be empty); the
+# language the list was asked in.
+OVERVIEW = re.compile(
+    rf"ov:([0-9]{{1,5}})(?::([0-9]{{0,11}})-([0-9]{{0,11}}))?(?:@({'|'.join(LANGUAGES)}))?"
+)
 FEEDS = re.compile(r"feeds:([0-9]{1,3})")  # a page of /feeds (MAX_FEEDS = 200: at most 200)
 
 CONTEXT_BUTTONS_PER_ROW = 4
@@ -113,11 +116,12 @@ def overview_keyboard(
     next_page: int | None, lang: str, period: tuple[int | None, int | None] | None = None
 ) -> InlineKeyboardMarkup | None:
     """More under a page of the article list while pages remain (``next_page``); a period's
-    list carries its bounds (Unix seconds, "" for none)."""
+    list carries its bounds (Unix seconds, "" for none), and every list its language, so that
+    its next page is in the language it was asked in, whoever presses More."""
     if next_page is None:
         return None
     bounds = "" if period is None else ":" + "-".join("" if b is None else str(b) for b in period)
-    data = f"ov:{next_page}{bounds}"
+    data = f"ov:{next_page}{bounds}@{lang}"
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("more_button", lang), callback_data=data)]]
     )

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.i18n import error_key, t_plain
+from bot.i18n import error_key, reply_language, t_plain
 from bot.render import (
     OVERVIEW_PER_PAGE,
     period_words,
@@ -77,7 +77,7 @@ class _Console:
         self.settings = settings
         self.service = service
         self.session = session
-        self.lang = settings.default_language
+        self.lang: str = settings.default_language
         self.page: Page | None = None  # the last answer's page
         self.listing: _Listing | None = None  # or the last article list's
 
@@ -116,6 +116,8 @@ class _Console:
         question = clean_question(text, self.settings.max_question_chars)
         if not question:
             return t_plain("empty_question", self.lang)
+        # The question's language when sure of it, as in the chat; else the console's own.
+        self.lang = reply_language(question, None, self.settings.default_language)
         talk = small_talk(question)
         if talk is not None:  # not a question: no search, no gap, never a follow-up
             return small_talk_plain(talk, self.service)
@@ -124,10 +126,11 @@ class _Console:
         frame = self.service.period_asked(question)
         if frame is not None:  # "Quoi de neuf cette semaine ?": the period's articles
             return self._list(0, frame)
-        return self._show(self.session.ask(CONSOLE_CHAT, question))
+        return self._show(self.session.ask(CONSOLE_CHAT, question, lang=self.lang))
 
     def _show(self, page: Page) -> str:
         self.page, self.listing = (page if page.key else None), None
+        self.lang = page.lang or self.lang  # /more keeps its answer's language
         return render_plain(page.answer, self.lang, first_number=page.first + 1)
 
     def _more(self) -> str:
@@ -205,7 +208,11 @@ def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
-    """Answer questions read from ``stdin`` until EOF or /quit; return the exit code."""
+    """Answer questions read from ``stdin`` until EOF or /quit; return the exit code.
+
+    A reply is in the question's language when it is sure of it, as in the chat, else in
+    ``DEFAULT_LANGUAGE`` (the console's only language of its own); /more keeps its answer's.
+    """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     interactive = stdin.isatty()

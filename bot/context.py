@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 from telegram import User
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
-from bot.i18n import pick_language
+from bot.i18n import pick_language, reply_language
 from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
 from index.collection import ArticleCollection
@@ -77,6 +77,12 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
         """The language to speak to ``user`` in (their Telegram language, else the default)."""
         code = user.language_code if user else None
         return pick_language(code, self.settings.default_language)
+
+    def reply_language(self, user: User | None, question: str) -> str:
+        """The language of a reply to ``user``'s ``question``: the question's own when it is
+        one of the catalog's and sure, else the user's Telegram language, else the default."""
+        code = user.language_code if user else None
+        return reply_language(question, code, self.settings.default_language)
 
     def is_admin(self, user: User | None) -> bool:
         return user is not None and user.id in self.settings.admin_ids

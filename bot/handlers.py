@@ -25,7 +25,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import answer_keyboard, overview_keyboard, sources_keyboard
 from bot.context import BotContext
-from bot.i18n import error_key, t, t_plain
+from bot.i18n import error_key, reply_language, t, t_plain
 from bot.render import (
     OVERVIEW_PER_PAGE,
     period_words,
@@ -103,8 +103,10 @@ async def _press_allowed(query: CallbackQuery, context: BotContext, lang: str) -
 
 
 async def _send_page(message: Message, page: Page, lang: str, scope: str = "") -> None:
-    """Reply with a page of an answer; its buttons go under the last message. ``scope``: the
-    group's scope in words, which a declined answer names."""
+    """Reply with a page of an answer, in the language it was asked in (``page.lang``, else
+    ``lang``); its buttons go under the last message. ``scope``: the group's scope in words,
+    which a declined answer names."""
+    lang = page.lang or lang
     chunks = render_answer(page.answer, lang, first_number=page.first + 1, scope=scope)
     markup = answer_keyboard(page, lang)
     for i, chunk in enumerate(chunks):
@@ -112,11 +114,17 @@ async def _send_page(message: Message, page: Page, lang: str, scope: str = "") -
 
 
 async def answer_question(message: Message, context: BotContext, question: str, lang: str) -> None:
-    """The answer pipeline shared by every way of asking: limit, search off-loop, reply."""
+    """The answer pipeline shared by every way of asking: limit, search off-loop, reply.
+
+    ``lang`` is the asker's (Telegram's, else the default); the reply is in the question's
+    own language when it is sure of it (``bot.i18n.reply_language``), and so are the
+    answer's buttons and next pages, whoever presses them.
+    """
     question = clean_question(question, context.settings.max_question_chars)
     if not question:
         await reply_html(message, t("empty_question", lang))
         return
+    lang = reply_language(question, lang)
     if not await _allowed(message, context, lang):
         return
     talk = small_talk(question)
@@ -138,7 +146,7 @@ async def answer_question(message: Message, context: BotContext, question: str, 
     async with typing(context, message.chat_id):
         try:
             page = await asyncio.to_thread(
-                context.bot_data.session.ask, message.chat_id, question, to_bot
+                context.bot_data.session.ask, message.chat_id, question, to_bot, lang
             )
         except IndexFailure as exc:
             logger.warning("question not answered: %s", exc)
@@ -293,7 +301,8 @@ async def overview_more(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or context.match is None or query.message is None:
         return
-    lang = context.language(update.effective_user)
+    # The list's language rides in its button (a list asked in Spanish pages on in Spanish).
+    lang = context.match[4] or context.language(update.effective_user)
     if not await _press_allowed(query, context, lang):
         return
     await query.answer()
@@ -354,6 +363,7 @@ async def _pressed(
     except AnswerExpiredError:
         await query.answer(t_plain("expired", lang), show_alert=True)
         return None
+    lang = page.lang or lang  # the answer's language, whoever presses its buttons
     if not await _press_allowed(query, context, lang):
         return None
     return query, message, lang, page
@@ -468,6 +478,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
         return
     lang = context.language(query.from_user)
     question = clean_question(query.query, context.settings.max_question_chars)
+    lang = reply_language(question, lang) if question else lang
     hint = t_plain("inline_hint", lang)
     if question and _limit(context, query.from_user) is not Limit.ALLOW:
         question, hint = "", t_plain("rate_limited", lang)

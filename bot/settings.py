@@ -48,8 +48,10 @@ class Settings(IndexSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="X-Telegram-Bot-Api-Secret-Token checked on every webhook call."
     )
-    default_language: Literal["fr", "en"] = Field(
-        default="fr", description="Language of the bot's messages when the user's is unknown."
+    default_language: Literal["fr", "en", "es", "de", "it"] = Field(
+        default="fr",
+        description="Language of the bot's replies when neither the question's language nor "
+        "the reader's Telegram language is one of fr, en, es, de, it.",
     )
     rate_limit_per_minute: int = Field(default=20, ge=0, description="Questions per user; 0: off.")
     max_question_chars: int = Field(

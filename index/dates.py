@@ -37,7 +37,13 @@ _DATE_LANGUAGES = ["fr", "en", "de", "es", "it"]
 _MONTHS = {
     "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
     "en": "January February March April May June July August September October November December",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
+    "dicembre",
 }
+# How a day is written in a citation: "5 mars 2024", "5 de marzo de 2024", "5. März 2024".
+_DAY_FORMATS = {"es": "{day} de {month} de {year}", "de": "{day}. {month} {year}"}
 _MONTH_WORDS = (
     "janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|"
     "d[ée]cembre|january|february|march|april|may|june|july|august|september|october|"
@@ -239,15 +245,21 @@ def published_iso(value: str | None) -> str | None:
 
 
 def display_date(published: str | None, lang: str) -> str | None:
-    """A stored publication date for a citation: "5 mars 2024" / "5 March 2024"."""
+    """A stored publication date for a citation in ``lang`` (English for a language it does not
+    know): "5 mars 2024", "5 March 2024", "5 de marzo de 2024", "5. März 2024", "5 marzo 2024".
+
+    >>> display_date("2024-03-05", "es"), display_date("2024-03-05T23:00:00Z", "de")
+    ('5 de marzo de 2024', '5. März 2024')
+    """
     if not published:
         return None
     try:
         day = date.fromisoformat(published[:10])
     except ValueError:
         return None
-    month = _MONTHS["fr" if lang == "fr" else "en"].split()[day.month - 1]
-    return f"{day.day} {month} {day.year}"
+    month = _MONTHS.get(lang, _MONTHS["en"]).split()[day.month - 1]
+    template = _DAY_FORMATS.get(lang, "{day} {month} {year}")
+    return template.format(day=day.day, month=month, year=day.year)
 
 
 def _resolve(

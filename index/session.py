@@ -105,6 +105,7 @@ class _Shown:
     has_more: bool
     spent: bool = False  # its More was used: the next page exists already
     filters: Filters | None = None  # as searched: a group's scope, a follow-up's articles
+    lang: str = ""  # the reply's language: its buttons and next pages keep it ("": unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,9 @@ class Page:
     first: int
     has_more: bool
     scope: Scope = field(default_factory=Scope)  # the group's scope searched (a reply names it)
+    # The language the answer was shown in, which its buttons and its More keep whoever
+    # presses them; "" when not told (a page kept by an older version).
+    lang: str = ""
 
     @property
     def numbers(self) -> range:
@@ -165,6 +169,7 @@ def _encode(shown: _Shown) -> str:
         "first": shown.first,
         "has_more": shown.has_more,
         "spent": shown.spent,
+        "lang": shown.lang,
         "filters": None
         if filters is None
         else {
@@ -193,6 +198,7 @@ def _decode(raw: str) -> _Shown:
         record["has_more"],
         record["spent"],
         filters,
+        record.get("lang", ""),
     )
 
 
@@ -222,11 +228,12 @@ class ChatSession:
             else ChatMemory(per_chat, max_chats)
         )
 
-    def ask(self, chat_id: int, question: str, replied: bool = False) -> Page:
-        """The first page of the answer to ``question`` (``replied``: it answers one of ours)."""
+    def ask(self, chat_id: int, question: str, replied: bool = False, lang: str = "") -> Page:
+        """The first page of the answer to ``question`` (``replied``: it answers one of ours),
+        to be shown in ``lang``, which the page keeps for its buttons and next pages."""
         readers = self.readers
         if readers is None:
-            return self._keep(chat_id, question, None, (), self.service.ask(question))
+            return self._keep(chat_id, question, None, (), self.service.ask(question), lang)
         now = datetime.now(UTC)
         scope = self.scope(chat_id)
         filters = scope_filters(scope)
@@ -250,7 +257,7 @@ class ChatSession:
             # A scoped group's gap is its scope's: the rest of the collection may answer.
             gap = Gap(question, answer.outcome, answer.question_lang, now_iso(now), scope.label)
             readers.record_gap(gap)
-        return replace(self._keep(chat_id, subject, used, (), answer), scope=scope)
+        return replace(self._keep(chat_id, subject, used, (), answer, lang), scope=scope)
 
     def scope(self, chat_id: int) -> Scope:
         """The part of the collection a chat sees: a group's chosen scope; everything for a
@@ -283,8 +290,8 @@ class ChatSession:
             self._shown.swap(chat_id, key, spent, shown)  # it may be pressed again
             raise
         if not answer.quotes:
-            return Page("", answer, len(shown.quotes), False)
-        return self._keep(chat_id, shown.question, shown.filters, shown.quotes, answer)
+            return Page("", answer, len(shown.quotes), False, lang=shown.lang)
+        return self._keep(chat_id, shown.question, shown.filters, shown.quotes, answer, shown.lang)
 
     def vote(self, chat_id: int, key: str, user_id: int, value: int, number: int = 0) -> Quote:
         """A reader's vote on a kept answer: +1 or -1 on its quote ``number`` (1-based), or on
@@ -334,7 +341,7 @@ class ChatSession:
         """The page kept under ``key`` as it was shown (its buttons, after its More was used)."""
         shown = self._get(chat_id, key)
         answer = Answer(shown.question, shown.quotes[shown.first :])
-        return Page(key, answer, shown.first, shown.has_more and not shown.spent)
+        return Page(key, answer, shown.first, shown.has_more and not shown.spent, lang=shown.lang)
 
     def _get(self, chat_id: int, key: str) -> _Shown:
         shown = self._shown.get(chat_id, key)
@@ -349,10 +356,16 @@ class ChatSession:
         filters: Filters | None,
         before: tuple[Quote, ...],
         answer: Answer,
+        lang: str = "",
     ) -> Page:
         if not answer.quotes:
-            return Page("", answer, len(before), False)
+            return Page("", answer, len(before), False, lang=lang)
         shown = _Shown(
-            question, before + answer.quotes, len(before), bool(answer.more), filters=filters
+            question,
+            before + answer.quotes,
+            len(before),
+            bool(answer.more),
+            filters=filters,
+            lang=lang,
         )
-        return Page(self._shown.put(chat_id, shown), answer, len(before), shown.has_more)
+        return Page(self._shown.put(chat_id, shown), answer, len(before), shown.has_more, lang=lang)

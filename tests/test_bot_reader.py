@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,9 @@ ORDER = "tirer pour tuer et sans sommation"
 PLANES = "75 avions russes volent 24 heures sur 24"
 NO_ANSWER_FR = "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent."
 NO_ANSWER_EN = "The articles do not answer this question. /sources shows what they cover."
+NO_ANSWER_ES = "Los artículos no responden a esta pregunta. /sources muestra lo que cubren."
+NO_ANSWER_DE = "Die Artikel beantworten diese Frage nicht. /sources zeigt, was sie abdecken."
+NO_ANSWER_IT = "Gli articoli non rispondono a questa domanda. /sources mostra di cosa trattano."
 QUESTION_FR = "Qui a ordonné de tirer sur les manifestants ?"
 QUESTION_EN = "How many Russian planes fly to Kazakhstan?"
 
@@ -126,22 +130,28 @@ async def test_weak_evidence_shows_the_closest_passages_under_a_warning(bot: Bot
     assert reply["parsed_entities"][0]["type"] == "italic"
     labels = [label for label, _ in buttons(reply)]
     assert labels[:2] == ["Contexte 1", "Contexte 2"] and "Contexte 3" not in labels  # fewer
-    [english] = await bot.say(bot.user(language_code="en"), "Quelle est la capitale de la France ?")
+    # A French question from a reader whose Telegram is in English: the warning in French.
+    [french] = await bot.say(bot.user(language_code="en"), "Quelle est la capitale de la France ?")
+    assert french["plain_text"].startswith(CLOSEST_FR + "\n\n1. ")
+    [english] = await bot.say(bot.user(language_code="fr"), "What is the capital of France?")
     assert english["plain_text"].startswith(CLOSEST_EN + "\n\n1. ")
 
 
 async def test_off_topic_questions_are_declined_in_every_language(bot: BotHarness) -> None:
-    for question in (
-        "Comment faire une pâte à crêpes ?",
-        "Who won the football world cup in 2018?",
-        "¿Cómo se hace una mayonesa casera?",
+    for question, declined in (
+        ("Comment faire une pâte à crêpes ?", NO_ANSWER_FR),
+        ("Who won the football world cup in 2018?", NO_ANSWER_EN),
+        ("¿Cómo se hace una mayonesa casera?", NO_ANSWER_ES),
+        ("Wie backt man einen Schokoladenkuchen?", NO_ANSWER_DE),
+        ("Come si prepara il tiramisù fatto in casa?", NO_ANSWER_IT),
     ):
         [reply] = await bot.say(bot.user(language_code="fr"), question)
-        assert reply["plain_text"] == NO_ANSWER_FR
+        assert reply["plain_text"] == declined
 
 
-async def test_unknown_language_falls_back_to_default(bot: BotHarness) -> None:
-    [reply] = await bot.say(bot.user(language_code="de"), "Wie backt man einen Schokoladenkuchen?")
+async def test_a_language_outside_the_catalog_falls_back_to_the_default(bot: BotHarness) -> None:
+    """Portuguese, from a Portuguese reader: neither is one of fr, en, es, de, it."""
+    [reply] = await bot.say(bot.user(language_code="pt-BR"), "Como se faz um bolo de chocolate?")
     assert reply["plain_text"] == NO_ANSWER_FR
 
 
@@ -273,11 +283,11 @@ async def test_inline_query_empty_or_unanswerable(bot: BotHarness) -> None:
 
 async def test_start_and_help(bot: BotHarness) -> None:
     [start] = await bot.say(bot.user(language_code="en"), "/start")
-    assert start["plain_text"].startswith("I answer questions about 1 article(s)")
+    assert start["plain_text"].startswith("I answer questions about 1 article by quoting")
     assert "@article_qa_bot" in start["plain_text"]
     assert "Admin commands" not in start["plain_text"]
     [help_fr] = await bot.say(bot.admin, "/help")
-    assert help_fr["plain_text"].startswith("Je réponds aux questions sur 1 article(s)")
+    assert help_fr["plain_text"].startswith("Je réponds aux questions sur 1 article en citant")
     assert "Commandes d'administration : /reindex" in help_fr["plain_text"]
 
 
@@ -535,6 +545,20 @@ async def test_the_article_list_is_newest_first_and_paged_with_more(
         assert second["plain_text"].count("• ") == 3
         assert second["plain_text"].rstrip().endswith("Un article sans date de publication connue.")
         assert buttons(second) == []
+        # Asked in Spanish by a French reader: in Spanish, and so is the page a German reader
+        # opens with its More (issue 23, item 5).
+        [spanish] = await harness.say(user, "¿De qué tratan los artículos?")
+        assert spanish["plain_text"].startswith(
+            "Los artículos de la colección (8), del más reciente al más antiguo — página 1/2\n\n"
+            "• Article 6 · Le Journal · 7 de noviembre de 2026\n"
+        )
+        other = harness.user(4100, language_code="de")
+        mark = harness.mark()
+        await botapi.press_button(other, spanish, dict(buttons(spanish))["Más"])
+        [next_page] = await botapi.wait_sent(1, after=mark)
+        assert next_page["plain_text"].startswith(
+            "Los artículos de la colección (8), del más reciente al más antiguo — página 2/2"
+        )
     assert botapi.rejected == []
 
 
@@ -573,7 +597,10 @@ async def test_a_question_that_is_only_a_time_frame_lists_the_periods_articles(
         assert lines[2].startswith("• Incendie à Marseille · Le Journal · ")
         [latest] = await harness.say(es, "¿Cuáles son las últimas noticias?")
         titles = [line for line in latest["plain_text"].splitlines() if line.startswith("• ")]
-        assert latest["plain_text"].startswith("The latest articles (3), newest first")
+        # Asked in Spanish by a reader whose Telegram is in English: listed in Spanish.
+        assert latest["plain_text"].startswith(
+            "Los últimos artículos publicados (3), del más reciente al más antiguo"
+        )
         assert [t.split(" · ")[0] for t in titles] == [
             "• Grève à Orly",
             "• Incendie à Marseille",
@@ -615,7 +642,7 @@ async def test_sources_pages_and_help_count_against_the_rate_limit(
         await botapi.send_text(user, "/help")
         other = harness.user(4004, language_code="en")
         [help_other] = await harness.say(other, "/help")  # others unaffected
-        assert help_other["plain_text"].startswith("I answer questions about 14 article(s)")
+        assert help_other["plain_text"].startswith("I answer questions about 14 articles")
         for _ in range(4):  # admins are exempt
             await harness.say(harness.admin, "/help")
         assert [r for r in botapi.sent[mark.sent :] if r["chat_id"] == user.id] == []
@@ -686,11 +713,11 @@ async def test_a_joined_answer_is_led_by_what_the_question_alone_ranks_high(
 @pytest.mark.parametrize(
     ("said", "code", "expected"),
     [
-        ("bonjour", "fr", "Bonjour ! Je réponds aux questions sur 1 article(s)"),
-        ("Hi!", "fr", "Hello! I answer questions about 1 article(s)"),
-        ("¡Hola!", "en", "¡Hola! Respondo a preguntas sobre 1 artículo(s)"),
-        ("Hallo", "fr", "Hallo! Ich beantworte Fragen zu 1 Artikel(n)"),
-        ("ciao", "fr", "Ciao! Rispondo alle domande su 1 articolo/i"),
+        ("bonjour", "fr", "Bonjour ! Je réponds aux questions sur 1 article en citant"),
+        ("Hi!", "fr", "Hello! I answer questions about 1 article by quoting"),
+        ("¡Hola!", "en", "¡Hola! Respondo a preguntas sobre 1 artículo citando"),
+        ("Hallo", "fr", "Hallo! Ich beantworte Fragen zu 1 Artikel, indem"),
+        ("ciao", "fr", "Ciao! Rispondo alle domande su 1 articolo citando"),
         ("merci !", "en", "Avec plaisir ! Posez une autre question quand vous voulez."),
         ("danke!", "fr", "Gern geschehen! Fragen Sie jederzeit weiter."),
         ("¡gracias!", "fr", "¡De nada! Haga otra pregunta cuando quiera."),
@@ -710,6 +737,90 @@ async def test_greetings_and_thanks_are_answered_in_their_language_and_are_no_ga
 async def test_a_greeting_with_a_question_is_a_question(bot: BotHarness) -> None:
     [reply] = await bot.say(bot.user(language_code="fr"), "Bonjour, qui est Ablyazov ?")
     assert "Ablyazov" in first_quote_text(reply)
+
+
+# ------------------------------------------------------------------------------ languages
+
+ABLYAZOV_ES = "¿Quién es Ablyazov?"
+SPANISH_LABELS = re.compile(r"Contexto \d|Más|👍|👎")
+
+
+async def test_a_spanish_reader_reads_spanish_notes_and_buttons(bot: BotHarness) -> None:
+    """Issue 23, item 5: Spanish readers got "Contexte 1", "Plus" and French notes."""
+    user = bot.user(3201, language_code="es")
+    [reply] = await bot.say(user, ABLYAZOV_ES)
+    assert "Ablyazov" in first_quote_text(reply)
+    labels = [label for label, _ in buttons(reply)]
+    assert labels[0] == "Contexto 1" and labels[-2:] == ["👍", "👎"]
+    assert all(SPANISH_LABELS.fullmatch(label) for label in labels), labels
+    assert not reply["plain_text"].startswith(("Je ne trouve", "I found no"))
+    mark = bot.mark()
+    await bot.server.press_button(user, reply, dict(buttons(reply))["👎"])
+    said = await wait_callback_answer(bot.server, mark)
+    assert said["text"] == "Gracias. ¿Qué pasaje es incorrecto? Toque su número."
+    [edited] = await bot.server.wait_edits(1, after=mark)
+    wrong = [label for label, _ in buttons(edited) if label.startswith("✗")]
+    assert wrong[0] == "✗ 1 incorrecto" and len(wrong) == len(labels) - 2 - ("Más" in labels)
+
+
+async def test_a_spanish_question_is_answered_in_spanish_whoever_asks_and_presses(
+    bot: BotHarness,
+) -> None:
+    """The question's language first: a French reader's Spanish question gets Spanish words,
+    and its buttons stay Spanish when a German reader presses them in the group."""
+    group = bot.server.group_chat(-310, "Lectores")
+    french, german = bot.user(3202, language_code="fr"), bot.user(3203, language_code="de")
+    [reply] = await bot.say(french, f"/ask {ABLYAZOV_ES}", chat=group)
+    labels = [label for label, _ in buttons(reply)]
+    assert labels[0] == "Contexto 1" and all(SPANISH_LABELS.fullmatch(x) for x in labels)
+    [context] = await bot.press(german, reply, dict(buttons(reply))["Contexto 1"])
+    assert "Ablyazov" in context["plain_text"]
+    mark = bot.mark()
+    await bot.server.press_button(german, reply, dict(buttons(reply))["👍"])
+    assert (await wait_callback_answer(bot.server, mark))["text"] == "Gracias, anotado."
+    # More, pressed by the German reader: the next page is Spanish too.
+    [order] = await bot.say(
+        french, "/ask ¿Quién ordenó disparar contra los manifestantes?", chat=group
+    )
+    [following] = await bot.press(german, order, dict(buttons(order))["Más"])
+    assert buttons(following)[0][0] == "Contexto 4"
+    # A short question the reader's language decides ("Almaty ?" is in no language).
+    [short] = await bot.say(german, "/ask Almaty ?", chat=group)
+    assert buttons(short)[0][0] == "Kontext 1" or short["plain_text"] == NO_ANSWER_DE
+
+
+@pytest.mark.parametrize(
+    ("code", "start"),
+    [
+        ("de", "Ich beantworte Fragen zu 1 Artikel, indem ich die Stellen"),
+        ("it", "Rispondo alle domande su 1 articolo citando parola per parola"),
+        ("es", "Respondo a preguntas sobre 1 artículo citando palabra por palabra"),
+    ],
+)
+async def test_help_in_the_readers_language(bot: BotHarness, code: str, start: str) -> None:
+    [reply] = await bot.say(bot.user(3204, language_code=code), "/help")
+    assert reply["plain_text"].startswith(start)
+
+
+async def test_an_italian_reader_is_told_in_italian(bot: BotHarness) -> None:
+    user = bot.user(3205, language_code="it")
+    [declined] = await bot.say(user, "Come si prepara il tiramisù fatto in casa?")
+    assert declined["plain_text"] == NO_ANSWER_IT
+    [empty] = await bot.say(user, "/ask")
+    assert (
+        empty["plain_text"]
+        == "Mi faccia una domanda sugli articoli, per esempio: /ask Chi è Tokaev?"
+    )
+
+
+async def test_the_default_language_may_be_spanish(
+    botapi: BotApiServer, workspace: Workspace, embedder: Embedder
+) -> None:
+    """DEFAULT_LANGUAGE=es was refused; a reader with no catalog language now reads Spanish."""
+    async with run_bot(botapi, workspace, embedder, default_language="es") as harness:
+        [reply] = await harness.say(harness.user(3206, language_code="pt"), "Almaty ?")
+        assert buttons(reply)[0][0] == "Contexto 1" or reply["plain_text"] == NO_ANSWER_ES
+    assert botapi.rejected == []
 
 
 # ------------------------------------------------------------------------------ feedback

@@ -20,7 +20,9 @@ from tests.bot_fixtures import Workspace
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_console(space: Workspace, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_console(
+    space: Workspace, stdin: str, *args: str, default_language: str = "fr"
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.update(
         SEEDS_DIR=str(space.seeds),
@@ -28,6 +30,7 @@ def run_console(space: Workspace, stdin: str, *args: str) -> subprocess.Complete
         TELEGRAM_BOT_TOKEN="123:ABC",  # --console wins over a token
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
+        DEFAULT_LANGUAGE=default_language,
     )
     return subprocess.run(
         [sys.executable, "-m", "bot", "--console", *args],
@@ -64,7 +67,7 @@ def test_console_answers_from_the_prepared_index(workspace: Workspace) -> None:
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert out.startswith("Console de questions sur 1 article(s).")
+    assert out.startswith("Console de questions sur 1 article.")
     blocks = out.split("\n\n")
     first = next(b for b in blocks if b.startswith("[1] "))
     assert "**AGI – Le président kazakh" in first and "tirer pour tuer" in first
@@ -81,7 +84,7 @@ def test_console_answers_from_the_prepared_index(workspace: Workspace) -> None:
 def test_console_answers_small_talk_in_its_language(workspace: Workspace) -> None:
     done = run_console(workspace, "bonjour\nthanks!\nQui est Ablyazov ?\n")
     assert done.returncode == 0, done.stderr
-    assert "Bonjour ! Je réponds aux questions sur 1 article(s)" in done.stdout
+    assert "Bonjour ! Je réponds aux questions sur 1 article en citant" in done.stdout
     assert "You're welcome! Ask another question any time." in done.stdout
     assert "Ablyazov" in done.stdout.split("You're welcome!")[1]
 
@@ -108,7 +111,7 @@ def test_console_has_the_chats_commands_and_buttons(workspace: Workspace) -> Non
     replies = dict(_exchanges(done.stdout))
     assert replies["/context 1"] == "Aucune réponse affichée : posez d'abord une question."
     assert replies["/help"].startswith(
-        "Je réponds aux questions sur 1 article(s) en citant mot pour mot"
+        "Je réponds aux questions sur 1 article en citant mot pour mot"
     )
     assert replies["/help"].endswith(
         "Dans la console : /ask question (ou la question seule), /more (Plus), /context N "
@@ -142,6 +145,26 @@ def _exchanges(out: str) -> list[tuple[str, str]]:
     return [(turn.split("\n\n", 1)[0], turn.split("\n\n", 1)[1].rstrip("\n")) for turn in turns]
 
 
+def test_console_replies_in_the_questions_language_else_the_default(
+    workspace: Workspace,
+) -> None:
+    """Issue 23, item 5: the console follows the chat's rule, with DEFAULT_LANGUAGE for the
+    reader's own language (here Italian)."""
+    done = run_console(
+        workspace,
+        "¿Cómo se hace una mayonesa casera?\nWie backt man einen Schokoladenkuchen?\n"
+        "Crêpes ?\n/sources\n",
+        default_language="it",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("Console di domande su 1 articolo. Scriva una domanda")
+    assert "Los artículos no responden a esta pregunta." in out
+    assert "Die Artikel beantworten diese Frage nicht." in out
+    assert "Gli articoli non rispondono a questa domanda." in out  # one word: the default's
+    assert "Les articles ne répondent pas" not in out
+
+
 def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path: Path) -> None:
     fresh = Workspace(workspace.seeds, tmp_path / "fresh-data")
     fresh.data.mkdir()
@@ -153,8 +176,8 @@ def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path:
     assert done.returncode == 0, done.stderr
     assert "Building the index from" in done.stderr
     assert "Index built: 1 articles, 10 passages" in done.stderr
-    assert done.stdout.count("Console de questions sur 1 article(s).") == 1
-    assert "\n> /help\n\nJe réponds aux questions sur 1 article(s)" in done.stdout
+    assert done.stdout.count("Console de questions sur 1 article.") == 1
+    assert "\n> /help\n\nJe réponds aux questions sur 1 article " in done.stdout
     assert "[1] " in done.stdout
     assert generation(fresh) == 1  # built once
 

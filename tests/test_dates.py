@@ -173,6 +173,10 @@ def test_publication_dates_as_stored(value: str | None, stored: str | None) -> N
 def test_display_dates() -> None:
     assert display_date("2024-03-05T10:00:00Z", "fr") == "5 mars 2024"
     assert display_date("2024-08-01", "en") == "1 August 2024"
+    assert display_date("2024-08-01", "es") == "1 de agosto de 2024"
+    assert display_date("2024-03-05", "de") == "5. März 2024"
+    assert display_date("2024-12-25", "it") == "25 dicembre 2024"
+    assert display_date("2024-12-25", "pt") == "25 December 2024"  # no Portuguese months
     assert display_date("garbage", "fr") is None
     assert display_date(None, "fr") is None
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.lang import LANGUAGES, _identifier, detect_language
+from index.lang import LANGUAGES, _identifier, detect_language, sure_language
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7774940a137d78f0.txt"
 
@@ -68,3 +68,26 @@ def test_results_stay_within_the_restricted_set() -> None:
 
 def test_identifier_is_built_once() -> None:
     assert _identifier() is _identifier()
+
+
+@pytest.mark.parametrize(
+    ("question", "sure"),
+    [
+        ("¿Quién es Ablyazov?", "es"),
+        ("Chi è Ablyazov?", "it"),
+        ("Wer ist Ablyazov?", "de"),
+        ("Et à Almaty ?", "fr"),
+        ("Almaty ?", None),  # one word: a name, in no language
+        ("merci !", None),
+        ("Et sa dette ?", None),  # langid says Norwegian, not one of ``among``
+        ("Qui est Ablyazov ?", None),  # French 0.38: unsure, the reader's language decides
+        ("Quantas espécies de abelhas existem?", None),  # Portuguese, not among them
+    ],
+)
+def test_sure_language_of_a_question(question: str, sure: str | None) -> None:
+    assert sure_language(question, ("fr", "en", "es", "de", "it")) == sure
+
+
+def test_sure_language_is_only_among_the_languages_given() -> None:
+    assert sure_language("Quantas espécies de abelhas existem?", ("pt",)) == "pt"
+    assert sure_language("¿Quién es Ablyazov?", ("fr", "en")) is None

@@ -19,6 +19,7 @@ BOT_MAY_IMPORT = {
     "index.readers",  # the readers' store: votes, gaps, scopes
     "index.gaps",  # the gaps report's grouping, plain data
     "index.smalltalk",  # greetings and thanks told from questions: a pure function
+    "index.lang",  # sure_language: the language of a reply to a question, a pure function
     "index.overview",  # questions about the collection itself, and its summaries: plain data
     "index.indexer",  # SyncReport, the summary of a reindex
     "index.settings",  # bot.settings.Settings extends IndexSettings

@@ -273,6 +273,40 @@ def test_answers_shown_are_shared_by_replicas_for_more_and_context(
         two.page_of(-5, page.key)
 
 
+def test_an_answer_keeps_its_language_for_its_buttons_on_every_replica(
+    make_readers: MakeReaders, tmp_path: Path
+) -> None:
+    """The reply's language is kept with its page: a button pressed on another replica, or
+    by another reader, answers in the language of the answer it is under."""
+    from index.service import IndexService
+    from index.session import ChatSession
+    from index.settings import IndexSettings
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n in range(6):
+        (seeds / f"v{n}.txt").write_text(
+            f"Volcan {n}\n\nLe volcan numéro {n} entre en éruption ce matin.", encoding="utf-8"
+        )
+    settings = IndexSettings(
+        seeds_dir=seeds, data_dir=tmp_path / "data", embedding_model="hashing-128", min_score=0.01
+    )
+    service = IndexService(settings)
+    service.rebuild()
+    one = ChatSession(service, readers=make_readers())
+    two = ChatSession(service, readers=make_readers())
+    page = one.ask(-5, "¿Qué volcán entra en erupción esta mañana?", lang="es")
+    assert page.lang == "es" and page.has_more
+    assert two.page_of(-5, page.key).lang == "es"
+    following = two.more(-5, page.key)
+    assert following.lang == "es" and two.page_of(-5, following.key).lang == "es"
+    # A page kept by an older version has no language: the presser's is used then.
+    readers = make_readers()
+    readers.put_page(-5, "old_page", '{"question": "q", "quotes": [], "first": 0, '
+                     '"has_more": false, "spent": false, "filters": null}', "t", 5)  # fmt: skip
+    assert two.page_of(-5, "old_page").lang == ""
+
+
 def _quote(article: str, start: int, text: str = "x") -> Quote:
     return Quote(article, "t", None, text, start, start + 10, start, start + 1, 0.5)
 

@@ -85,6 +85,12 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (s.seeds_dir, s.search_k) == (Path("articles"), 5)
 
 
+@pytest.mark.parametrize("value", ["es", "DE", " it "])
+def test_every_catalog_language_is_a_default(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("DEFAULT_LANGUAGE", value)
+    assert Settings().default_language == value.strip().lower()
+
+
 def test_blank_token_means_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "  ")
     assert Settings().telegram_bot_token is None
@@ -110,7 +116,11 @@ def test_blank_token_means_console(monkeypatch: pytest.MonkeyPatch) -> None:
             "bad setting WEBHOOK_PORT: Input should be a valid integer, "
             "unable to parse string as an integer",
         ),
-        ("DEFAULT_LANGUAGE", "de", "bad setting DEFAULT_LANGUAGE: Input should be 'fr' or 'en'"),
+        (
+            "DEFAULT_LANGUAGE",
+            "pt",
+            "bad setting DEFAULT_LANGUAGE: Input should be 'fr', 'en', 'es', 'de' or 'it'",
+        ),
         (
             "QUERY_CACHE_SIZE",
             "-1",
