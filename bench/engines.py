@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(questions)} questions, {len(passages)} passages, {args.rounds} rounds, "
         f"threads={args.threads or 'all'}; conversion {results['convert_s']} s"
     )
-    print(f"{'engine':<11} {'query p50':>9} {'p95':>7} {'passages/s':>10} {'cos min':>8} {'cos med':>8}")
+    print(
+        f"{'engine':<11} {'query p50':>9} {'p95':>7} {'passages/s':>10} {'cos min':>8} {'cos med':>8}"
+    )
     for name, row in results["engines"].items():
         print(
             f"{name:<11} {row['query_p50_ms']:>7.1f}ms {row['query_p95_ms']:>5.1f}ms "

@@ -39,6 +39,7 @@ __all__ = [
     "build_onnx_graph",
     "build_tokenizer",
     "ensure_converted",
+    "plain_normaliser",
     "source_digest",
 ]
 
@@ -47,8 +48,9 @@ log = logging.getLogger(__name__)
 # Bumped when what a conversion writes changes: the folder's name carries it.
 CONVERSION_FORMAT = 1
 ONNX_OPSET = 17
-Artifact = Literal["fp32", "int8", "sentence-transformers"]
+Artifact = Literal["tokenizer", "fp32", "int8", "sentence-transformers"]
 FILES: dict[str, str] = {
+    "tokenizer": "tokenizer.json",
     "fp32": "model.onnx",
     "int8": "model-int8.onnx",
     "sentence-transformers": "sentence-transformers",
@@ -90,6 +92,31 @@ def build_tokenizer(weights: E5File) -> Any:
     return tokenizer
 
 
+def plain_normaliser(table: dict[int, str]) -> Any:
+    """The map as ``tokenizers`` normalisers, for those who load the folder without this
+    engine (which applies the map itself): dropped characters, characters read as a space,
+    then NFKC (the map is NFKC character by character) and runs of spaces as one. It differs
+    from the map on combining sequences (NFKC composes them) and on characters newer than it.
+    """
+    import unicodedata
+
+    from tokenizers import Regex, normalizers
+
+    def one_of(codes: list[int]) -> Regex:
+        return Regex("[" + "".join(f"\\x{{{c:x}}}" for c in sorted(codes)) + "]")
+
+    dropped = [c for c, out in table.items() if out == ""]
+    spaced = [c for c, out in table.items() if out == " " != unicodedata.normalize("NFKC", chr(c))]
+    return normalizers.Sequence(
+        [
+            normalizers.Replace(one_of(dropped), ""),
+            normalizers.Replace(one_of(spaced), " "),
+            normalizers.NFKC(),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
+
+
 # -- the ONNX graph -----------------------------------------------------------------------------
 
 
@@ -117,8 +144,14 @@ def build_onnx_graph(weights: E5File) -> Any:
         return name
 
     def linear(x: str, prefix: str, out: str) -> str:
-        weight = const(f"{prefix}.w", t[f"{prefix}.w"].T)  # stored [out, in]; MatMul wants [in, out]
-        return node("Add", [node("MatMul", [x, weight], f"{out}.mm"), const(f"{prefix}.b", t[f"{prefix}.b"])], out)
+        weight = const(
+            f"{prefix}.w", t[f"{prefix}.w"].T
+        )  # stored [out, in]; MatMul wants [in, out]
+        return node(
+            "Add",
+            [node("MatMul", [x, weight], f"{out}.mm"), const(f"{prefix}.b", t[f"{prefix}.b"])],
+            out,
+        )
 
     def layer_norm(x: str, prefix: str, out: str) -> str:
         gamma, beta = const(f"{prefix}.w", t[f"{prefix}.w"]), const(f"{prefix}.b", t[f"{prefix}.b"])
@@ -154,20 +187,27 @@ def build_onnx_graph(weights: E5File) -> Any:
     for n in range(h.layers):
         p = f"l{n}"
 
-        def heads(name: str, perm: list[int], p: str = p) -> str:
-            split = node("Reshape", [linear(x, f"{p}.{name}", f"{p}.{name}"), "split_heads"], f"{p}.{name}.split")
+        def heads(name: str, perm: list[int], p: str = p, x: str = x) -> str:
+            projected = linear(x, f"{p}.{name}", f"{p}.{name}")
+            split = node("Reshape", [projected, "split_heads"], f"{p}.{name}.split")
             return node("Transpose", [split], f"{p}.{name}.heads", perm=perm)
 
         q, k, v = heads("q", [0, 2, 1, 3]), heads("k", [0, 2, 3, 1]), heads("v", [0, 2, 1, 3])
         scores = node("Mul", [node("MatMul", [q, k], f"{p}.qk"), "scale"], f"{p}.scaled")
         probs = node("Softmax", [node("Add", [scores, bias], f"{p}.biased")], f"{p}.probs", axis=-1)
-        context = node("Transpose", [node("MatMul", [probs, v], f"{p}.ctx")], f"{p}.ctx.t", perm=[0, 2, 1, 3])
+        context = node(
+            "Transpose", [node("MatMul", [probs, v], f"{p}.ctx")], f"{p}.ctx.t", perm=[0, 2, 1, 3]
+        )
         context = node("Reshape", [context, "merge_heads"], f"{p}.context")
         attended = node("Add", [x, linear(context, f"{p}.ao", f"{p}.ao")], f"{p}.res1")
         x = layer_norm(attended, f"{p}.aln", f"{p}.x1")
         inner = linear(x, f"{p}.fi", f"{p}.fi")
         erf = node("Erf", [node("Div", [inner, "sqrt2"], f"{p}.fi.s")], f"{p}.erf")
-        gelu = node("Mul", [node("Mul", [inner, "half"], f"{p}.fi.h"), node("Add", [erf, "one_f"], f"{p}.erf1")], f"{p}.gelu")
+        gelu = node(
+            "Mul",
+            [node("Mul", [inner, "half"], f"{p}.fi.h"), node("Add", [erf, "one_f"], f"{p}.erf1")],
+            f"{p}.gelu",
+        )
         out = node("Add", [x, linear(gelu, f"{p}.fo", f"{p}.fo")], f"{p}.res2")
         x = layer_norm(out, f"{p}.oln", f"{p}.x2")
 
@@ -248,6 +288,7 @@ def _save_sentence_transformers(weights: E5File, tokenizer: Any, folder: Path) -
     config.save_pretrained(folder)
     state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in _bert_state(weights).items()}
     save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    tokenizer.normalizer = plain_normaliser(weights.normalisation)
     tokenizer.save(str(folder / "tokenizer.json"))
     pieces, special = weights.pieces, weights.special
     (folder / "tokenizer_config.json").write_text(
@@ -268,9 +309,24 @@ def _save_sentence_transformers(weights: E5File, tokenizer: Any, folder: Path) -
     (folder / "modules.json").write_text(
         json.dumps(
             [
-                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+                {
+                    "idx": 0,
+                    "name": "0",
+                    "path": "",
+                    "type": "sentence_transformers.models.Transformer",
+                },
+                {
+                    "idx": 1,
+                    "name": "1",
+                    "path": "1_Pooling",
+                    "type": "sentence_transformers.models.Pooling",
+                },
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Normalize",
+                    "type": "sentence_transformers.models.Normalize",
+                },
             ],
             indent=1,
         )
@@ -314,7 +370,11 @@ def _quantise_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
-        source, target, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
+        source,
+        target,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul"],
     )
 
 
@@ -342,9 +402,9 @@ def ensure_converted(
 
         def read() -> E5File:
             nonlocal weights
-            if weights is None:
+            if weights is None or (artifact != "tokenizer" and not weights.tensors):
                 say("e5 conversion: reading and dequantising the 4-bit weights")
-                weights = read_e5_file(source)
+                weights = read_e5_file(source, tensors=artifact != "tokenizer")
             return weights
 
         if not (folder / "tokenizer.json").exists():

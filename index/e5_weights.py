@@ -124,8 +124,9 @@ class _Cursor:
         return chunk
 
 
-def read_e5_file(path: Path) -> E5File:
-    """Read and dequantise the whole file (about 500 MB of fp32 once read)."""
+def read_e5_file(path: Path, tensors: bool = True) -> E5File:
+    """Read and dequantise the whole file (about 500 MB of fp32 once read); without
+    ``tensors``, only the shape and the tokenizer."""
     data = path.read_bytes()
     if data[:4] != MAGIC:
         raise E5FileError(f"{path.name} is not an e5 model file (magic {data[:4]!r})")
@@ -162,13 +163,13 @@ def read_e5_file(path: Path) -> E5File:
         directory[name] = (int(dtype), values, offset)
 
     view = memoryview(data)
-    tensors: dict[str, npt.NDArray[np.float32]] = {}
-    for name, (dtype, values, offset) in directory.items():
+    arrays: dict[str, npt.NDArray[np.float32]] = {}
+    for name, (dtype, values, offset) in directory.items() if tensors else ():
         if dtype == 0:
-            tensors[name] = np.frombuffer(view[offset:], np.float32, values).copy()
+            arrays[name] = np.frombuffer(view[offset:], np.float32, values).copy()
         elif dtype == 1:
             cols = ff if name.endswith(".fo.w") else hidden  # a row is one output's inputs
-            tensors[name] = dequantise_q4(view[offset:], values // cols, cols)
+            arrays[name] = dequantise_q4(view[offset:], values // cols, cols)
         else:
             raise E5FileError(f"tensor {name} has an unknown type {dtype}")
     return E5File(
@@ -177,5 +178,5 @@ def read_e5_file(path: Path) -> E5File:
         scores=[float(s) for s in scores],
         special={"bos": bos, "eos": eos, "pad": pad, "unk": unk},
         normalisation=normalisation,
-        tensors=tensors,
+        tensors=arrays,
     )
