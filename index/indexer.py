@@ -263,7 +263,10 @@ class Indexer:
         total = reused = 0
         for group_texts in [background, *(texts_of(g) for g in groups)]:
             known = self.store.cached_vectors(list(group_texts), dim).keys()
-            missing = [key for key in group_texts if key not in known]
+            # Shortest first: a batch of like lengths pads little on an engine that pads.
+            missing = sorted(
+                (key for key in group_texts if key not in known), key=lambda k: len(group_texts[k])
+            )
             missing_by_group.append(missing)
             total += len(missing)
             reused += len(group_texts) - len(missing)

