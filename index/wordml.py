@@ -55,6 +55,10 @@ _STYLES_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 _CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 _DC_TITLE = "http://purl.org/dc/elements/1.1/ title"
 _CREATED = "http://purl.org/dc/terms/ created"
+# Creation dates that name a template, not the document: python-docx's default template's
+# (a document it makes keeps that date unless its maker sets one), so every article exported
+# by such a tool was dated 23 December 2013.
+_TEMPLATE_DATES = frozenset({"2013-12-23T23:15:00Z"})
 _BODY, _P, _R, _HYPERLINK, _T = (_W + n for n in ("body", "p", "r", "hyperlink", "t"))
 _PPR, _PSTYLE, _BR = _W + "pPr", _W + "pStyle", _W + "br"
 # A run's children that stand for characters (``w:br`` depends on its type).
@@ -282,7 +286,10 @@ def _core_properties(
             texts[depth[1]].append(data)
 
     _parse(archive, name, budget, start, end, characters)
-    return "".join(texts[_DC_TITLE]).strip(), _w3cdtf("".join(texts[_CREATED]).strip())
+    created = "".join(texts[_CREATED]).strip()
+    if created in _TEMPLATE_DATES:
+        return "".join(texts[_DC_TITLE]).strip(), None  # the template's date, not the document's
+    return "".join(texts[_DC_TITLE]).strip(), _w3cdtf(created)
 
 
 def _styles(

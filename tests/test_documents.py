@@ -219,7 +219,22 @@ def _python_docx(data: bytes) -> tuple[str, str, str | None]:
     body = [p for p in paragraphs if p]
     if title and body and body[0] == title:
         body = body[1:]
-    return title, "\n\n".join(body), iso_date(properties.created)
+    date = iso_date(properties.created)
+    # One change on purpose: python-docx's template's own date is no document's date.
+    return title, "\n\n".join(body), None if date == "2013-12-23T23:15:00Z" else date
+
+
+def test_a_docx_left_with_its_templates_date_is_undated() -> None:
+    """Issue 23: a DOCX made from python-docx's template was dated 23 December 2013."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Le conseil municipal a voté le budget de l'année prochaine.")
+    out = io.BytesIO()
+    document.save(out)
+    assert article_from_bytes("budget.docx", out.getvalue()).published is None
+    dated = article_from_bytes("volcan.docx", docx_with(["Le volcan est entré en éruption."]))
+    assert dated.published == "2024-03-05T10:00:00Z"  # a date its maker set is kept
 
 
 def _runs_docx() -> bytes:
