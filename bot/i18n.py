@@ -60,12 +60,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "admin_help": {
         "fr": (
-            "Commandes d'administration : /reindex, /add (document ou URL), /remove ID, "
-            "/feeds (flux RSS et Atom), /gaps (questions sans réponse), /stats."
+            "Commandes d'administration : /reindex, /add (document ou URL), /remove ID…, "
+            "/edit ID title|date|outlet VALEUR, /feeds (flux RSS et Atom), /gaps (questions "
+            "sans réponse), /stats."
         ),
         "en": (
-            "Admin commands: /reindex, /add (document or URL), /remove ID, "
-            "/feeds (RSS and Atom feeds), /gaps (unanswered questions), /stats."
+            "Admin commands: /reindex, /add (document or URL), /remove ID…, "
+            "/edit ID title|date|outlet VALUE, /feeds (RSS and Atom feeds), /gaps (unanswered "
+            "questions), /stats."
         ),
     },
     "no_answer": {
@@ -320,8 +322,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Added: “{title}” (<code>{id}</code>), {passages} passages.",
     },
     "remove_usage": {
-        "fr": "Usage : /remove ID (les ID sont dans /sources).",
-        "en": "Usage: /remove ID (the ids are in /sources).",
+        "fr": "Usage : /remove ID [ID…] (les ID sont dans /sources).",
+        "en": "Usage: /remove ID [ID…] (the ids are in /sources).",
     },
     "remove_unknown": {
         "fr": "Aucun article n'a l'ID <code>{id}</code> ; voyez /sources.",
@@ -342,6 +344,98 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Removed from the index: “{title}” (<code>{id}</code>); no file found.",
     },
     "remove_cancelled": {"fr": "Suppression annulée.", "en": "Removal cancelled."},
+    # Every admin action answered: a document without /add, several ids per /remove, an
+    # article already there, /edit, and commands the bot does not know (anyone's).
+    "upload_offer": {
+        "fr": "Document reçu : « {name} ». L'ajouter à la collection ?",
+        "en": "Document received: “{name}”. Add it to the collection?",
+    },
+    "add_button": {"fr": "Ajouter à la collection", "en": "Add to the collection"},
+    "upload_taken": {"fr": "Ajout de « {name} »…", "en": "Adding “{name}”…"},
+    "upload_expired": {
+        "fr": "Ce bouton a expiré : renvoyez le document avec la légende /add.",
+        "en": "This button has expired: send the document again with the caption /add.",
+    },
+    "add_unchanged": {
+        "fr": "Déjà dans la collection, inchangé : « {title} » (<code>{id}</code>).",
+        "en": "Already in the collection, unchanged: “{title}” (<code>{id}</code>).",
+    },
+    "remove_too_many": {
+        "fr": "Au plus {limit} articles par /remove.",
+        "en": "At most {limit} articles per /remove.",
+    },
+    "remove_unknown_ids": {
+        "fr": "Aucun article n'a ces ID : {ids} ; voyez /sources.",
+        "en": "No article has these ids: {ids}; see /sources.",
+    },
+    "remove_confirm_many": {
+        "fr": "Retirer ces {count} articles ? Leurs fichiers iront dans la corbeille.",
+        "en": "Remove these {count} articles? Their files will go to the trash.",
+    },
+    "remove_item": {
+        "fr": "• « {title} » (<code>{id}</code>)",
+        "en": "• “{title}” (<code>{id}</code>)",
+    },
+    "remove_done_many": {"fr": "Retirés ({count}) :", "en": "Removed ({count}):"},
+    "remove_item_no_file": {
+        "fr": "• « {title} » (<code>{id}</code>) : aucun fichier trouvé",
+        "en": "• “{title}” (<code>{id}</code>): no file found",
+    },
+    "remove_trashed": {"fr": "Fichiers déplacés vers {trash}.", "en": "Files moved to {trash}."},
+    "remove_gone": {
+        "fr": "Déjà retirés entre-temps : {ids}.",
+        "en": "Already removed meanwhile: {ids}.",
+    },
+    "unknown_command": {
+        "fr": "Je ne connais pas la commande {command} : /help dit ce que je sais faire.",
+        "en": "I do not know the command {command}: /help says what I can do.",
+    },
+    "edit_usage": {
+        "fr": (
+            "Usage : /edit ID title|date|outlet VALEUR, par exemple /edit volcan date 5 mars "
+            "2024 (les ID sont dans /sources)."
+        ),
+        "en": (
+            "Usage: /edit ID title|date|outlet VALUE, for example /edit volcan date 5 March "
+            "2024 (the ids are in /sources)."
+        ),
+    },
+    "edit_field_unknown": {
+        "fr": "Champ inconnu « {field} » : title (titre), date ou outlet (média).",
+        "en": "Unknown field “{field}”: title, date or outlet.",
+    },
+    "edit_empty": {
+        "fr": "Valeur vide : écrivez la nouvelle valeur après le champ.",
+        "en": "Empty value: write the new value after the field.",
+    },
+    "edit_too_long": {
+        "fr": "Valeur trop longue : {limit} caractères au plus.",
+        "en": "Value too long: at most {limit} characters.",
+    },
+    "edit_markup": {
+        "fr": "Pas de balises HTML dans une valeur : écrivez le texte seul.",
+        "en": "No HTML tags in a value: write the text alone.",
+    },
+    "edit_control": {
+        "fr": "La valeur contient des caractères de contrôle.",
+        "en": "The value contains control characters.",
+    },
+    "edit_not_a_date": {
+        "fr": "« {value} » n'est pas une date que je sais lire (par exemple 2024-03-05 ou 5 mars 2024).",
+        "en": "“{value}” is not a date I can read (for example 2024-03-05 or 5 March 2024).",
+    },
+    "edit_future": {
+        "fr": "La date {value} est dans le futur : une date de publication ne peut pas l'être.",
+        "en": "The date {value} is in the future: a publication date cannot be.",
+    },
+    "edit_failed": {"fr": "Non corrigé : {reason}.", "en": "Not corrected: {reason}."},
+    "edit_done": {
+        "fr": "Corrigé : « {title} » (<code>{id}</code>), {field} : {old} → {new}.",
+        "en": "Corrected: “{title}” (<code>{id}</code>), {field}: {old} → {new}.",
+    },
+    "field_title": {"fr": "titre", "en": "title"},
+    "field_date": {"fr": "date", "en": "date"},
+    "field_outlet": {"fr": "média", "en": "outlet"},
     "stats": {
         "fr": (
             "<b>Statistiques</b>\n"
@@ -373,6 +467,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Add an article (document or URL)",
     },
     "command_remove": {"fr": "Retirer un article par son ID", "en": "Remove an article by its id"},
+    "command_edit": {
+        "fr": "Corriger le titre, la date ou le média d'un article",
+        "en": "Correct an article's title, date or outlet",
+    },
     "command_feeds": {"fr": "Flux RSS et Atom suivis", "en": "RSS and Atom feeds followed"},
     "command_stats": {"fr": "Statistiques de l'index et du bot", "en": "Index and bot statistics"},
     "inline_hint": {"fr": "Tapez une question sur les articles", "en": "Type a question"},
