@@ -122,6 +122,10 @@ class ArticleCollection:
         self.find_copies = find_copies
         self._wire: WireIndex | None = None
         self._wire_lock = threading.Lock()
+        # Which article has a title and text (their sha256), to tell an article sent again:
+        # made at first use (reading every article's hashes once), then kept up by each add
+        # and /edit here; an entry another process made stale is checked against the index.
+        self._by_text: dict[str, str] | None = None
 
     def wire_index(self) -> WireIndex:
         """The articles' wire fingerprints, made from the index at first use (3,820 articles:
@@ -171,6 +175,7 @@ class ArticleCollection:
                 path.unlink(missing_ok=True)  # a file that is not indexed is not kept
             raise
         logger.info("added %s as %s (%d passages)", article.id, path.name, passages)
+        self._knows(article)
         if not self.find_copies:
             return Added(article, passages, path, created)
         wire = self.wire_index()
@@ -285,17 +290,27 @@ class ArticleCollection:
             undo()  # the file says again what the index says
             raise
         logger.info("corrected the %s of %s: %r", field, article_id, stored)
+        self._knows(after)
         if self._wire is not None:
             self._wire.remove(article_id)
             self._wire.add(article_id, f"{after.title}\n\n{after.text}")
         return Edited(before, after, field)
 
     def _same_text(self, article: Article) -> Article | None:
-        """An indexed article with ``article``'s very title and text, if any."""
-        for source in self.service.store.sources().values():
-            if source.sha256 == article.sha256:
-                return self.service.article(source.article_id)
-        return None
+        """An indexed article with ``article``'s very title and text, if any (one lookup)."""
+        with self._wire_lock:
+            if self._by_text is None:
+                sources = self.service.store.sources().values()
+                self._by_text = {source.sha256: source.article_id for source in sources}
+            known = self._by_text.get(article.sha256)
+        found = self.service.article(known) if known is not None else None
+        return found if found is not None and found.sha256 == article.sha256 else None
+
+    def _knows(self, article: Article) -> None:
+        """Keep ``_same_text``'s map up with an article just written."""
+        with self._wire_lock:
+            if self._by_text is not None:
+                self._by_text[article.sha256] = article.id
 
     def _trash_stale_correction(self, path: Path) -> None:
         """A new file under a name whose article went by hand leaves its correction: trashed,
@@ -327,6 +342,7 @@ class ArticleCollection:
         report = self.service.rebuild(progress)
         with self._wire_lock:
             self._wire = None  # made again from the new index at its next use
+            self._by_text = None
         return report
 
 

@@ -199,6 +199,15 @@ def test_the_same_article_again_is_unchanged_under_any_name(collection: ArticleC
     assert not changed.unchanged and changed.article.id == "volcans-2"  # never overwritten
 
 
+def test_an_article_another_process_removed_is_added_again(collection: ArticleCollection) -> None:
+    collection.add_bytes("glaciers.txt", GLACIER.encode())
+    other = ArticleCollection(collection.settings, IndexService(collection.settings))
+    other.remove("glaciers")  # the command line, beside the bot
+    again = collection.add_bytes("glaciers.txt", GLACIER.encode())
+    assert (again.unchanged, again.created, again.article.id) == (False, True, "glaciers")
+    assert indexed(collection) == {"volcans", "glaciers"}
+
+
 def test_an_edit_lives_in_the_folder_and_survives_a_rebuild_from_it(
     collection: ArticleCollection, tmp_path: Path
 ) -> None:
