@@ -8,7 +8,13 @@ import logging
 import re
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -29,21 +35,33 @@ from bot.i18n import t_plain
 from bot.settings import Settings
 from index.service import IndexService
 
-__all__ = ["MAX_RETRIES", "bot_commands", "build_application", "set_commands"]
+__all__ = [
+    "GROUP_ADMIN_COMMANDS",
+    "MAX_RETRIES",
+    "bot_commands",
+    "build_application",
+    "set_commands",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 3  # retries of a failed Bot API call (429, 5xx, never sent; bot/delivery.py)
 
 
-def bot_commands(lang: str, admin_commands: bool) -> list[BotCommand]:
-    """The command menu in ``lang``, with the admin commands for admins."""
+GROUP_ADMIN_COMMANDS = ("scope",)  # in a group's menu for its administrators
+
+
+def bot_commands(lang: str, admin_commands: bool, group_admin: bool = False) -> list[BotCommand]:
+    """The command menu in ``lang``, with the admin commands for admins, and /scope for a
+    group's administrators."""
     names = admin.READER_COMMANDS + (admin.ADMIN_COMMANDS if admin_commands else ())
+    names += GROUP_ADMIN_COMMANDS if group_admin else ()
     return [BotCommand(name, t_plain(f"command_{name}", lang)) for name in names]
 
 
 async def set_commands(application: BotApplication) -> None:
-    """Register the command menus (post_init): readers' for everyone, admins' per admin chat."""
+    """Register the command menus (post_init): readers' for everyone, with /scope for group
+    administrators, and admins' per admin chat."""
     settings = application.bot_data.settings
     bot = application.bot
     try:
@@ -52,6 +70,14 @@ async def set_commands(application: BotApplication) -> None:
         )
         for lang in ("fr", "en"):
             await bot.set_my_commands(bot_commands(lang, False), language_code=lang)
+        group_admins = BotCommandScopeAllChatAdministrators()
+        await bot.set_my_commands(
+            bot_commands(settings.default_language, False, True), scope=group_admins
+        )
+        for lang in ("fr", "en"):
+            await bot.set_my_commands(
+                bot_commands(lang, False, True), scope=group_admins, language_code=lang
+            )
     except TelegramError as exc:
         logger.warning("could not set the command menu: %s", exc)
     for admin_id in settings.admin_ids:
@@ -179,6 +205,9 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             day = WEEKDAYS.index(settings.gaps_digest_weekday)  # PTB counts from Sunday
             at = datetime.time(9, tzinfo=ZoneInfo(settings.timezone))
             jobs.run_daily(gaps.digest_job, time=at, days=(day,), name="gaps-digest")
+    if settings.feeds_digest_time is not None and jobs is not None:
+        at = settings.feeds_digest_time.replace(tzinfo=ZoneInfo(settings.timezone))
+        jobs.run_daily(feeds.digest_job, time=at, name="feeds-digest")
     if settings.feed_interval_seconds > 0 and application.job_queue is not None:
         application.job_queue.run_repeating(
             feeds.poll_feeds_job,

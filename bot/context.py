@@ -58,7 +58,7 @@ class BotData:
         )
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.changes = ChangeQueue()
-        self.feeds = FeedRegistry(settings.data_dir / "feeds.json")
+        self.feeds = FeedRegistry(settings.data_dir)
 
 
 @dataclass

@@ -5,7 +5,13 @@ and Next buttons), ``/feeds add URL`` reads the feed once
 (a URL that is not a feed is refused, nothing kept) and adds its entries, ``/feeds remove ID``
 unsubscribes (the articles already added stay). Every FEED_INTERVAL_SECONDS the job polls each
 feed in turn (``index.feeds.poll_feed``); each article is added in the same turn as admins'
-changes, so a poll never runs beside a /reindex.
+changes, so a poll never runs beside a /reindex. One process at a time polls (a round, or an
+admin's first read of a new feed: the other is told it will be read next time).
+
+With FEEDS_DIGEST_TIME, a daily job sends each admin a note of what each feed added since the
+last note (titles, entries skipped), in the language of their last /feeds; nothing when
+nothing happened. The counts are taken and reset in one step of the registry, so replicas
+that share DATA_DIR send one note between them.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import feeds_keyboard
 from bot.context import BotContext
@@ -29,13 +35,31 @@ from bot.render import MAX_MESSAGE, utf16_len
 from bot.replies import NO_PREVIEW, reply_html, typing
 from bot.state import ChangeQueueFull
 from index.collection import Added
-from index.feeds import Feed, FeedBusy, FeedError, FetchError, PollReport, failed, poll_feed
+from index.feeds import (
+    Feed,
+    FeedBusy,
+    FeedError,
+    FeedNews,
+    FetchError,
+    PollReport,
+    Tried,
+    failed,
+    poll_feed,
+)
 
-__all__ = ["feeds_command", "feeds_page", "poll_feeds_job", "render_feeds"]
+__all__ = [
+    "digest_job",
+    "feeds_command",
+    "feeds_page",
+    "poll_feeds_job",
+    "render_feeds",
+    "render_news",
+]
 
 logger = logging.getLogger(__name__)
 
 FEEDS_PER_PAGE = 10  # fewer when their health lines are long: a page always fits a message
+MAX_NOTE_MESSAGES = 5  # of the daily note, per admin; the feeds past them are counted
 _MARKUP = re.compile(r"</?[a-z][^>]*>")
 
 
@@ -45,6 +69,7 @@ async def feeds_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
+    await _remember_language(update.effective_user, lang, context)
     args = context.args or []
     if not args:
         feeds = await asyncio.to_thread(context.bot_data.feeds.all)
@@ -58,6 +83,12 @@ async def feeds_command(update: Update, context: BotContext) -> None:
         await reply_html(message, t(key, lang, id=args[1][:20], title=_name(removed)))
     else:
         await reply_html(message, t("feeds_usage", lang))
+
+
+async def _remember_language(user: User | None, lang: str, context: BotContext) -> None:
+    """The daily note goes to each admin in the language of their last /feeds."""
+    if user is not None:
+        await asyncio.to_thread(context.bot_data.feeds.remember_language, user.id, lang)
 
 
 async def feeds_page(update: Update, context: BotContext) -> None:
@@ -95,8 +126,12 @@ async def _subscribe(message: Message, url: str, context: BotContext, lang: str)
     if not created:
         await reply_html(message, t("feeds_already", lang, id=feed.id, title=_name(feed)))
         return
-    async with typing(context, message.chat_id):
-        report = await _poll(feed, context)
+    with registry.polling() as ours:
+        if not ours:  # a round is at work (here or in a replica): it must not be polled twice
+            await reply_html(message, t("feeds_added_later", lang, id=feed.id, title=_name(feed)))
+            return
+        async with typing(context, message.chat_id):
+            report = await _poll(feed, context)
     if report.error is not None and report.feed.last_success_at is None:
         await asyncio.to_thread(registry.remove, feed.id)  # never read: not a subscription
         await reply_html(message, t("feeds_refused", lang, reason=report.error))
@@ -120,8 +155,10 @@ async def poll_feeds_job(context: BotContext) -> None:
 
 
 async def _poll(feed: Feed, context: BotContext) -> PollReport:
+    """Poll one feed, saving each entry's outcome as it comes, and the feed at the end."""
     data = context.bot_data
     latest = feed  # the state last saved: what a failure later in the poll builds on
+    seen = await asyncio.to_thread(data.feeds.seen, feed.id)
 
     async def add(name: str, content: bytes) -> Added:
         try:
@@ -130,19 +167,74 @@ async def _poll(feed: Feed, context: BotContext) -> PollReport:
         except ChangeQueueFull as exc:
             raise FeedBusy(str(exc)) from exc
 
-    async def save(progress: Feed) -> None:
+    async def save(progress: Feed, tried: Tried) -> None:
         nonlocal latest
         latest = progress
-        await asyncio.to_thread(data.feeds.save, progress)
+        await asyncio.to_thread(data.feeds.record, progress, tried)
 
     try:
-        report = await poll_feed(feed, data.collection, add, save)
+        report = await poll_feed(feed, data.collection, add, save, seen=seen)
     except Exception as exc:  # a bug must not stop the job: said in the feed's health
         logger.exception("polling feed %s failed", feed.id)
         reason = f"internal error ({type(exc).__name__})"
         report = PollReport(failed(latest, reason), error=reason)
-    await asyncio.to_thread(data.feeds.save, report.feed)
+    await asyncio.to_thread(data.feeds.save, report.feed, report.seen)
     return report
+
+
+async def digest_job(context: BotContext) -> None:
+    """The daily note: what each feed added since the last one, to every admin."""
+    registry = context.bot_data.feeds
+    since, news = await asyncio.to_thread(registry.take_news)
+    if not news:
+        return  # nothing happened: nothing said
+    languages = await asyncio.to_thread(registry.languages)
+    settings = context.settings
+    for admin_id in settings.admin_ids:
+        lang = languages.get(admin_id, settings.default_language)
+        for text in render_news(news, since, lang, ZoneInfo(settings.timezone)):
+            try:
+                await context.bot.send_message(admin_id, text)
+            except TelegramError as exc:  # an admin who never started the bot
+                logger.warning("feeds note not sent to %s: %s", admin_id, exc)
+                break
+
+
+def render_news(
+    news: Sequence[FeedNews], since: str | None, lang: str, zone: ZoneInfo
+) -> list[str]:
+    """The note as HTML messages, each under 4,096 characters, at most ``MAX_NOTE_MESSAGES``
+    (the feeds past them counted on the last line); none when there is no news."""
+    if not news:
+        return []
+    if since:
+        header = t("feeds_note_since", lang, since=_when(since, zone, lang))
+    else:
+        header = t("feeds_note", lang)
+    cut = t("feeds_note_cut", lang, count=len(news))
+    budget = MAX_MESSAGE - max(_shown_len(header), _shown_len(cut)) - 1
+    pages = _pages([_news_block(n, lang) for n in news], budget, len(news))
+    shown = pages[:MAX_NOTE_MESSAGES]
+    left = len(news) - sum(len(page) for page in shown)
+    texts = ["\n".join(page) for page in shown]  # each feed's lines after a blank line
+    texts = [f"{header}\n{texts[0]}", *(text.lstrip("\n") for text in texts[1:])]
+    if left:
+        texts[-1] += "\n" + t("feeds_note_cut", lang, count=left)
+    return texts
+
+
+def _news_block(news: FeedNews, lang: str) -> str:
+    """One feed's lines in the note: how many added, their titles, the entries skipped."""
+    lines = [
+        t("feeds_note_feed", lang, name=news.name[:150], id=news.feed_id, added=news.added),
+        *(t("feeds_note_title", lang, title=title) for title in news.titles),
+    ]
+    if news.added > len(news.titles):
+        lines.append(t("feeds_note_more", lang, count=news.added - len(news.titles)))
+    if news.skipped:
+        reason = news.last_skipped or ""
+        lines.append(t("feeds_note_skipped", lang, count=news.skipped, reason=reason))
+    return "\n".join(lines)
 
 
 def render_feeds(
@@ -163,14 +255,14 @@ def render_feeds(
     return "\n".join([header, *pages[page]]), page, len(pages)
 
 
-def _pages(blocks: list[str], budget: int) -> list[list[str]]:
-    """Blocks in order, cut into pages of at most ``FEEDS_PER_PAGE`` and ``budget`` UTF-16
-    units of shown text (a block is always shorter than a message: its values are cut)."""
+def _pages(blocks: list[str], budget: int, per_page: int = FEEDS_PER_PAGE) -> list[list[str]]:
+    """Blocks in order, cut into pages of at most ``per_page`` and ``budget`` UTF-16 units of
+    shown text (a block is always shorter than a message: its values are cut)."""
     pages: list[list[str]] = [[]]
     size = 0
     for block in blocks:
         cost = _shown_len(block) + 1  # its line break
-        if pages[-1] and (len(pages[-1]) == FEEDS_PER_PAGE or size + cost > budget):
+        if pages[-1] and (len(pages[-1]) == per_page or size + cost > budget):
             pages.append([])
             size = 0
         pages[-1].append(block)

@@ -43,10 +43,11 @@ from bot.replies import (
     reply_html,
     typing,
 )
+from bot.scope import scope_words, scoped_articles
 from bot.state import Limit
 from index.errors import AnswerExpiredError, IndexFailure
 from index.overview import asks_about_collection, listed_period
-from index.session import Page
+from index.session import Page, scope_filters
 from index.smalltalk import SmallTalk, small_talk
 
 __all__ = [
@@ -80,9 +81,31 @@ def _limit(context: BotContext, user: User | None) -> Limit:
     return context.bot_data.limiter.check(user.id)
 
 
-async def _send_page(message: Message, page: Page, lang: str) -> None:
-    """Reply with a page of an answer; its buttons go under the last message."""
-    chunks = render_answer(page.answer, lang, first_number=page.first + 1)
+async def _allowed(message: Message, context: BotContext, lang: str) -> bool:
+    """Count one request of the message's sender; tell them once when they are over the limit.
+
+    Questions, /help, /sources and its pages share the limit: a /sources page reads the
+    store too, and 300 presses in a row held up everyone else's questions.
+    """
+    verdict = _limit(context, message.from_user)
+    if verdict is Limit.WARN:
+        await reply_html(message, t("rate_limited", lang))
+    return verdict is Limit.ALLOW
+
+
+async def _press_allowed(query: CallbackQuery, context: BotContext, lang: str) -> bool:
+    """``_allowed`` for a button: over the limit, the press is answered with an alert (once)."""
+    verdict = _limit(context, query.from_user)
+    if verdict is not Limit.ALLOW:
+        warning = t_plain("rate_limited", lang) if verdict is Limit.WARN else None
+        await query.answer(warning, show_alert=warning is not None)
+    return verdict is Limit.ALLOW
+
+
+async def _send_page(message: Message, page: Page, lang: str, scope: str = "") -> None:
+    """Reply with a page of an answer; its buttons go under the last message. ``scope``: the
+    group's scope in words, which a declined answer names."""
+    chunks = render_answer(page.answer, lang, first_number=page.first + 1, scope=scope)
     markup = answer_keyboard(page, lang)
     for i, chunk in enumerate(chunks):
         await reply_html(message, chunk, markup if i == len(chunks) - 1 else None)
@@ -94,10 +117,7 @@ async def answer_question(message: Message, context: BotContext, question: str, 
     if not question:
         await reply_html(message, t("empty_question", lang))
         return
-    verdict = _limit(context, message.from_user)
-    if verdict is Limit.WARN:
-        await reply_html(message, t("rate_limited", lang))
-    if verdict is not Limit.ALLOW:
+    if not await _allowed(message, context, lang):
         return
     talk = small_talk(question)
     if talk is not None:  # not a question: no search, no gap, never a follow-up
@@ -124,7 +144,10 @@ async def answer_question(message: Message, context: BotContext, question: str, 
             logger.warning("question not answered: %s", exc)
             await reply_html(message, index_error_text(exc, lang))
             return
-        await _send_page(message, page, lang)
+        scope = ""
+        if not page.answer.quotes and not page.scope.empty:  # declined in a scoped group
+            scope = await asyncio.to_thread(scope_words, context, page.scope)
+        await _send_page(message, page, lang, scope)
     context.bot_data.stats.record_answer(time.perf_counter() - started, page.answer.outcome)
 
 
@@ -132,7 +155,7 @@ async def small_talk_reply(talk: SmallTalk, context: BotContext) -> str:
     """A greeting says what the bot does and how to ask; thanks and goodbyes get a line."""
     if talk.kind != "greeting":
         return t(f"small_talk_{talk.kind}", talk.lang)
-    count = len(await asyncio.to_thread(context.bot_data.service.articles))
+    count = len(await asyncio.to_thread(context.bot_data.service.summaries))
     return t("small_talk_greeting", talk.lang, articles=count, bot=context.bot.username)
 
 
@@ -147,13 +170,16 @@ async def _send_overview(
     """A page of the collection's articles, or of a period's, newest first, with More while
     pages remain: what "De quoi parlent les articles ?" and "Quoi de neuf hier ?" get."""
     start, end = period or (None, None)
+    session = context.bot_data.session
     items, total = await asyncio.to_thread(
-        context.bot_data.service.overview,
-        page,
-        OVERVIEW_PER_PAGE,
-        _iso(start),
-        _iso(end),
-        period is not None,
+        lambda: context.bot_data.service.overview(
+            page,
+            OVERVIEW_PER_PAGE,
+            _iso(start),
+            _iso(end),
+            period is not None,
+            scope_filters(session.scope(message.chat_id)),  # a group lists its scope's
+        )
     )
     pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
     words = _period_words(period, context.settings.timezone, lang)
@@ -209,7 +235,9 @@ async def help_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
-    count = len(await asyncio.to_thread(context.bot_data.service.articles))
+    if not await _allowed(message, context, lang):
+        return
+    count = len(await asyncio.to_thread(context.bot_data.service.summaries))
     text = t("help", lang, articles=count, bot=context.bot.username)
     if context.is_admin(update.effective_user):
         text += "\n\n" + t("admin_help", lang)
@@ -250,8 +278,10 @@ async def sources_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     lang = context.language(update.effective_user)
-    articles = await asyncio.to_thread(context.bot_data.service.articles)
-    text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE)
+    if not await _allowed(message, context, lang):
+        return
+    articles, scope = await asyncio.to_thread(scoped_articles, context, message.chat_id)
+    text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE, scope)
     await reply_html(message, text, sources_keyboard(page, pages, lang))
 
 
@@ -264,9 +294,7 @@ async def overview_more(update: Update, context: BotContext) -> None:
     if query is None or context.match is None or query.message is None:
         return
     lang = context.language(update.effective_user)
-    verdict = _limit(context, update.effective_user)
-    if verdict is not Limit.ALLOW:
-        await query.answer(t_plain("rate_limited", lang), show_alert=True)
+    if not await _press_allowed(query, context, lang):
         return
     await query.answer()
     with contextlib.suppress(BadRequest):
@@ -289,10 +317,14 @@ async def sources_page(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or context.match is None:
         return
-    await query.answer()
     lang = context.language(update.effective_user)
-    articles = await asyncio.to_thread(context.bot_data.service.articles)
-    text, page, pages = render_sources(articles, int(context.match[1]), lang, SOURCES_PER_PAGE)
+    if not await _press_allowed(query, context, lang):
+        return
+    await query.answer()
+    chat_id = query.message.chat.id if query.message is not None else 0
+    articles, scope = await asyncio.to_thread(scoped_articles, context, chat_id)
+    number = int(context.match[1])
+    text, page, pages = render_sources(articles, number, lang, SOURCES_PER_PAGE, scope)
     try:
         await query.edit_message_text(
             text,
@@ -322,10 +354,7 @@ async def _pressed(
     except AnswerExpiredError:
         await query.answer(t_plain("expired", lang), show_alert=True)
         return None
-    verdict = _limit(context, update.effective_user)
-    if verdict is not Limit.ALLOW:
-        warning = t_plain("rate_limited", lang) if verdict is Limit.WARN else None
-        await query.answer(warning, show_alert=warning is not None)
+    if not await _press_allowed(query, context, lang):
         return None
     return query, message, lang, page
 

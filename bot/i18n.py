@@ -21,6 +21,7 @@ from index.errors import (
     IndexMissingError,
     ModelMismatchError,
     PageSpentError,
+    StorageUnavailableError,
     StorageWriteError,
 )
 
@@ -136,6 +137,27 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     # --
     "gap_declined": {"fr": "sans réponse", "en": "declined"},
     "gap_closest": {"fr": "passages proches", "en": "closest passages"},
+    # -- issue 23 (scope said): a scoped group's replies, /sources and /gaps name its scope
+    "no_answer_scoped": {
+        "fr": (
+            "Les articles de ce groupe (portée : {scope}) ne répondent pas à cette question. "
+            "/sources montre ce qu'ils couvrent."
+        ),
+        "en": (
+            "This group's articles (scope: {scope}) do not answer this question. "
+            "/sources shows what they cover."
+        ),
+    },
+    "sources_scope": {
+        "fr": "Portée de ce groupe : {scope}.",
+        "en": "This group's scope: {scope}.",
+    },
+    "sources_scope_empty": {
+        "fr": "Aucun article de la collection n'est dans la portée de ce groupe ({scope}).",
+        "en": "No article of the collection is in this group's scope ({scope}).",
+    },
+    "gap_scope": {"fr": "portée : {scope}", "en": "scope: {scope}"},
+    # --
     "command_gaps": {
         "fr": "Questions restées sans réponse",
         "en": "Questions left without an answer",
@@ -174,6 +196,32 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "feeds_added": {
         "fr": "Flux suivi : « {title} » ({id}). {added} article(s) ajouté(s).",
         "en": "Feed followed: “{title}” ({id}). {added} article(s) added.",
+    },
+    "feeds_added_later": {
+        "fr": (
+            "Flux suivi : « {title} » ({id}). Une lecture des flux est en cours : il sera lu "
+            "à la prochaine."
+        ),
+        "en": "Feed followed: “{title}” ({id}). The feeds are being read: it will be read next time.",
+    },
+    "feeds_note": {"fr": "Flux : ce qu'ils ont apporté", "en": "Feeds: what they brought"},
+    "feeds_note_since": {
+        "fr": "Flux : ce qu'ils ont apporté depuis le {since}",
+        "en": "Feeds: what they brought since {since}",
+    },
+    "feeds_note_feed": {
+        "fr": "\n<b>{name}</b> ({id}) : {added} article(s) ajouté(s)",
+        "en": "\n<b>{name}</b> ({id}): {added} article(s) added",
+    },
+    "feeds_note_title": {"fr": "  • {title}", "en": "  • {title}"},
+    "feeds_note_more": {"fr": "  • … et {count} autre(s)", "en": "  • … and {count} more"},
+    "feeds_note_skipped": {
+        "fr": "  ⚠️ {count} entrée(s) ignorée(s), la dernière : {reason}",
+        "en": "  ⚠️ {count} entry(ies) skipped, the last: {reason}",
+    },
+    "feeds_note_cut": {
+        "fr": "\n… et {count} autre(s) flux : /feeds",
+        "en": "\n… and {count} more feed(s): /feeds",
     },
     "feeds_already": {
         "fr": "Ce flux est déjà suivi : « {title} » ({id}).",
@@ -303,6 +351,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "Could not write to the data disk (is it full?): nothing was changed and the index "
             "serves as before. Free some space, then try again."
         ),
+    },
+    "storage_unavailable": {
+        "fr": (
+            "La base de données ne répond pas : rien n'a été modifié. Réessayez dans un instant."
+        ),
+        "en": "The database does not answer: nothing was changed. Try again in a moment.",
     },
     "add_rejected": {"fr": "Non ajouté : {reason}.", "en": "Not added: {reason}."},
     "add_fetch_failed": {
@@ -552,6 +606,28 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "/sources, /help, or /quit to leave."
         ),
     },
+    # -- issue 23 (console = chat): the chat's commands and buttons, typed
+    "console_commands": {
+        "fr": (
+            "Dans la console : /ask question (ou la question seule), /more (Plus), /context N "
+            "(Contexte N), /vote up ou /vote down [N] (👍, 👎 et ✗ N faux), /sources, /help, "
+            "/quit."
+        ),
+        "en": (
+            "In the console: /ask question (or just the question), /more (More), /context N "
+            "(Context N), /vote up or /vote down [N] (👍, 👎 and ✗ N wrong), /sources, /help, "
+            "/quit."
+        ),
+    },
+    "console_nothing_shown": {
+        "fr": "Aucune réponse affichée : posez d'abord une question.",
+        "en": "No answer shown yet: ask a question first.",
+    },
+    "console_no_quote": {
+        "fr": "La dernière réponse n'a pas de passage {n}.",
+        "en": "The last answer has no passage {n}.",
+    },
+    # --
 }
 
 _TAG = re.compile(r"</?[a-z][^>]*>")
@@ -563,6 +639,7 @@ _ERROR_KEYS: Final = (
     (AnswerExpiredError, "expired"),
     (PageSpentError, "page_spent"),
     (AnswerOutOfDateError, "answer_outdated"),
+    (StorageUnavailableError, "storage_unavailable"),
     (StorageWriteError, "storage_write_failed"),
 )
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from bot.i18n import t, t_plain
 from index.dates import TimeFrame, display_date
 from index.gaps import GapGroup, RatedGroup
-from index.models import Answer, Article, Quote
-from index.overview import ArticleSummary
+from index.models import Answer, ArticleSummary, Quote
+from index.overview import ArticleLead
 
 __all__ = [
     "MAX_MESSAGE",
@@ -27,8 +27,11 @@ __all__ = [
     "format_seconds",
     "render_answer",
     "render_context",
+    "render_context_plain",
     "render_gaps",
     "render_inline",
+    "render_overview",
+    "render_overview_plain",
     "render_plain",
     "render_quote",
     "render_sources",
@@ -210,12 +213,14 @@ def _pack(blocks: Sequence[str], limit: int) -> list[str]:
 
 
 def render_answer(
-    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE
+    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE, scope: str = ""
 ) -> list[str]:
     """The reply to a question as HTML messages (usually one), each at most ``limit`` long.
 
     Quotes are trimmed around their highlight to fit in one message; only when even trimmed
-    quotes cannot share one (many quotes) are they split into several messages.
+    quotes cannot share one (many quotes) are they split into several messages. ``scope``: a
+    scoped group's scope in words, which a declined answer names (the rest of the collection
+    may answer).
     """
     period = period_line(answer.time_frame, lang, answer.widened)
     # The period first: a reader sees which articles were searched before what was found.
@@ -223,7 +228,8 @@ def render_answer(
     if answer.follow_up_of and answer.quotes:
         note = f"<i>{_escape(_follow_up_line(answer.follow_up_of, lang))}</i>\n\n" + note
     if not answer.quotes:
-        return [note + t("no_answer", lang)]
+        declined = t("no_answer_scoped", lang, scope=scope) if scope else t("no_answer", lang)
+        return [note + declined]
     if answer.outcome == "closest":
         # Only the nearest passages: said first, in plain words, so nobody takes them as the answer.
         note += f"<i>{t('closest_note', lang)}</i>\n\n"
@@ -261,20 +267,27 @@ def render_plain(answer: Answer, lang: str, first_number: int = 1) -> str:
         return "\n\n".join(p for p in (period, t_plain("no_answer", lang)) if p)
     if answer.follow_up_of:
         period = "\n\n".join(p for p in (_follow_up_line(answer.follow_up_of, lang), period) if p)
-    parts = []
-    for i, quote in enumerate(answer.quotes, first_number):
-        mark_start = quote.highlight_start - quote.start
-        mark_end = quote.highlight_end - quote.start
-        text = (
-            f"{quote.text[:mark_start]}**{quote.text[mark_start:mark_end]}**{quote.text[mark_end:]}"
-        )
-        source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
-        parts.append(f"[{i}] {text.strip()}\n    — {source}{_source_details(quote, lang)}")
+    parts = [_quote_plain(quote, i, lang) for i, quote in enumerate(answer.quotes, first_number)]
     if answer.outcome == "closest":
         parts.insert(0, t_plain("closest_note", lang))
     if period:
         parts.insert(0, period)
     return "\n\n".join(parts)
+
+
+def _quote_plain(quote: Quote, number: int | None, lang: str) -> str:
+    """One quote for the console: "[n] ", the text with its highlight between ** **, the source."""
+    mark_start = quote.highlight_start - quote.start
+    mark_end = quote.highlight_end - quote.start
+    text = f"{quote.text[:mark_start]}**{quote.text[mark_start:mark_end]}**{quote.text[mark_end:]}"
+    source = _shorten(quote.title, MAX_TITLE) + (f" <{quote.url}>" if quote.url else "")
+    head = f"[{number}] " if number is not None else ""
+    return f"{head}{text.strip()}\n    — {source}{_source_details(quote, lang)}"
+
+
+def render_context_plain(quote: Quote, lang: str) -> str:
+    """A quote's surroundings (``IndexService.context``) for the console."""
+    return _quote_plain(quote, None, lang)
 
 
 def render_gaps(
@@ -289,7 +302,8 @@ def render_gaps(
             f"{t_plain('gap_' + outcome, lang)} {count}" for outcome, count in group.outcomes
         )
         question = _escape(_shorten(group.question, MAX_TITLE))
-        gap_lines.append(f"{n}. « {question} » ×{group.count} ({outcomes})")
+        scope = f" — {t('gap_scope', lang, scope=group.scope)}" if group.scope else ""
+        gap_lines.append(f"{n}. « {question} » ×{group.count} ({outcomes}){scope}")
     rated_lines = [
         f"{n}. « {_escape(_shorten(rated.question, MAX_TITLE))} » ({rated.net:+d})"
         for n, rated in enumerate(disliked, 1)
@@ -320,15 +334,18 @@ def _fit(lines: Sequence[str], room: int, lang: str) -> list[str]:
 
 
 def render_sources(
-    articles: Sequence[Article], page: int, lang: str, per_page: int = 10
+    articles: Sequence[ArticleSummary], page: int, lang: str, per_page: int = 10, scope: str = ""
 ) -> tuple[str, int, int]:
-    """One page of the article list as HTML; returns (text, page actually shown, page count)."""
+    """One page of the article list as HTML; returns (text, page actually shown, page count).
+    ``scope``: a scoped group's scope in words, said under the header."""
     if not articles:
-        return t("sources_empty", lang), 0, 1
+        empty = t("sources_scope_empty", lang, scope=scope) if scope else t("sources_empty", lang)
+        return empty, 0, 1
+    said = f"\n{t('sources_scope', lang, scope=scope)}" if scope else ""
     pages = max(1, math.ceil(len(articles) / per_page))
     page = min(max(page, 0), pages - 1)
     shown = articles[page * per_page : (page + 1) * per_page]
-    header = t("sources_header", lang, count=len(articles), page=page + 1, pages=pages)
+    header = t("sources_header", lang, count=len(articles), page=page + 1, pages=pages) + said
     for linked in (True, False):
         lines = [header]
         for article in shown:
@@ -343,7 +360,7 @@ def render_sources(
     return text, page, pages
 
 
-def render_sources_plain(articles: Sequence[Article], lang: str) -> str:
+def render_sources_plain(articles: Sequence[ArticleSummary], lang: str) -> str:
     """Every article for the console: id, title and URL."""
     if not articles:
         return t_plain("sources_empty", lang)
@@ -370,7 +387,7 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _summary_html(item: ArticleSummary, lang: str) -> str:
+def _lead_html(item: ArticleLead, lang: str) -> str:
     title = _escape(_shorten(item.title, MAX_TITLE))
     url = _http_url(item.url)
     linked = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if url else f"<b>{title}</b>"
@@ -384,7 +401,7 @@ def _summary_html(item: ArticleSummary, lang: str) -> str:
 
 
 def render_overview(
-    items: Sequence[ArticleSummary], heading: str, page: int, pages: int, lang: str
+    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
 ) -> str:
     """A page of the collection's articles (title, outlet, date, lead sentence) under
     ``heading``, a plain line (``t_plain``): what "De quoi parlent les articles ?" and a question
@@ -394,4 +411,21 @@ def render_overview(
         header += _escape(t_plain("page_of", lang, page=page + 1, pages=pages))
     # Each article is at most ~560 characters (title, outlet and lead are cut), so a page of
     # ``OVERVIEW_PER_PAGE`` always fits in one message.
-    return "\n\n".join([header, *(_summary_html(item, lang) for item in items)])
+    return "\n\n".join([header, *(_lead_html(item, lang) for item in items)])
+
+
+def render_overview_plain(
+    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
+) -> str:
+    """``render_overview`` for the console: the same list as plain text."""
+    header = heading + (t_plain("page_of", lang, page=page + 1, pages=pages) if pages > 1 else "")
+    lines = [header]
+    for item in items:
+        parts = [_shorten(item.outlet, MAX_OUTLET)] if item.outlet else []
+        shown_date = display_date(item.published, lang)
+        if shown_date:
+            parts.append(shown_date)
+        title = _shorten(item.title, MAX_TITLE) + (f" <{item.url}>" if item.url else "")
+        lead = f"\n  {item.lead}" if item.lead else ""
+        lines.append(f"• {title}{''.join(f' · {part}' for part in parts)}{lead}")
+    return "\n\n".join(lines)

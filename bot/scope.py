@@ -28,9 +28,11 @@ from telegram.error import BadRequest, TelegramError
 from bot.context import BotContext
 from bot.i18n import t, t_plain
 from bot.replies import reply_html
+from index.models import ArticleSummary
 from index.readers import Scope
+from index.session import scope_filters
 
-__all__ = ["scope_button", "scope_command", "value_token"]
+__all__ = ["scope_button", "scope_command", "scope_words", "scoped_articles", "value_token"]
 
 MAX_CHOICES = 24  # per kind: a keyboard stays readable
 _KINDS = {"o": ("outlets", "📰"), "f": ("feeds", "📡"), "t": ("tags", "🏷")}
@@ -39,6 +41,23 @@ _KINDS = {"o": ("outlets", "📰"), "f": ("feeds", "📡"), "t": ("tags", "🏷"
 def value_token(value: str) -> str:
     """What a button carries for a value (8 hex digits: values may be long or non-ASCII)."""
     return hashlib.sha256(value.encode()).hexdigest()[:8]
+
+
+def scope_words(context: BotContext, scope: Scope) -> str:
+    """A group's scope in words for its readers ("Le Journal, transport"), feeds by their
+    titles; "" for the whole collection. Blocking (reads the feeds)."""
+    if scope.empty:
+        return ""
+    feeds = {f.id: f.title or f.url for f in context.bot_data.feeds.all()} if scope.feeds else {}
+    return ", ".join((*scope.outlets, *(feeds.get(f, f) for f in scope.feeds), *scope.tags))
+
+
+def scoped_articles(context: BotContext, chat_id: int) -> tuple[list[ArticleSummary], str]:
+    """The articles a chat sees (a group's scope's, by title) and its scope in words ("" for
+    the whole collection): what ``/sources`` lists there. Blocking."""
+    scope = context.bot_data.session.scope(chat_id)
+    articles = context.bot_data.service.summaries(scope_filters(scope))
+    return articles, scope_words(context, scope)
 
 
 async def _may_choose(context: BotContext, chat: Chat, user_id: int) -> bool:
@@ -53,7 +72,7 @@ async def _may_choose(context: BotContext, chat: Chat, user_id: int) -> bool:
 
 def _choices(context: BotContext) -> dict[str, list[tuple[str, str]]]:
     """Per kind, (value, label) of what a group may be scoped to."""
-    articles = context.bot_data.service.articles()
+    articles = context.bot_data.service.summaries()  # outlets, feeds, tags: never the texts
     feeds = {f.id: f.title or f.url for f in context.bot_data.feeds.all()}
     outlets = sorted({a.outlet for a in articles if a.outlet})
     tags = sorted({tag for a in articles for tag in a.tags})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from typing import Annotated, Any, Literal
@@ -76,6 +77,11 @@ class Settings(IndexSettings):
         description="Day the weekly /gaps digest is sent to the admins, at 09:00 in TIMEZONE; "
         "unset: no digest.",
     )
+    feeds_digest_time: datetime.time | None = Field(
+        default=None,
+        description="Time of day (HH:MM in TIMEZONE) the admins get a note of what the feeds "
+        "added since the last one; unset: no note.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -116,6 +122,21 @@ class Settings(IndexSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("feeds_digest_time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        """``09:00`` (a time of day, in TIMEZONE); blank: no note."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if found is None:
+            raise ValueError(
+                f"FEEDS_DIGEST_TIME must be a time of day as HH:MM, like 09:00 (got {value!r})"
+            )
+        return datetime.time(int(found[1]), int(found[2]))
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -16,7 +16,7 @@ import pysbd
 
 from index.models import Article, Chunk
 
-__all__ = ["chunk_article", "paragraph_spans", "sentence_spans"]
+__all__ = ["chunk_article", "is_heading", "opening_closers", "paragraph_spans", "sentence_spans"]
 
 _PYSBD_LANGS = {"fr", "en", "de", "es", "it", "nl", "ru", "pl", "da", "el", "ar", "ja", "zh"}
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -31,6 +31,17 @@ _SEGMENTER_MAX_CHARS = 2000
 # puts a space before "»"), spaces. Possessive, and only at the start of a run of punctuation, so
 # a run of 200,000 "!" is read once rather than once per position.
 _SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++(?:\s*+[\"'»”’)\]])*+\s+")
+
+# A heading: a line of its own, this long at most, that ends no sentence (a title, a subheading,
+# a quoted headline). It is a sentence of its own, never glued to the next, never a highlight.
+MAX_HEADING_CHARS = 150
+_CLOSERS = "»”’)]\"'"
+_ENDS_SENTENCE = ".!?…:;,"
+_LIST_ITEM = re.compile(r"[-•*–—]|\d+[.)]\s")
+_NEXT_VISIBLE = re.compile(r"\s*+(\S)")
+# Closing quotes or brackets that open a sentence, then spaces: pysbd cut before them (a quote
+# opened in an earlier paragraph, "» Les négociations…"); they end the sentence before.
+_LEADING_CLOSERS = re.compile(r"([»”’)\]\"']++)(?=\s|$)\s*+")
 
 Span = tuple[int, int]
 
@@ -72,6 +83,34 @@ def sentence_spans(
     return spans
 
 
+def is_heading(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` is a heading: a whole line of at most
+    ``MAX_HEADING_CHARS`` that ends no sentence (closing quotes aside), neither a list item
+    nor a line that the next one goes on in lower case.
+
+    >>> is_heading("Le bilan\\nDeux cents vols annulés.", 0, 8)
+    True
+    """
+    line = text[start:end]
+    if not line or len(line) > MAX_HEADING_CHARS or "\n" in line:
+        return False
+    if (start > 0 and text[start - 1] != "\n") or (end < len(text) and text[end] != "\n"):
+        return False
+    words = line.rstrip(_CLOSERS + " \u00a0")
+    if not words or words[-1] in _ENDS_SENTENCE or _LIST_ITEM.match(line):
+        return False
+    first = next((char for char in line if char.isalnum()), "")
+    following = _NEXT_VISIBLE.match(text, end)
+    return not first.islower() and not (following and following.group(1).islower())
+
+
+def opening_closers(text: str, start: int, end: int) -> int:
+    """Where ``text[start:end]`` starts once the closing quotes or brackets (and spaces) that
+    open it are skipped: ``start`` when there are none."""
+    found = _LEADING_CLOSERS.match(text, start, end)
+    return found.end() if found else start
+
+
 def _paragraph_sentences(text: str, lang: str, start: int, end: int) -> list[Span]:
     paragraph = text[start:end]
     if len(paragraph) > _SEGMENTER_MAX_CHARS:
@@ -83,16 +122,34 @@ def _paragraph_sentences(text: str, lang: str, start: int, end: int) -> list[Spa
     # Keep full coverage: the first sentence starts at the paragraph, the last ends with it.
     raw[0] = (0, raw[0][1])
     raw[-1] = (raw[-1][0], len(paragraph))
-    merged: list[Span] = []
+    closed: list[Span] = []
     for s, e in raw:
-        if merged and merged[-1][1] - merged[-1][0] < _MIN_SENTENCE_CHARS:
+        closers = _LEADING_CLOSERS.match(paragraph, s, e) if closed else None
+        if closers:  # "» Les négociations…": the "»" closes the sentence before
+            closed[-1] = (closed[-1][0], closers.end(1))
+            s = closers.end()
+        if s < e:
+            closed.append((s, e))
+    merged: list[Span] = []
+    for s, e in closed:
+        if merged and _fragment(paragraph, *merged[-1]):
             merged[-1] = (merged[-1][0], e)
         else:
             merged.append((s, e))
-    if len(merged) > 1 and merged[-1][1] - merged[-1][0] < _MIN_SENTENCE_CHARS:
+    if (
+        len(merged) > 1
+        and _fragment(paragraph, *merged[-1])
+        and not is_heading(paragraph, *merged[-2])
+    ):
         last = merged.pop()
         merged[-1] = (merged[-1][0], last[1])
     return [(start + s, start + e) for s, e in merged]
+
+
+def _fragment(paragraph: str, start: int, end: int) -> bool:
+    """A piece too short to be a sentence (pysbd cut after an abbreviation it does not know),
+    unless it is a heading."""
+    return end - start < _MIN_SENTENCE_CHARS and not is_heading(paragraph, start, end)
 
 
 def _segmented_sentences(paragraph: str, lang: str) -> list[Span]:

@@ -1,9 +1,9 @@
-"""Text out of PDF and DOCX files, for ``index.ingest``: plain functions on bytes.
+"""Text out of PDF files, for ``index.ingest`` (DOCX: ``index.wordml``), and what both share.
 
-Both formats are containers that a hostile file can inflate: a DOCX is a ZIP archive (a 5 MB
-upload can declare gigabytes of XML) and a PDF's streams are compressed. The archive's declared
-sizes are checked before python-docx opens it, and pypdf's own decompression limits apply to
-PDF streams; anything the parsers reject is one clear reason for the admin.
+A PDF's streams are compressed, and pages may share one: 78 KB of PDF drew 8 million characters
+(64 s). Reading stops at the first cap passed, each with its own reason for the admin: pages,
+the pages' content once decompressed, one page's CPU time, and the text, which may not be over
+the upload limit, as if it had been sent as a text file. Anything pypdf rejects is one reason.
 
 >>> pdf_paragraphs_from_lines(["Les manifestations ont com-", "mencé à Janaozen.", "", "Fin."])
 ['Les manifestations ont commencé à Janaozen.', 'Fin.']
@@ -17,20 +17,34 @@ import io
 import logging
 import re
 import statistics
-import zipfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from index.errors import ArticleLoadError
 
-__all__ = ["Extracted", "docx_text", "pdf_paragraphs_from_lines", "pdf_text"]
+__all__ = [
+    "MAX_PDF_CONTENT_RATIO",
+    "MAX_PDF_PAGES",
+    "MAX_PDF_PAGE_SECONDS",
+    "Extracted",
+    "iso_date",
+    "pdf_paragraphs_from_lines",
+    "pdf_text",
+    "size_text",
+    "text_over_limit",
+]
 
 logger = logging.getLogger(__name__)
 
-# A DOCX whose parts declare more than this many bytes once unzipped is refused (a real article
-# of 5 MB unzips to a few times that; a ZIP bomb to thousands of times).
-MAX_UNZIPPED_RATIO = 20
 MAX_PDF_PAGES = 500
+# The pages' content streams (drawing instructions, decompressed, a page's counted for each page
+# that draws it) may hold this many times the upload limit: pypdf parses about 0.5 MB of them
+# a second, and a page of text takes 5 to 10 bytes of them per character.
+MAX_PDF_CONTENT_RATIO = 5
+# CPU seconds one page may take (about 0.1 s for a page of 16,000 characters).
+MAX_PDF_PAGE_SECONDS = 10.0
 # A line ending a sentence and shorter than this share of the page's usual line ends a paragraph.
 _SHORT_LINE = 0.8
 # A line this short starting a paragraph, without a sentence's end, is a heading of its own.
@@ -49,30 +63,45 @@ class Extracted:
     date: str | None = None
 
 
-def pdf_text(data: bytes) -> Extracted:
+def pdf_text(data: bytes, max_bytes: int) -> Extracted:
     """The text layer of a PDF, reflowed into paragraphs.
 
-    ``ArticleLoadError`` for a broken or encrypted file, and for a PDF without a text layer
-    (a scan): indexing it would give an empty article.
+    ``ArticleLoadError`` for a broken or encrypted file, for a PDF without a text layer (a scan:
+    indexing it would give an empty article), and for the first cap passed: pages, their
+    content, a page's time, and text over ``max_bytes`` (reading stops there).
     """
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
 
+    content_cap = MAX_PDF_CONTENT_RATIO * max(max_bytes, len(data))
+    reading = _PdfReading(max_bytes)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ArticleLoadError("the PDF is encrypted: send a copy without a password")
-        pages = reader.pages
-        if len(pages) > MAX_PDF_PAGES:
-            raise ArticleLoadError(f"the PDF has more than {MAX_PDF_PAGES} pages")
-        paragraphs: list[str] = []
-        for page in pages:
-            paragraphs.extend(pdf_paragraphs_from_lines((page.extract_text() or "").splitlines()))
-        metadata = reader.metadata
-        title = str(metadata.title or "") if metadata else ""
-        created = metadata.creation_date if metadata else None
+        # A content stream that alone unpacks past the cap stops pypdf (LimitReachedError).
+        with apply_configuration(zlib_maximum_output_length=content_cap):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise ArticleLoadError("the PDF is encrypted: send a copy without a password")
+            pages = reader.pages
+            if len(pages) > MAX_PDF_PAGES:
+                raise ArticleLoadError(f"the PDF has more than {MAX_PDF_PAGES} pages")
+            paragraphs: list[str] = []
+            content = 0
+            for page in pages:
+                # Pages that share one content stream each cost its parsing: counted per page.
+                contents = page.get_contents()
+                content += len(contents.get_data()) if contents is not None else 0
+                if content > content_cap:
+                    raise LimitReachedError(f"{content} bytes of page content")
+                paragraphs.extend(pdf_paragraphs_from_lines(reading.page(page).splitlines()))
+            metadata = reader.metadata
+            title = str(metadata.title or "") if metadata else ""
+            created = metadata.creation_date if metadata else None
     except ArticleLoadError:
         raise
+    except LimitReachedError as exc:
+        raise ArticleLoadError(
+            f"the PDF's pages hold more than {size_text(content_cap)} of content"
+        ) from exc
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise ArticleLoadError(f"not a readable PDF ({type(exc).__name__})") from exc
     except Exception as exc:  # pypdf raises many types on broken files; none may stop the bot
@@ -82,7 +111,68 @@ def pdf_text(data: bytes) -> Extracted:
         raise ArticleLoadError(
             "the PDF has no text layer (a scan?): run it through OCR first, then send it again"
         )
-    return Extracted(title.strip(), "\n\n".join(paragraphs), _iso(created))
+    return Extracted(title.strip(), "\n\n".join(paragraphs), iso_date(created))
+
+
+class _Stop(Exception):
+    """Raised by a visitor to end a page's extraction; the reason stays on ``_PdfReading``."""
+
+
+class _PdfReading:
+    """The text read so far from one PDF, and pypdf's visitors that stop a page mid-way once
+    the text is over the limit or the page took too long.
+
+    pypdf catches what a visitor raises inside a form XObject and goes on, so the reason is
+    kept here and raised again at the next operator, and checked after each page.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.text_left = max_bytes
+        self.text_limit = text_over_limit(max_bytes)
+        self.reason: str | None = None
+        self._page_started = 0.0
+
+    def page(self, page: Any) -> str:
+        """One page's text, or ``ArticleLoadError`` with the reason it was stopped."""
+        self._page_started = time.thread_time()
+        try:
+            text = page.extract_text(visitor_operand_before=self._operator, visitor_text=self._text)
+        except _Stop:
+            text = ""
+        if self.reason is not None:
+            raise ArticleLoadError(self.reason)
+        return str(text or "")
+
+    def _stop(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        raise _Stop(reason)
+
+    def _operator(self, *_: object) -> None:
+        if self.reason is not None:
+            raise _Stop(self.reason)
+        # CPU time of this thread: other work on the machine does not count against a page.
+        if time.thread_time() - self._page_started > MAX_PDF_PAGE_SECONDS:
+            self._stop(f"a page of the PDF takes more than {MAX_PDF_PAGE_SECONDS:g} s to read")
+
+    def _text(self, text: object, *_: object) -> None:
+        if isinstance(text, str):
+            self.text_left -= len(text.encode("utf-8", "surrogatepass"))
+            if self.text_left < 0:
+                self._stop(self.text_limit)
+
+
+def size_text(size: int) -> str:
+    """A limit in bytes as an admin reads it: ``2 MB``, ``1 KB``, ``100 bytes``."""
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:g} MB"
+    if size >= 1_000:
+        return f"{size / 1_000:g} KB"
+    return f"{size} bytes"
+
+
+def text_over_limit(max_bytes: int) -> str:
+    """The reason given for a document whose text is over the upload limit."""
+    return f"the text is over the {size_text(max_bytes)} limit"
 
 
 def pdf_paragraphs_from_lines(lines: list[str]) -> list[str]:
@@ -97,68 +187,46 @@ def pdf_paragraphs_from_lines(lines: list[str]) -> list[str]:
     lengths = [len(line) for line in lines if line]
     usual = statistics.median(lengths) if lengths else 0
     paragraphs: list[str] = []
-    current = ""
+    # The paragraph so far as pieces, and its last two characters: joining or searching the
+    # whole paragraph at each line made a page of one long paragraph quadratic (200 KB: 51 s).
+    pieces: list[str] = []
+    tail = ""
     for line in lines:
         if not line:
-            if current:
-                paragraphs.append(current)
-            current = ""
+            if pieces:
+                paragraphs.append("".join(pieces))
+            pieces, tail = [], ""
             continue
-        if not current:
-            current = line
-        elif _HYPHENATED.search(current) and line[:1].islower():
-            current = current[:-1] + line
-        else:
-            current = f"{current} {line}"
         ends_sentence = bool(_SENTENCE_END.search(line))
-        heading = current == line and not ends_sentence and len(line) < _HEADING_LINE * usual
+        if pieces and _SENTENCE_END.search(tail) and _heading_line(line, ends_sentence, usual):
+            paragraphs.append("".join(pieces))  # a subheading after a full line: its own
+            pieces, tail = [], ""
+        if not pieces:
+            pieces.append(line)
+        elif _HYPHENATED.search(tail) and line[:1].islower():
+            pieces[-1] = pieces[-1][:-1]
+            pieces.append(line)
+        else:
+            pieces += (" ", line)
+        tail = "".join(pieces[-3:])[-2:]
+        heading = len(pieces) == 1 and _heading_line(line, ends_sentence, usual)
         if (heading and not line.endswith("-")) or (
             ends_sentence and len(line) < _SHORT_LINE * usual
         ):
-            paragraphs.append(current)
-            current = ""
-    if current:
-        paragraphs.append(current)
+            paragraphs.append("".join(pieces))
+            pieces, tail = [], ""
+    if pieces:
+        paragraphs.append("".join(pieces))
     return paragraphs
 
 
-def docx_text(data: bytes, max_bytes: int) -> Extracted:
-    """The paragraphs of a Word document (.docx), its title and creation date."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            declared = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArticleLoadError("not a readable DOCX file (not a ZIP archive)") from exc
-    if declared > MAX_UNZIPPED_RATIO * max(max_bytes, len(data)):
-        raise ArticleLoadError("the DOCX file unpacks to too much data")
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-        paragraphs = [p.text.strip() for p in document.paragraphs]
-        headings = [
-            p.text.strip()
-            for p in document.paragraphs
-            if p.text.strip() and (p.style is not None and (p.style.name or "").startswith("Title"))
-        ]
-        properties = document.core_properties
-        title = (properties.title or "").strip() or (headings[0] if headings else "")
-        created = properties.created
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ArticleLoadError(f"not a readable DOCX file ({type(exc).__name__})") from exc
-    except Exception as exc:  # lxml and python-docx raise many types on broken files
-        logger.warning("python-docx failed on an upload: %r", exc)
-        raise ArticleLoadError(f"not a readable DOCX file ({type(exc).__name__})") from exc
-    body = [p for p in paragraphs if p]
-    if title and body and body[0] == title:
-        body = body[1:]
-    if not body:
-        raise ArticleLoadError("the DOCX file has no text")
-    return Extracted(title, "\n\n".join(body), _iso(created))
+def _heading_line(line: str, ends_sentence: bool, usual: float) -> bool:
+    """A short line that ends no sentence and starts with a capital: a (sub)heading."""
+    return not ends_sentence and len(line) < _HEADING_LINE * usual and not line[:1].islower()
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_date(moment: datetime | None) -> str | None:
+    """A document's date as ISO 8601 in UTC (a date without a zone is taken as UTC)."""
     if not isinstance(moment, datetime):
         return None
     if moment.tzinfo is None:

@@ -16,6 +16,7 @@ __all__ = [
     "ModelMismatchError",
     "PageSpentError",
     "ReaderKeyError",
+    "StorageUnavailableError",
     "StorageWriteError",
     "is_storage_failure",
 ]
@@ -64,6 +65,12 @@ class ReaderKeyError(IndexFailure):
 
 class StorageWriteError(IndexFailure):
     """A change could not be written (a full or failing disk); it was rolled back."""
+
+
+class StorageUnavailableError(StorageWriteError):
+    """The database cannot be reached (down, the connection lost, no connection free in time),
+    or failed as a database rather than on the data; nothing was changed. Not the article's
+    fault: a feed's poll stops there and tries the entry again at the next one."""
 
 
 def is_storage_failure(error: BaseException) -> bool:

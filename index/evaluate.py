@@ -106,6 +106,7 @@ class EvalReport:
     confidence_sweep: list[dict[str, float]] = field(default_factory=list)
     # What the answers show (answerable questions that get quotes), with the real cuts.
     shown: ShownFigures = field(default_factory=lambda: ShownFigures())
+    shown_by_lang: dict[str, ShownFigures] = field(default_factory=dict)
     # The same figures for other first-page gaps (``SearchParams.page_gap_*``).
     page_gap_sweep: list[dict[str, float]] = field(default_factory=list)
 
@@ -289,6 +290,10 @@ def run_eval(
         quotes_checked=sum(a.quotes for a in asked),
         confidence_sweep=_sweep(asked, model),
         shown=_shown(answerable, model, search_params, shown_k),
+        shown_by_lang={
+            lang: _shown(rows, model, search_params, shown_k)
+            for lang, rows in _by_lang(answerable).items()
+        },
         page_gap_sweep=_page_gap_sweep(answerable, model, search_params, shown_k),
     )
 
@@ -303,7 +308,14 @@ def _ask_all(
 ) -> list[_Asked]:
     """Ask every question with nothing cut: ranks are scored apart from the outcome, which
     the confidence model gives from the same search's evidence."""
-    open_params = replace(search_params, confidence=None, min_score=-9.0, max_score_gap=9.0)
+    open_params = replace(
+        search_params,
+        confidence=None,
+        min_score=-9.0,
+        max_score_gap=9.0,
+        page_gap_same_article=9.0,
+        page_gap_other_article=9.0,
+    )
     model = search_params.decision()
     asked: list[_Asked] = []
     for q in questions:
@@ -473,6 +485,7 @@ def format_report(report: EvalReport) -> str:
     lines += [
         f"first quote chars p50={report.first_quote_chars_p50:.0f} p95={report.first_quote_chars_p95:.0f}",
         _shown_line(report.shown),
+        *(f"  {lang:3s} {_shown_line(shown)}" for lang, shown in report.shown_by_lang.items()),
         f"latency p50={report.latency_p50_ms} ms p95={report.latency_p95_ms} ms",
         _build_line(report),
         f"quotes checked verbatim: {report.quotes_checked}",

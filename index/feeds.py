@@ -13,11 +13,15 @@ become an article (whatever the reason, even a bug: it is logged with its traceb
 line, ``last_skipped``, and is not tried again.
 
 Every entry tried is remembered (``seen``) as long as it is in the feed, then ``MAX_SEEN`` more;
-an entry indexed is saved as seen at once (``save``), so neither a crash later in the poll
-nor a process killed mid-poll fetches it again. The validators (``ETag``, ``Last-Modified``)
-are kept only once every entry of the feed was tried, and only when they are ASCII.
+each entry tried is saved as seen at once (``save``), with what it became, so neither a crash
+later in the poll nor a process killed mid-poll fetches it again. A failure that is the bot's
+and not the entry's (the disk full, the database unreachable: ``StorageWriteError``; no turn
+for changes: ``FeedBusy``) stops the poll without marking the entry: the next poll tries it.
+The validators (``ETag``, ``Last-Modified``) are kept only once every entry of the feed was
+tried, and only when they are ASCII.
 
-Subscriptions live in ``DATA_DIR/feeds.json``, written atomically.
+Subscriptions, their health and their ``seen`` keys live in ``DATA_DIR/feeds.sqlite``
+(``index.feed_registry``).
 
 >>> parse_feed(b'<rss version="2.0"><channel><title>Le Journal</title><item><title>Un</title>'
 ...            b'<link>https://journal.example/1</link><guid>1</guid></item></channel></rss>').title
@@ -27,26 +31,21 @@ Subscriptions live in ``DATA_DIR/feeds.json``, written atomically.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
-import hashlib
 import html
 import json
 import logging
-import os
 import re
-import threading
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from index.collection import Added, ArticleCollection, with_source
 from index.dates import published_iso
 from index.errors import ArticleLoadError, IndexFailure, StorageWriteError
+from index.feed_registry import Feed, FeedError, FeedNews, FeedRegistry, Tried, now_iso
 from index.fetch import FetchError, check_url, fetch_url, filename_for_url, usable_validator
 from index.ingest import article_from_bytes
 
@@ -58,10 +57,12 @@ __all__ = [
     "FeedBusy",
     "FeedEntry",
     "FeedError",
+    "FeedNews",
     "FeedRegistry",
     "FetchError",
     "ParsedFeed",
     "PollReport",
+    "Tried",
     "failed",
     "parse_feed",
     "poll_feed",
@@ -69,7 +70,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MAX_FEEDS = 200
 # New entries added per poll: a feed that publishes its whole archive at once is read over
 # several polls instead of holding the collection for an hour.
 MAX_NEW_PER_POLL = 20
@@ -80,19 +80,13 @@ MAX_ENTRIES = 10_000
 MAX_SEEN = 2_000
 MIN_ENTRY_TEXT = 200  # characters of the feed's own text that make an article on their own
 MAX_ERROR_CHARS = 300
-# Unexpected failures in a row that say the bot, not the entries, is failing (a database
-# gone): the poll stops there and those entries are tried again at the next one.
-MAX_FAILURES_IN_A_ROW = 3
 _TAG = re.compile(r"<[^>]+>")
 
 # add(filename, bytes) -> Added: the collection's add, run in the caller's turn for changes.
 AddArticle = Callable[[str, bytes], Awaitable[Added]]
-# save(feed): keep a feed's state now (the registry's save, off the event loop).
-SaveFeed = Callable[["Feed"], Awaitable[None]]
-
-
-class FeedError(Exception):
-    """A feed could not be read; the message is one phrase for the admin."""
+# save(feed, tried): keep a feed's state and one entry tried now (the registry's record, off
+# the event loop).
+SaveProgress = Callable[[Feed, Tried], Awaitable[None]]
 
 
 class FeedBusy(Exception):
@@ -116,38 +110,13 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True, slots=True)
-class Feed:
-    """One subscription and its health."""
-
-    id: str
-    url: str
-    title: str = ""
-    etag: str | None = None
-    last_modified: str | None = None
-    created_at: str = ""
-    last_poll_at: str | None = None
-    last_success_at: str | None = None
-    last_error: str | None = None
-    last_error_at: str | None = None
-    added: int = 0
-    skipped: int = 0  # entries that could not become articles, ever
-    last_skipped: str | None = None  # the last of them, with why
-    last_skipped_at: str | None = None
-    seen: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
 class PollReport:
     feed: Feed
     added: tuple[Added, ...] = ()
     unchanged: bool = False  # 304 Not Modified
     skipped: tuple[str, ...] = ()  # entries that could not become articles, with why
     error: str | None = None  # the feed itself failed
-
-
-def feed_id(url: str) -> str:
-    """A short stable id for a feed URL (what ``/feeds remove ID`` takes)."""
-    return hashlib.sha256(url.encode()).hexdigest()[:8]
+    seen: tuple[str, ...] | None = None  # the keys to remember; None: as they were
 
 
 def parse_feed(data: bytes, base: str = "") -> ParsedFeed:
@@ -229,109 +198,22 @@ def _entry_date(entry: Any) -> str | None:
     return None
 
 
-class FeedRegistry:
-    """The subscriptions in ``DATA_DIR/feeds.json``; every change is written at once, atomically.
-
-    Replicas that share ``DATA_DIR`` share the subscriptions: each change holds a file lock
-    (``feeds.lock``) across processes, and one process at a time runs a round of polls
-    (``polling``).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path.with_suffix(".lock"), "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-
-    @contextlib.contextmanager
-    def polling(self) -> Iterator[bool]:
-        """True when this process may poll the feeds now; False while another process (a
-        replica on the same ``DATA_DIR``) or another round here is at it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".polling"), "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def all(self) -> list[Feed]:
-        with self._locked():
-            return self._read()
-
-    def get(self, id_: str) -> Feed | None:
-        return next((f for f in self.all() if f.id == id_), None)
-
-    def add(self, url: str) -> tuple[Feed, bool]:
-        """Subscribe to ``url`` (checked as ``/add URL`` checks it); False when it already was."""
-        url = check_url(url.strip())
-        with self._locked():
-            feeds = self._read()
-            found = next((f for f in feeds if f.url == url), None)
-            if found is not None:
-                return found, False
-            if len(feeds) >= MAX_FEEDS:
-                raise FeedError(f"at most {MAX_FEEDS} feeds")
-            feed = Feed(id=feed_id(url), url=url, created_at=_now())
-            self._write([*feeds, feed])
-            return feed, True
-
-    def remove(self, id_: str) -> Feed | None:
-        with self._locked():
-            feeds = self._read()
-            found = next((f for f in feeds if f.id == id_), None)
-            if found is not None:
-                self._write([f for f in feeds if f.id != id_])
-            return found
-
-    def save(self, feed: Feed) -> None:
-        """Store a polled feed's state, unless it was removed meanwhile."""
-        with self._locked():
-            feeds = self._read()
-            if any(f.id == feed.id for f in feeds):
-                self._write([feed if f.id == feed.id else f for f in feeds])
-
-    def _read(self) -> list[Feed]:
-        try:
-            records = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as exc:
-            raise FeedError(f"cannot read {self.path.name} ({exc})") from exc
-        return [Feed(**{**r, "seen": tuple(r.get("seen", ()))}) for r in records]
-
-    def _write(self, feeds: list[Feed]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(
-            json.dumps([asdict(f) for f in feeds], ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        os.replace(temporary, self.path)
-
-
 async def poll_feed(
-    feed: Feed, collection: ArticleCollection, add: AddArticle, save: SaveFeed | None = None
+    feed: Feed,
+    collection: ArticleCollection,
+    add: AddArticle,
+    save: SaveProgress | None = None,
+    *,
+    seen: Sequence[str] = (),
 ) -> PollReport:
     """Read one feed and add its new entries; never raises for what the feed or its pages do.
 
-    ``save`` is given the feed's state after each entry indexed (marked seen in the same
-    step); the caller saves the returned ``PollReport.feed`` at the end.
+    ``seen`` are the keys of the entries tried before (``FeedRegistry.seen``). ``save`` is
+    given the feed's state and the entry after each entry tried (marked seen in the same
+    step); the caller saves the returned ``PollReport.feed`` and ``seen`` at the end.
     """
     settings = collection.settings
-    now = _now()
+    now = now_iso()
     headers = {}
     if etag := usable_validator(feed.etag):  # one kept before they were checked may not be
         headers["If-None-Match"] = etag
@@ -351,8 +233,9 @@ async def poll_feed(
         parsed = await asyncio.to_thread(parse_feed, response.data, response.url)
     except (FetchError, FeedError) as exc:
         return PollReport(failed(feed, str(exc), now), error=str(exc))
-    seen = set(feed.seen)
-    waiting = [e for e in parsed.entries if e.key not in seen]
+    before = tuple(seen)
+    tried_keys = set(before)
+    waiting = [e for e in parsed.entries if e.key not in tried_keys]
     added: list[Added] = []
     skipped: list[str] = []
     outlet = parsed.title or None
@@ -366,32 +249,33 @@ async def poll_feed(
             skipped=feed.skipped + len(skipped),
             last_skipped=skipped[-1] if skipped else feed.last_skipped,
             last_skipped_at=now if skipped else feed.last_skipped_at,
-            seen=_remembered(parsed.entries, seen, feed.seen),
         )
 
     tried = 0
     for entry in waiting[:MAX_NEW_PER_POLL]:
-        indexed = False
+        outcome: Tried
         try:
             if entry.problem:
                 raise ArticleLoadError(entry.problem)
             name, data = await _article_of(entry, feed, outlet, collection)
             added.append(await add(name, data))
-            indexed = True
+            outcome = Tried(entry.key, added=added[-1].article.title)
         except FeedBusy:
             break  # not marked seen: the next poll tries it again
-        except StorageWriteError as exc:  # the disk, not the entry: tried again next poll
+        except StorageWriteError as exc:  # the disk or the database, not the entry
             stopped = str(exc)
             break
         except (FetchError, ArticleLoadError, IndexFailure) as exc:
             skipped.append(_line(entry, str(exc)))
+            outcome = Tried(entry.key, skipped=skipped[-1])
         except Exception as exc:  # a bug on this entry's input: logged, said, not fatal
             logger.exception("feed %s: entry %s failed", feed.id, entry.link or entry.key)
             skipped.append(_line(entry, f"internal error ({type(exc).__name__})"))
+            outcome = Tried(entry.key, skipped=skipped[-1])
         tried += 1
-        seen.add(entry.key)  # tried once: a broken page is not fetched at every poll
-        if indexed and save is not None:
-            await save(progress())  # indexed and marked seen in the same step
+        tried_keys.add(entry.key)  # tried once: a broken page is not fetched at every poll
+        if save is not None:
+            await save(progress(), outcome)  # what it became and seen, in the same step
     finished = stopped is None and tried == len(waiting)
     polled = replace(
         progress(),
@@ -403,7 +287,13 @@ async def poll_feed(
         last_error=stopped[:MAX_ERROR_CHARS] if stopped else None,
         last_error_at=now if stopped else feed.last_error_at,
     )
-    return PollReport(polled, tuple(added), skipped=tuple(skipped), error=stopped)
+    return PollReport(
+        polled,
+        tuple(added),
+        skipped=tuple(skipped),
+        error=stopped,
+        seen=_remembered(parsed.entries, tried_keys, before),
+    )
 
 
 def _remembered(
@@ -462,9 +352,5 @@ def _json(record: dict[str, Any]) -> bytes:
 
 def failed(feed: Feed, reason: str, now: str | None = None) -> Feed:
     """The feed's state after a failed poll: the reason in its health, the rest unchanged."""
-    now = now or _now()
+    now = now or now_iso()
     return replace(feed, last_poll_at=now, last_error=reason[:MAX_ERROR_CHARS], last_error_at=now)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -46,6 +46,7 @@ class GapGroup:
     question: str  # the group's most asked wording
     count: int
     outcomes: tuple[tuple[str, int], ...]  # ("declined", 3), ("closest", 1)
+    scope: str = ""  # the scope it was asked in ("" the whole collection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +123,22 @@ def _prefix(found: frozenset[str], frequency: Counter[str]) -> list[str]:
 
 
 def group_gaps(gaps: Sequence[Gap], limit: int = 10) -> list[GapGroup]:
-    """Gaps grouped by similar wording, most frequent first."""
-    groups = [[gaps[i] for i in group] for group in group_wordings([g.question for g in gaps])]
+    """Gaps grouped by scope and similar wording, most frequent first.
+
+    A question a scoped group asked is a gap of that scope, not of the collection (the rest of
+    it may answer): it is grouped with the same scope's only.
+    """
+    by_scope: dict[str, list[Gap]] = {}
+    for gap in gaps:
+        by_scope.setdefault(gap.scope, []).append(gap)
     made = []
-    for group in groups:
-        wording = Counter(g.question.strip() for g in group).most_common(1)[0][0]
-        outcomes = tuple(sorted(Counter(g.outcome for g in group).items()))
-        made.append(GapGroup(wording, len(group), outcomes))
-    made.sort(key=lambda g: (-g.count, g.question))
+    for scope, asked in by_scope.items():
+        for positions in group_wordings([g.question for g in asked]):
+            group = [asked[i] for i in positions]
+            wording = Counter(g.question.strip() for g in group).most_common(1)[0][0]
+            outcomes = tuple(sorted(Counter(g.outcome for g in group).items()))
+            made.append(GapGroup(wording, len(group), outcomes, scope))
+    made.sort(key=lambda g: (-g.count, g.question, g.scope))
     return made[:limit]
 
 

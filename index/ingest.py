@@ -28,11 +28,12 @@ import trafilatura
 from index.clean import clean_text
 from index.corrections import correction_bytes, read_correction
 from index.dates import published_iso
-from index.documents import docx_text, pdf_text
+from index.documents import pdf_text, size_text
 from index.errors import ArticleLoadError
 from index.lang import detect_language
 from index.markdown import markdown_to_text
 from index.models import Article, LoadProblem
+from index.wordml import docx_text
 
 __all__ = [
     "MAX_BYTES",
@@ -54,7 +55,10 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".pdf", ".docx")
 _BINARY_SUFFIXES = (".pdf", ".docx")
 # Bump when loading or cleaning changes what a file gives: a sync then parses every file again
 # (and embeds only the passages whose text changed).
-PARSER_VERSION = 2  # 2: outlet, publication date and tags
+# 2: outlet, publication date and tags. 3: a Markdown or PDF title said again by the first
+# heading leaves the text; sentences keep their closing quotes and headings stand alone;
+# front matter outlet and tags; no NUL in any field; DOCX read as a stream.
+PARSER_VERSION = 3
 MAX_BYTES = 5_000_000
 _MAX_ID_CHARS = 64
 _MAX_FILENAME_CHARS = 80
@@ -209,11 +213,7 @@ def _check_suffix(filename: str) -> None:
 
 def _too_large(max_bytes: int) -> str:
     """'file is larger than 5 MB' in the unit that reads best."""
-    if max_bytes >= 1_000_000:
-        return f"file is larger than {max_bytes / 1_000_000:g} MB"
-    if max_bytes >= 1_000:
-        return f"file is larger than {max_bytes / 1_000:g} KB"
-    return f"file is larger than {max_bytes} bytes"
+    return f"file is larger than {size_text(max_bytes)}"
 
 
 def _parse(
@@ -297,11 +297,14 @@ def _host(url: str | None) -> str | None:
 
 
 def _binary(suffix: str, data: bytes, max_bytes: int) -> _Source:
-    document = pdf_text(data) if suffix == ".pdf" else docx_text(data, max_bytes)
+    # The upload limit bounds their text too: it is what a text file of that size could hold.
+    document = pdf_text(data, max_bytes) if suffix == ".pdf" else docx_text(data, max_bytes)
     title, text = document.title, document.text
     first, _, rest = text.partition("\n\n")
     if not title and rest and len(first) <= 150:  # no title in the metadata: the first line
         title, text = first, rest
+    elif title and rest and _clean_title(first).casefold() == _clean_title(title).casefold():
+        text = rest  # the first line says the metadata's title again: not text to quote
     return _Source(title, text, date=document.date)
 
 

@@ -63,13 +63,15 @@ def markdown_to_text(raw: str) -> tuple[str, str, dict[str, str]]:
         if heading:
             level, text = heading
             text = inline_markdown(text)
-            if not title and level == 1:
-                title = text
+            if level == 1 and (not title or _same(text, title)):
+                # The title, or the front matter's title again: it is not text to quote.
+                title = title or text
                 text = ""
             out.extend(["", text, ""])
         elif _SETEXT_H1.match(line) and out and out[-1].strip():
-            if not title:
-                title = out.pop()
+            if not title or _same(out[-1], title):
+                title = title or out[-1]
+                out.pop()
             out.append("")
         elif _RULE.match(line) or _REFERENCE.match(line):
             out.append("")
@@ -77,6 +79,11 @@ def markdown_to_text(raw: str) -> tuple[str, str, dict[str, str]]:
             line = _BULLET.sub(r"\1- ", _BLOCKQUOTE.sub("", line))
             out.append(inline_markdown(line))
     return title, "\n".join(out), meta
+
+
+def _same(heading: str, title: str) -> bool:
+    """A heading that says the title again (case and spaces aside)."""
+    return " ".join(heading.split()).casefold() == " ".join(title.split()).casefold()
 
 
 def _heading(line: str) -> tuple[int, str] | None:

@@ -8,7 +8,7 @@ from typing import Literal
 from index.confidence import Evidence, Outcome
 from index.dates import TimeFrame
 
-__all__ = ["Answer", "Article", "Chunk", "LoadProblem", "Quote"]
+__all__ = ["Answer", "Article", "ArticleSummary", "Chunk", "LoadProblem", "Quote"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,25 @@ class Article:
     feed: str | None = None  # the feed it came from
     tags: tuple[str, ...] = ()
     published: str | None = None  # ISO 8601 (UTC) date of publication, when known: filters use it
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """What lists show of an article: everything but its text (``IndexStore.summaries``).
+
+    Listing 3,801 articles as ``Article`` read every text, for a page of ten titles.
+    """
+
+    id: str
+    title: str
+    lang: str = "fr"
+    url: str | None = None
+    date: str | None = None
+    outlet: str | None = None
+    feed: str | None = None
+    tags: tuple[str, ...] = ()
+    published: str | None = None
+    chars: int = 0  # the text's length
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from index.followup import has_own_subject
 
 __all__ = [
     "LEAD_CHARS",
-    "ArticleSummary",
+    "ArticleLead",
     "asks_about_collection",
     "lead_sentence",
     "listed_period",
@@ -82,7 +82,7 @@ def asks_about_collection(question: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class ArticleSummary:
+class ArticleLead:
     """One article as a list of the collection shows it."""
 
     article_id: str

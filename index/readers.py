@@ -14,7 +14,8 @@ What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by
 - **votes**: per passage (its content hash) and voter (a keyed hash of the user id, another
   hash than the chat's), the latest vote: +1 or -1, the question it was given for, when;
 - **gaps**: questions declined or answered only with the closest passages, with the outcome,
-  language and time, and no user or chat id;
+  language and time, and no user or chat id; a scoped group's with its scope (``Scope.label``:
+  a gap of that part of the collection, which the rest may answer);
 - **scopes**: a group's chosen part of the collection (outlets, feeds, tags), under the group's
   id: a group is not a person, and the operator may need to see which group chose what;
 - **pages**: the answers shown in a chat (question, quotes), under a keyed hash of the chat
@@ -61,8 +62,10 @@ __all__ = [
 ]
 
 # 2: votes keyed by (passage, voter); chat ids keyed-hashed; the key out of the database;
-# /remove confirmations. 1 (no "schema" row) is upgraded in place at open.
-SCHEMA_VERSION = 2
+# /remove confirmations. 3: gaps keep the scope they were asked in; documents offered with
+# "Add" (a new table, made where missing). Older tables (1: no "schema" row) are upgraded in
+# place at open.
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ class Gap:
     outcome: str  # "declined" or "closest"
     lang: str
     at: str
+    scope: str = ""  # the scoped group's ``Scope.label``; "" for the whole collection
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,11 @@ class Scope:
     @property
     def empty(self) -> bool:
         return not (self.outlets or self.feeds or self.tags)
+
+    @property
+    def label(self) -> str:
+        """Its values in one line ("Le Journal, transport"), as a gap records it."""
+        return ", ".join((*self.outlets, *self.feeds, *self.tags))
 
 
 class ReaderStore(Protocol):
@@ -141,7 +150,7 @@ def days_ago(days: float, moment: datetime | None = None) -> str:
 _COLUMNS = {
     "reader_turns": ("chat", "question", "article_ids", "at"),
     "reader_votes": ("passage", "voter", "question", "value", "at"),
-    "reader_gaps": ("question", "outcome", "lang", "at"),
+    "reader_gaps": ("question", "outcome", "lang", "at", "scope"),
     "reader_scopes": ("chat_id", "scope"),
     "reader_pages": ("chat", "key", "payload", "at"),
     "reader_removals": ("chat", "key", "article_id", "at"),
@@ -161,7 +170,7 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS reader_votes_passage_at ON reader_votes (passage, at)",
     "CREATE INDEX IF NOT EXISTS reader_votes_at ON reader_votes (at)",
     "CREATE TABLE IF NOT EXISTS reader_gaps (question TEXT NOT NULL, outcome TEXT NOT NULL,"
-    " lang TEXT NOT NULL, at TEXT NOT NULL)",
+    " lang TEXT NOT NULL, at TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '')",
     "CREATE INDEX IF NOT EXISTS reader_gaps_at ON reader_gaps (at)",
     "CREATE TABLE IF NOT EXISTS reader_scopes (chat_id {big} PRIMARY KEY, scope TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS reader_pages (chat TEXT NOT NULL, key TEXT NOT NULL,"
@@ -170,7 +179,7 @@ _TABLES = [
     "CREATE TABLE IF NOT EXISTS reader_removals (chat TEXT NOT NULL, key TEXT NOT NULL,"
     " article_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat, key))",
     "CREATE INDEX IF NOT EXISTS reader_removals_at ON reader_removals (at)",
-    # Added in version 2 without an upgrade step: a new table, made where it is missing.
+    # A new table of version 3: made where it is missing, no upgrade step.
     "CREATE TABLE IF NOT EXISTS reader_uploads (chat TEXT NOT NULL, key TEXT NOT NULL,"
     " document TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat, key))",
     "CREATE INDEX IF NOT EXISTS reader_uploads_at ON reader_uploads (at)",
@@ -192,6 +201,9 @@ _UPGRADE_1_TO_2 = [
     "DROP TABLE IF EXISTS reader_turns",
     "DROP TABLE IF EXISTS reader_pages",
 ]
+# Version 2 to 3: the gaps asked before were asked of the whole collection or of an unknown
+# scope; they keep "" (the whole collection).
+_UPGRADE_2_TO_3 = ["ALTER TABLE reader_gaps ADD COLUMN scope TEXT NOT NULL DEFAULT ''"]
 
 
 class _SqlReaderStore:
@@ -240,10 +252,15 @@ class _SqlReaderStore:
             old_key = self._meta(db, "voter_key")  # version 1 kept the key in the database
             check = self._meta(db, "key_check")
             self._key.load(adopt=old_key, expected_check=check)
-            if version is None and old_key is not None:
+            # Version 1 had no "schema" row but kept its key; a new database has neither.
+            found = int(version) if version is not None else (1 if old_key is not None else None)
+            if found == 1:
                 for statement in _UPGRADE_1_TO_2:
                     db.execute(statement.format(big=self._big))
-            elif version is not None and int(version) > SCHEMA_VERSION:
+            if found in (1, 2):
+                for statement in _UPGRADE_2_TO_3:
+                    db.execute(statement)
+            if found is not None and found > SCHEMA_VERSION:
                 raise ReaderKeyError(
                     f"the readers' tables are of a newer version ({version}) than this bot"
                     f" ({SCHEMA_VERSION}): run the newer bot"
@@ -314,9 +331,10 @@ class _SqlReaderStore:
         with self._db() as db:
             db.execute(
                 self._sql(
-                    "INSERT INTO reader_gaps (question, outcome, lang, at) VALUES (?, ?, ?, ?)"
+                    "INSERT INTO reader_gaps (question, outcome, lang, at, scope)"
+                    " VALUES (?, ?, ?, ?, ?)"
                 ),
-                (gap.question, gap.outcome, gap.lang, gap.at),
+                (gap.question, gap.outcome, gap.lang, gap.at, gap.scope),
             )
 
     def gaps(self, since: str, limit: int = 10_000) -> list[Gap]:
@@ -324,7 +342,7 @@ class _SqlReaderStore:
         with self._db() as db:
             rows = db.execute(
                 self._sql(
-                    "SELECT question, outcome, lang, at FROM reader_gaps WHERE at >= ?"
+                    "SELECT question, outcome, lang, at, scope FROM reader_gaps WHERE at >= ?"
                     " ORDER BY at DESC LIMIT ?"
                 ),
                 (since, limit),

@@ -34,13 +34,13 @@ from index.errors import (
 from index.followup import joined_subject, leans_on_previous, led_by_own_ranking
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_file_digest
-from index.models import Answer, Article, Quote
-from index.overview import ArticleSummary, lead_sentence, only_time_frame
+from index.models import Answer, Article, ArticleSummary, Quote
+from index.overview import ArticleLead, lead_sentence, only_time_frame
 from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
-from index.stores.base import Filters, IndexStore, StoreMeta
+from index.stores.base import Filters, IndexStore, StoreMeta, passes
 
 __all__ = [
     "IndexService",
@@ -365,6 +365,14 @@ class IndexService:
         """The indexed articles, sorted by title."""
         return sorted(self.store.articles(), key=lambda a: (a.title.casefold(), a.id))
 
+    def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
+        """The indexed articles without their texts (those ``filters`` let through: a group's
+        scope), sorted by title: what lists show."""
+        listed = self.store.summaries()
+        if filters is not None and not filters.empty:
+            listed = [a for a in listed if passes(filters, a)]
+        return sorted(listed, key=lambda a: (a.title.casefold(), a.id))
+
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)
 
@@ -375,16 +383,18 @@ class IndexService:
         start: str | None = None,
         end: str | None = None,
         dated_only: bool = False,
-    ) -> tuple[list[ArticleSummary], int]:
+        filters: Filters | None = None,
+    ) -> tuple[list[ArticleLead], int]:
         """One page of the articles, newest first (undated ones last), each with its lead
         sentence (``index.overview``), and how many there are. With ``start``/``end`` (ISO
         8601, as ``TimeFrame``) or ``dated_only``, only the articles published in that period,
-        never an undated one. Only the page's articles are read whole."""
+        never an undated one; with ``filters`` (a group's scope), only the articles they let
+        through. The list is read from metadata; only the page's articles whole."""
         self._check()
         period = dated_only or start is not None or end is not None
         listed = [
             a
-            for a in self.store.articles()
+            for a in self.summaries(filters)
             if not period
             or (
                 a.published
@@ -393,14 +403,13 @@ class IndexService:
             )
         ]
         listed.sort(key=lambda a: (a.published is not None, a.published or "", a.id), reverse=True)
-        shown = listed[page * per_page : (page + 1) * per_page]
-        summaries = [
-            ArticleSummary(
-                a.id, a.title, lead_sentence(a.text, a.lang), a.outlet, a.published, a.url
-            )
-            for a in shown
+        shown = [a.id for a in listed[page * per_page : (page + 1) * per_page]]
+        texts = {a.id: a for a in self.store.articles(shown)}
+        leads = [
+            ArticleLead(a.id, a.title, lead_sentence(a.text, a.lang), a.outlet, a.published, a.url)
+            for a in (texts[i] for i in shown if i in texts)
         ]
-        return summaries, len(listed)
+        return leads, len(listed)
 
     def context(self, quote: Quote, chars: int = 1200) -> Quote:
         """The paragraph(s) around a quote, as a wider verbatim quote of the same article.

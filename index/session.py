@@ -16,7 +16,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +29,7 @@ from index.search import Feedback
 from index.service import IndexService
 from index.stores.base import Filters
 
-__all__ = ["KEY_PATTERN", "ChatMemory", "ChatSession", "Page"]
+__all__ = ["KEY_PATTERN", "ChatMemory", "ChatSession", "Page", "scope_filters"]
 
 T = TypeVar("T")
 
@@ -115,11 +115,23 @@ class Page:
     answer: Answer
     first: int
     has_more: bool
+    scope: Scope = field(default_factory=Scope)  # the group's scope searched (a reply names it)
 
     @property
     def numbers(self) -> range:
         """The 1-based numbers of this page's quotes."""
         return range(self.first + 1, self.first + 1 + len(self.answer.quotes))
+
+
+def scope_filters(scope: Scope) -> Filters | None:
+    """A group's scope as the store's ``Filters``; None for the whole collection."""
+    if scope.empty:
+        return None
+    return Filters(
+        outlets=frozenset(scope.outlets) or None,
+        feeds=frozenset(scope.feeds) or None,
+        tags=frozenset(scope.tags) or None,
+    )
 
 
 class _StoredPages:
@@ -216,17 +228,8 @@ class ChatSession:
         if readers is None:
             return self._keep(chat_id, question, None, (), self.service.ask(question))
         now = datetime.now(UTC)
-        # Groups have negative ids; a private chat sees everything, whatever is stored.
-        scope = readers.scope(chat_id) if chat_id < 0 else Scope()
-        filters = (
-            None
-            if scope.empty
-            else Filters(
-                outlets=frozenset(scope.outlets) or None,
-                feeds=frozenset(scope.feeds) or None,
-                tags=frozenset(scope.tags) or None,
-            )
-        )
+        scope = self.scope(chat_id)
+        filters = scope_filters(scope)
         previous = readers.last_turn(chat_id)
         if previous is not None and is_follow_up(
             question, previous, now, self.follow_up_seconds, replied
@@ -244,8 +247,18 @@ class ChatSession:
             base = answer.follow_up_of or question
             readers.remember(Turn(chat_id, base, quoted, now_iso(now)))
         if answer.outcome != "answer":
-            readers.record_gap(Gap(question, answer.outcome, answer.question_lang, now_iso(now)))
-        return self._keep(chat_id, subject, used, (), answer)
+            # A scoped group's gap is its scope's: the rest of the collection may answer.
+            gap = Gap(question, answer.outcome, answer.question_lang, now_iso(now), scope.label)
+            readers.record_gap(gap)
+        return replace(self._keep(chat_id, subject, used, (), answer), scope=scope)
+
+    def scope(self, chat_id: int) -> Scope:
+        """The part of the collection a chat sees: a group's chosen scope; everything for a
+        private chat (whatever is stored) and without a readers' store."""
+        # Groups have negative ids.
+        if self.readers is None or chat_id >= 0:
+            return Scope()
+        return self.readers.scope(chat_id)
 
     def more(self, chat_id: int, key: str) -> Page:
         """The next page after the one kept under ``key``; each page's More works once.

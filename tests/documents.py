@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import datetime
 
 
@@ -97,3 +98,70 @@ def zip_bomb_docx(size: int) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", b"\0" * size)
     return out.getvalue()
+
+
+# --- hostile documents: small on disk, huge once read ------------------------------------------
+
+_SENTENCE = "Le volcan est entré en éruption et la lave a atteint la mer en quelques heures. "
+
+
+def docx_with_body(body_xml: bytes) -> bytes:
+    """A real DOCX (python-docx's template) whose ``word/document.xml`` body is ``body_xml``."""
+    original = zipfile.ZipFile(io.BytesIO(docx_with(["x"], heading="Titre")))
+    document = original.read("word/document.xml")
+    head, _, rest = document.partition(b"<w:body>")
+    tail = rest[rest.index(b"<w:sectPr") :]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in original.infolist():
+            data = original.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = head + b"<w:body>" + body_xml + tail
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def docx_of_empty_paragraphs(count: int) -> bytes:
+    """A DOCX of ``count`` empty paragraphs: a few bytes each once zipped."""
+    return docx_with_body(b"<w:p/>" * count)
+
+
+def docx_of_repeated_text(paragraphs: int, sentences: int = 20) -> bytes:
+    """A DOCX whose ``paragraphs`` paragraphs all say the same ``sentences`` sentences."""
+    text = (_SENTENCE * sentences).strip().encode()
+    return docx_with_body((b"<w:p><w:r><w:t>" + text + b"</w:t></w:r></w:p>") * paragraphs)
+
+
+def pdf_of_one_page_repeated(pages: int, lines: int, line: str = _SENTENCE) -> bytes:
+    """A PDF of ``pages`` pages that all draw one compressed content stream of ``lines`` lines."""
+    escaped = line.encode("cp1252").replace(b"(", b"\\(").replace(b")", b"\\)")
+    content = b"BT /F1 11 Tf 14 TL 50 780 Td\n" + (b"(" + escaped + b") Tj T*\n") * lines + b"ET"
+    packed = zlib.compress(content, 9)
+    page_ids = [5 + i for i in range(pages)]
+    kids = " ".join(f"{i} 0 R" for i in page_ids).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
+    ]
+    objects += [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    ] * pages
+    return _pdf(objects, None)
+
+
+def pdf_of_repeated_drawing(pages: int, operations: int) -> bytes:
+    """A PDF of ``pages`` pages that all draw one compressed stream of ``operations`` lines and
+    no text."""
+    content = b"0 0 m 10 10 l S\n" * operations
+    packed = zlib.compress(content, 9)
+    kids = " ".join(f"{4 + i} 0 R" for i in range(pages)).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R >>"] * pages
+    return _pdf(objects, None)

@@ -18,6 +18,7 @@ from telegram import Chat, MessageOriginChannel, MessageOriginUser, User
 from index.dates import display_date
 from index.embed import Embedder
 from index.indexer import SyncReport
+from index.readers import Scope
 from index.service import ProgressCallback
 from tests.bot_fixtures import (
     BotHarness,
@@ -725,3 +726,55 @@ async def test_a_group_administrator_scopes_the_group(bot: BotHarness) -> None:
     assert cleared["plain_text"].startswith("Portée de ce groupe : toute la collection.")
     [in_private] = await bot.say(member, "/scope")
     assert in_private["plain_text"].startswith("Les discussions privées voient toute la collection")
+
+
+TRANSPORT = {
+    "title": "Grève à Orly : deux cents vols annulés",
+    "outlet": "Le Quotidien",
+    "tags": ["transport"],
+    "text": "Les contrôleurs aériens d'Orly ont cessé le travail lundi matin : deux cents vols "
+    "ont été annulés et des milliers de passagers sont restés bloqués jusqu'au soir.",
+}
+
+
+async def test_a_scoped_group_is_told_its_scope(bot: BotHarness) -> None:
+    # Issue 23, item 9: in a group scoped to "transport", a question the Kazakh article answers
+    # got "the articles do not answer… /sources shows what they cover", while /sources listed
+    # that article and /gaps counted the question as a gap of the whole collection.
+    mark = bot.mark()
+    await bot.server.send_document(
+        bot.admin, "orly.json", json.dumps(TRANSPORT).encode(), caption="/add"
+    )
+    await bot.server.wait_sent(1, after=mark, timeout=30)
+    group = bot.server.group_chat(-210, "Voyageurs")
+    bot.app.bot_data.readers.set_scope(group.id, Scope(tags=("transport",)))
+    member, mention = bot.user(3501), f"@{bot.server.bot_user.username}"
+    [declined] = await bot.say(member, f"{mention} {QUESTION_FR}", chat=group)
+    assert declined["plain_text"] == (
+        "Les articles de ce groupe (portée : transport) ne répondent pas à cette question. "
+        "/sources montre ce qu'ils couvrent."
+    )
+    [listed] = await bot.say(member, "/sources", chat=group)
+    assert listed["plain_text"] == (
+        "Articles (1) — page 1/1\nPortée de ce groupe : transport.\n"
+        "orly — Grève à Orly : deux cents vols annulés"
+    )
+    [about] = await bot.say(member, f"{mention} De quoi parlent les articles ?", chat=group)
+    assert about["plain_text"].startswith(
+        "Les articles de la collection (1), du plus récent au plus ancien\n\n"
+        "• Grève à Orly : deux cents vols annulés · Le Quotidien"
+    )
+    [everything] = await bot.say(member, "/sources")  # a private chat sees the collection
+    assert everything["plain_text"].startswith("Articles (2) — page 1/1\n")
+    [answered] = await bot.say(member, QUESTION_FR)  # and gets its answer: no gap
+    assert ORDER in answered["plain_text"]
+    [report] = await bot.say(bot.admin, "/gaps")
+    assert report["plain_text"] == (
+        "Questions sans réponse sûre, 7 derniers jours\n"
+        f"1. « {QUESTION_FR} » ×1 (sans réponse 1) — portée : transport"
+    )
+    bot.app.bot_data.readers.set_scope(group.id, Scope(tags=("météo",)))  # no article has it
+    [none] = await bot.say(member, "/sources", chat=group)
+    assert none["plain_text"] == (
+        "Aucun article de la collection n'est dans la portée de ce groupe (météo)."
+    )

@@ -28,6 +28,7 @@ from tests.bot_fixtures import (
     wait_until,
 )
 from tests.botapi import BotApiServer, texts
+from tests.documents import docx_of_empty_paragraphs
 from tests.test_bot_admin import SEED_ID, VOLCANO, gate_rebuild, seed_files
 
 QUESTION = "Qui a ordonné de tirer sur les manifestants ?"
@@ -215,6 +216,18 @@ async def test_an_upload_captioned_for_another_bot_is_ignored(bot: BotHarness) -
     [reply] = await bot.say(bot.user(), "/sources")  # the next update is answered, not those
     assert reply["plain_text"].startswith("Articles (1)")
     assert not any(m == "getFile" for m, _ in bot.server.requests)
+
+
+async def test_a_docx_of_millions_of_empty_paragraphs_is_refused_with_its_reason(
+    bot: BotHarness,
+) -> None:
+    """Issue 22, finding 6: 78 KB of DOCX kept a worker busy 276 s in 1.7 GB, then "no text"."""
+    bomb = docx_of_empty_paragraphs(5_000_000)
+    mark = bot.mark()
+    await bot.server.send_document(bot.admin, "vide.docx", bomb, caption="/add")
+    [reply] = await bot.server.wait_sent(1, after=mark, timeout=30)
+    assert reply["plain_text"] == "Non ajouté : the DOCX file has more than 100,000 paragraphs."
+    assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
 
 
 async def test_unknown_button_data_gets_a_polite_answer_not_an_error(

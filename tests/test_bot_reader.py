@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from telegram import BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 
 from bot.app import set_commands
 from index.embed import Embedder
@@ -292,6 +296,14 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
         server.get_commands(default, "en")[0]["description"] == "Ask a question about the articles"
     )
     assert server.get_commands(default, "fr")[0]["description"].startswith("Poser une question")
+    # A group's administrators also get /scope in the group's menu (issue 23, item 9).
+    group_admins = BotCommandScopeAllChatAdministrators().to_dict()
+    for lang in ("", "fr", "en"):
+        names = [c["command"] for c in server.get_commands(group_admins, lang)]
+        assert names == ["ask", "sources", "help", "scope"]
+    assert server.get_commands(group_admins, "en")[-1]["description"] == (
+        "The group's scope (group administrators)"
+    )
     admin_scope = BotCommandScopeChat(ADMIN_ID).to_dict()
     for lang in ("", "fr", "en"):
         names = [c["command"] for c in server.get_commands(admin_scope, lang)]
@@ -422,8 +434,8 @@ async def test_restart_keeps_the_index(
     assert botapi.rejected == []
 
 
-async def test_sources_pages(botapi: BotApiServer, tmp_path: Path) -> None:
-    """Fourteen articles on a throwaway index (fake embedder): two pages, Prev and Next."""
+def fourteen_articles(tmp_path: Path) -> Workspace:
+    """Fourteen articles on a throwaway index (fake embedder): two pages of /sources."""
     space = Workspace(tmp_path / "seeds", tmp_path / "data")
     space.seeds.mkdir()
     for n in range(14):
@@ -437,6 +449,12 @@ async def test_sources_pages(botapi: BotApiServer, tmp_path: Path) -> None:
     IndexService(
         IndexSettings(seeds_dir=space.seeds, data_dir=space.data, embedding_model="hashing-256")
     ).rebuild()
+    return space
+
+
+async def test_sources_pages(botapi: BotApiServer, tmp_path: Path) -> None:
+    """Two pages, Prev and Next."""
+    space = fourteen_articles(tmp_path)
     botapi.strict_entities = True
     async with run_bot(botapi, space, None, embedding_model="hashing-256") as harness:
         user = harness.user(language_code="en")
@@ -568,6 +586,46 @@ async def test_a_question_that_is_only_a_time_frame_lists_the_periods_articles(
         [strike] = await harness.say(fr, "Les grèves à Orly depuis hier ?")
         assert strike["plain_text"].startswith("Articles publiés depuis le ")
         assert "\n\n1. Grève à Orly · Le Journal · " in strike["plain_text"]  # a quote
+    assert botapi.rejected == []
+
+
+async def test_sources_pages_and_help_count_against_the_rate_limit(
+    botapi: BotApiServer, tmp_path: Path
+) -> None:
+    """Issue 22, finding 5: 300 page presses held up another reader's question 39.6 s."""
+    space = fourteen_articles(tmp_path)
+    limited = "You are asking a lot of questions: I will answer again in a minute."
+    async with run_bot(
+        botapi, space, None, embedding_model="hashing-256", rate_limit_per_minute=3
+    ) as harness:
+        user = harness.user(language_code="en")
+        [first] = await harness.say(user, "/sources")  # 1
+        mark = harness.mark()
+        await botapi.press_button(user, first, dict(buttons(first))["Next ▶"])  # 2
+        [page2] = await botapi.wait_edits(1, after=mark)
+        await harness.say(user, "/help")  # 3
+        mark = harness.mark()
+        await botapi.press_button(user, page2, dict(buttons(page2))["◀ Prev"])  # over
+        alert = await wait_callback_answer(botapi, mark)
+        assert (alert.get("text"), alert.get("show_alert")) == (limited, True)
+        mark = harness.mark()
+        await botapi.press_button(user, page2, dict(buttons(page2))["◀ Prev"])  # told once
+        silent = await wait_callback_answer(botapi, mark)
+        assert silent.get("text") is None
+        await botapi.send_text(user, "/sources")
+        await botapi.send_text(user, "/help")
+        other = harness.user(4004, language_code="en")
+        [help_other] = await harness.say(other, "/help")  # others unaffected
+        assert help_other["plain_text"].startswith("I answer questions about 14 article(s)")
+        for _ in range(4):  # admins are exempt
+            await harness.say(harness.admin, "/help")
+        assert [r for r in botapi.sent[mark.sent :] if r["chat_id"] == user.id] == []
+        assert botapi.edits[mark.edits :] == []  # no page was read for the refused presses
+        over = harness.user(5005, language_code="en")
+        for _ in range(3):
+            await harness.say(over, "/help")
+        [told] = await harness.say(over, "/sources")
+        assert told["plain_text"] == limited
     assert botapi.rejected == []
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from index.chunk import _plain_sentences, chunk_article, paragraph_spans, sentence_spans
+from index.chunk import (
+    _plain_sentences,
+    chunk_article,
+    is_heading,
+    paragraph_spans,
+    sentence_spans,
+)
 from index.models import Article
 
 SEED = Path(__file__).parent.parent / "seeds" / "000_7774940a137d78f0.txt"
@@ -110,3 +116,57 @@ def test_plain_sentences_of_a_long_paragraph() -> None:
     assert [text[s:e] for s, e in spans[:3]] == ["Un.", "Deux !", "« Trois ? »"]
     assert all(e - s <= 2000 for s, e in spans)
     assert spans[-1][1] == len(text)
+
+
+def test_a_heading_line_is_never_glued_to_the_next_sentence() -> None:
+    # Issue 23, item 8: "Le bilan" (under 20 characters, so once taken for an abbreviation's
+    # fragment) was glued to the sentence under it, and the pair became the bold highlight.
+    text = "Le bilan\nDeux cents vols ont été annulés dans la journée. Le trafic reprend mardi."
+    assert [text[s:e] for s, e in sentence_spans(text, "fr")] == [
+        "Le bilan",
+        "Deux cents vols ont été annulés dans la journée.",
+        "Le trafic reprend mardi.",
+    ]
+    assert is_heading(text, 0, 8)
+    assert not is_heading(text, 9, 57)  # a sentence
+    # A wrapped line goes on in lower case: a sentence's first half, still glued.
+    wrapped = "Le 5\njanvier, le président a limogé le gouvernement du pays."
+    assert [wrapped[s:e] for s, e in sentence_spans(wrapped, "fr")] == [wrapped]
+    assert not is_heading(wrapped, 0, 4)
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("« Tirez sur les manifestants »", True),  # a quoted headline
+        ("Grève à Orly (suite)", True),
+        ("« Nous ne céderons pas. »", False),  # a quoted sentence
+        ("Le bilan :", False),
+        ("- deux cents vols annulés", False),  # a list item
+        ("2. Deux cents vols annulés", False),
+        ("deux cents vols annulés", False),  # a line going on
+    ],
+)
+def test_what_a_heading_is(line: str, heading: bool) -> None:
+    text = f"{line}\n\nLes contrôleurs aériens ont cessé le travail lundi matin."
+    assert is_heading(text, 0, len(line)) is heading
+
+
+def test_a_closing_quote_ends_the_sentence_it_closes() -> None:
+    # pysbd cut after "semaine." and left "»" to open the next sentence: the bold highlight
+    # started with a stray "»" (issue 23, item 8).
+    text = (
+        "Les syndicats ont dit : « Nous ne céderons pas.\n"
+        "Le mouvement continuera toute la semaine. » Les négociations reprendront mercredi."
+    )
+    found = [text[s:e] for s, e in sentence_spans(text, "fr")]
+    assert found == [
+        "Les syndicats ont dit : « Nous ne céderons pas.",
+        "Le mouvement continuera toute la semaine. »",
+        "Les négociations reprendront mercredi.",
+    ]
+    seed = SEED.read_text(encoding="utf-8")
+    starts = [seed[s] for s, _ in sentence_spans(seed, "fr")]
+    assert not set(starts) & set("»”)")
+    english = "She said: “It is over.” He left. (It was late.) Then the rain came down hard."
+    assert all(english[s] not in "”)" for s, _ in sentence_spans(english, "en"))

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,62 @@ def test_console_answers_small_talk_in_its_language(workspace: Workspace) -> Non
     assert "Ablyazov" in done.stdout.split("You're welcome!")[1]
 
 
+def test_console_has_the_chats_commands_and_buttons(workspace: Workspace) -> None:
+    # Issue 23, item 11: /help reprinted the intro, "/context 1" was taken as a question, and a
+    # piped session was not echoed.
+    done = run_console(
+        workspace,
+        "/context 1\n"
+        "/help\n"
+        "Qui a ordonné de tirer sur les manifestants ?\n"
+        "/context 2\n"
+        "/context 9\n"
+        "/vote down 2\n"
+        "/vote up\n"
+        "/vote sideways\n"
+        "/frobnicate\n"
+        "De quoi parle l'article ?\n"
+        "Quoi de neuf cette semaine ?\n"
+        "/more\n",
+    )
+    assert done.returncode == 0, done.stderr
+    replies = dict(_exchanges(done.stdout))
+    assert replies["/context 1"] == "Aucune réponse affichée : posez d'abord une question."
+    assert replies["/help"].startswith(
+        "Je réponds aux questions sur 1 article(s) en citant mot pour mot"
+    )
+    assert replies["/help"].endswith(
+        "Dans la console : /ask question (ou la question seule), /more (Plus), /context N "
+        "(Contexte N), /vote up ou /vote down [N] (👍, 👎 et ✗ N faux), /sources, /help, /quit."
+    )
+    answer = replies["Qui a ordonné de tirer sur les manifestants ?"]
+    assert answer.startswith("[1] ") and "tirer pour tuer" in answer
+    second = answer.split("\n\n[2] ")[1].split("\n    — ")[0].replace("**", "")
+    context = replies["/context 2"]
+    assert not context.startswith("[")  # the surroundings of a quote, not a new answer
+    assert second.strip("…") in context.replace("**", "")
+    assert context.endswith("— « Tirez sur les manifestants »")
+    assert replies["/context 9"] == "La dernière réponse n'a pas de passage 9."
+    assert replies["/vote down 2"] == replies["/vote up"] == "Merci, c'est noté."
+    assert replies["/vote sideways"] == replies["/frobnicate"] == replies["/help"].split("\n\n")[-1]
+    assert replies["De quoi parle l'article ?"].startswith(
+        "Les articles de la collection (1), du plus récent au plus ancien\n\n"
+        "• « Tirez sur les manifestants »\n  AGI – Le président kazakh"
+    )
+    assert replies["Quoi de neuf cette semaine ?"].startswith("Aucun article n'a été publié ")
+    assert replies["/more"] == "Pas d'autres passages."
+    with sqlite3.connect(workspace.data / "readers.sqlite") as db:
+        votes = db.execute("SELECT question, value FROM reader_votes ORDER BY value").fetchall()
+    question = "Qui a ordonné de tirer sur les manifestants ?"
+    assert votes == [(question, -1), (question, 1)]  # quote 2 down, the first up
+
+
+def _exchanges(out: str) -> list[tuple[str, str]]:
+    """(line read, reply) of a piped console's transcript: "> line", a blank line, the reply."""
+    turns = out.split("\n\n> ")[1:]
+    return [(turn.split("\n\n", 1)[0], turn.split("\n\n", 1)[1].rstrip("\n")) for turn in turns]
+
+
 def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path: Path) -> None:
     fresh = Workspace(workspace.seeds, tmp_path / "fresh-data")
     fresh.data.mkdir()
@@ -96,7 +153,8 @@ def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path:
     assert done.returncode == 0, done.stderr
     assert "Building the index from" in done.stderr
     assert "Index built: 1 articles, 10 passages" in done.stderr
-    assert done.stdout.count("Console de questions sur 1 article(s).") == 2
+    assert done.stdout.count("Console de questions sur 1 article(s).") == 1
+    assert "\n> /help\n\nJe réponds aux questions sur 1 article(s)" in done.stdout
     assert "[1] " in done.stdout
     assert generation(fresh) == 1  # built once
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from index.dates import display_date, published_iso, time_frame
 from index.errors import ArticleLoadError
 from index.ingest import article_from_bytes
+from index.models import Answer
 from index.service import IndexService
 from index.settings import IndexSettings
 
@@ -247,9 +248,14 @@ def dated_service(tmp_path: Path) -> IndexService:
     return service
 
 
+def found(answer: Answer) -> set[str]:
+    """The articles an answer draws on: its first page and what More shows next."""
+    return {q.article_id for q in [*answer.quotes, *answer.more]}
+
+
 def test_a_time_frame_filters_the_passages_in_the_store(dated_service: IndexService) -> None:
     both = dated_service.ask("Le volcan est-il entré en éruption ?", now=NOW)
-    assert {q.article_id for q in both.quotes} == {"ancien", "recent"}
+    assert found(both) == {"ancien", "recent"}
     assert both.time_frame is None
     recent = dated_service.ask("Le volcan est-il entré en éruption depuis lundi ?", now=NOW)
     assert [q.article_id for q in recent.quotes] == ["recent"]
@@ -263,11 +269,11 @@ def test_a_time_frame_filters_the_passages_in_the_store(dated_service: IndexServ
     assert [q.article_id for q in older.quotes] == ["ancien"]
     # Nothing of the period answers: every article is searched, and a relative frame says so.
     week = dated_service.ask("Le volcan est-il entré en éruption la semaine dernière ?", now=NOW)
-    assert {q.article_id for q in week.quotes} == {"ancien", "recent"}
+    assert found(week) == {"ancien", "recent"}
     assert week.widened and week.time_frame is not None
     # A date of its own may name when the events happened: widened without a word.
     elsewhere = dated_service.ask("Le volcan est-il entré en éruption en janvier 2022 ?", now=NOW)
-    assert {q.article_id for q in elsewhere.quotes} == {"ancien", "recent"}
+    assert found(elsewhere) == {"ancien", "recent"}
     assert elsewhere.time_frame is None and not elsewhere.widened
 
 
@@ -276,7 +282,7 @@ def test_latest_news_prefers_recent_articles_then_falls_back(dated_service: Inde
     assert [q.article_id for q in latest.quotes] == ["recent"]
     later = datetime(2027, 6, 1, tzinfo=PARIS)  # nothing in the last 30 days: everything
     fallback = dated_service.ask("Les dernières nouvelles du volcan en éruption ?", now=later)
-    assert {q.article_id for q in fallback.quotes} == {"ancien", "recent"}
+    assert found(fallback) == {"ancien", "recent"}
     assert fallback.time_frame is None and not fallback.widened
 
 

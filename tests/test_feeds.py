@@ -4,22 +4,33 @@ and every way a feed server goes wrong; then /feeds and the polling job in the r
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
 
 from index.collection import Added, ArticleCollection
-from index.feeds import MAX_SEEN, Feed, FeedRegistry, parse_feed, poll_feed
+from index.feeds import MAX_SEEN, Feed, FeedNews, FeedRegistry, Tried, parse_feed, poll_feed
 from index.service import IndexService
 from index.settings import IndexSettings
-from tests.bot_fixtures import BotHarness, buttons, run_bot, wait_callback_answer, wait_until
+from index.stores.postgres import PostgresStore
+from tests.bot_fixtures import (
+    ADMIN_ID,
+    BotHarness,
+    buttons,
+    run_bot,
+    wait_callback_answer,
+    wait_until,
+)
 from tests.botapi import BotApiServer
 from tests.feedserver import FeedSite, serve_feeds
+from tests.pgproxy import PgProxy
 
 
 @pytest.fixture
@@ -80,7 +91,7 @@ async def test_rss_entries_become_articles_with_outlet_feed_and_date(
     assert "Accueil" not in article.text  # the page's main text, not its menu
     feed = report.feed
     assert (feed.title, feed.added, feed.etag, feed.last_error) == ("Le Journal", 2, '"v2"', None)
-    assert feed.last_success_at is not None and len(feed.seen) == 2
+    assert feed.last_success_at is not None and report.seen is not None and len(report.seen) == 2
     answer = collection.service.ask("Quel est le prix de l'uranium ?")
     assert answer.quotes[0].outlet == "Le Journal"
 
@@ -90,12 +101,14 @@ async def test_a_second_poll_is_conditional_and_adds_only_new_entries(
 ) -> None:
     add = _adder(collection)
     first = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add)
-    unchanged = await poll_feed(first.feed, collection, add)
+    assert first.seen is not None
+    unchanged = await poll_feed(first.feed, collection, add, seen=first.seen)
     assert unchanged.unchanged and unchanged.added == ()
     assert site.requests[-1][1]["If-None-Match"] == '"v2"'
     assert site.requests[-1][1]["If-Modified-Since"] == "Mon, 30 Nov 2026 08:00:00 GMT"
     site.rss_slugs.insert(0, "greve")
-    grown = await poll_feed(unchanged.feed, collection, add)
+    assert unchanged.seen is None  # as they were
+    grown = await poll_feed(unchanged.feed, collection, add, seen=first.seen)
     assert [a.article.id for a in grown.added] == ["127-0-0-1-articles-greve"]
     assert grown.feed.added == 3
     pages = [path for path, _ in site.requests if path.startswith("/articles/")]
@@ -126,7 +139,8 @@ async def test_an_entry_without_page_or_text_is_skipped_once(
     [skipped] = report.skipped
     assert skipped == (f"{site.base}/articles/uranium.html: the server answered HTTP 404")
     site.rss_slugs.append("greve")  # the feed changes: the broken entry is not tried again
-    again = await poll_feed(report.feed, collection, add)
+    assert report.seen is not None
+    again = await poll_feed(report.feed, collection, add, seen=report.seen)
     assert again.skipped == () and [a.article.id for a in again.added] == [
         "127-0-0-1-articles-greve"
     ]
@@ -173,7 +187,7 @@ def test_parse_feed_refuses_or_survives_hostile_documents(data: bytes) -> None:
 
 
 def test_one_process_at_a_time_polls_a_shared_data_dir(tmp_path: Path) -> None:
-    here, replica = FeedRegistry(tmp_path / "feeds.json"), FeedRegistry(tmp_path / "feeds.json")
+    here, replica = FeedRegistry(tmp_path), FeedRegistry(tmp_path)
     with here.polling() as ours:
         assert ours
         with replica.polling() as theirs:
@@ -193,18 +207,22 @@ def test_relative_entry_links_are_resolved_against_the_feed() -> None:
     assert parsed.entries[0].link == "https://journal.example/articles/un.html"
 
 
-def test_registry_keeps_subscriptions_atomically(tmp_path: Path) -> None:
-    registry = FeedRegistry(tmp_path / "feeds.json")
+def test_registry_keeps_subscriptions(tmp_path: Path) -> None:
+    registry = FeedRegistry(tmp_path)
     feed, created = registry.add("https://journal.example/rss.xml")
     again, created_again = registry.add("https://journal.example/rss.xml")
     assert created and not created_again and again.id == feed.id
-    registry.save(Feed(**{**{s: getattr(feed, s) for s in feed.__slots__}, "added": 4}))
-    assert FeedRegistry(tmp_path / "feeds.json").all()[0].added == 4
-    assert registry.remove(feed.id) == registry.remove(feed.id) or True
-    assert registry.all() == []
+    registry.save(replace(feed, added=4), seen=("b", "a"))
+    registry.record(replace(feed, added=5), Tried("c", added="Un titre"))
+    assert FeedRegistry(tmp_path).all() == [replace(feed, added=5)]
+    assert FeedRegistry(tmp_path).seen(feed.id) == ("b", "a", "c")
+    assert registry.remove(feed.id) == replace(feed, added=5)
+    assert registry.remove(feed.id) is None
+    assert registry.all() == [] and registry.seen(feed.id) == ()
+    registry.record(feed, Tried("d", added="Après"))  # removed meanwhile: nothing comes back
+    assert registry.all() == [] and registry.seen(feed.id) == () and registry.take_news()[1] == []
     with pytest.raises(Exception, match="only http:// and https:// URLs"):
         registry.add("file:///etc/passwd")
-    assert json.loads((tmp_path / "feeds.json").read_text()) == []
 
 
 # ------------------------------------------------------------------------------ in the bot
@@ -426,7 +444,8 @@ async def test_a_malformed_link_is_one_line_in_the_feeds_health(
         "http://[::1: not a valid URL",
         None,
     )
-    again = await poll_feed(feed, collection, _adder(collection))  # tried once only
+    assert report.seen is not None
+    again = await poll_feed(feed, collection, _adder(collection), seen=report.seen)  # once only
     assert (again.skipped, again.added, again.feed.skipped) == ((), (), 1)
 
 
@@ -439,7 +458,7 @@ async def test_validators_that_are_not_ascii_are_dropped(
     assert first.error is None and len(first.added) == 1
     assert (first.feed.etag, first.feed.last_modified) == (None, None)
     site.odd_headers = {"Last-Modified": "Tue, 01 Dec 2026 08:00:00 GMT", "ETag": '"v1"'}
-    second = await poll_feed(first.feed, collection, _adder(collection))
+    second = await poll_feed(first.feed, collection, _adder(collection), seen=first.seen or ())
     assert (second.error, second.feed.etag) == (None, '"v1"')
     assert "If-Modified-Since" not in site.requests[-1][1]
 
@@ -457,7 +476,7 @@ async def test_a_bug_on_one_entry_is_one_line_and_the_poll_goes_on(
     report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add_with_a_bug)
     assert [a.article.id for a in report.added] == ["127-0-0-1-articles-uranium"]
     assert report.skipped == (f"{site.base}/articles/volcan.html: internal error (RuntimeError)",)
-    assert report.feed.last_error is None and len(report.feed.seen) == 2
+    assert report.feed.last_error is None and report.seen is not None and len(report.seen) == 2
     [logged] = [r for r in caplog.records if r.exc_info]  # the bug is logged with its traceback
     assert "RuntimeError: a bug in the indexer" in caplog.text
     assert logged.getMessage() == f"feed f1: entry {site.base}/articles/volcan.html failed"
@@ -466,7 +485,7 @@ async def test_a_bug_on_one_entry_is_one_line_and_the_poll_goes_on(
 async def test_an_entry_indexed_is_marked_seen_at_once(
     site: FeedSite, collection: ArticleCollection, tmp_path: Path
 ) -> None:
-    registry = FeedRegistry(tmp_path / "feeds.json")
+    registry = FeedRegistry(tmp_path)
     feed, _ = registry.add(f"{site.base}/rss.xml")
     add = _adder(collection)
 
@@ -475,14 +494,15 @@ async def test_an_entry_indexed_is_marked_seen_at_once(
             raise asyncio.CancelledError
         return await add(name, data)
 
-    async def save(progress: Feed) -> None:
-        await asyncio.to_thread(registry.save, progress)
+    async def save(progress: Feed, tried: Tried) -> None:
+        await asyncio.to_thread(registry.record, progress, tried)
 
     with pytest.raises(asyncio.CancelledError):
         await poll_feed(feed, collection, add_then_stop, save)
     kept = registry.get(feed.id)
-    assert kept is not None and (kept.added, len(kept.seen), kept.etag) == (1, 1, None)
-    resumed = await poll_feed(kept, collection, add, save)
+    seen = registry.seen(feed.id)
+    assert kept is not None and (kept.added, len(seen), kept.etag) == (1, 1, None)
+    resumed = await poll_feed(kept, collection, add, save, seen=seen)
     assert [a.article.id for a in resumed.added] == ["127-0-0-1-articles-uranium"]
     pages = [path for path, _ in site.requests if path.startswith("/articles/")]
     assert sorted(pages) == ["/articles/uranium.html"] * 2 + ["/articles/volcan.html"]
@@ -549,15 +569,277 @@ async def test_an_archive_larger_than_the_window_is_read_once(
     site.archive_size, site.archive_etag = size, etag
     url = f"{site.base}/archive.xml"
     # The state after the first hundred polls: "Article 0" to "Article 1999" tried.
-    feed = replace(_feed(url), seen=tuple(f"{site.base}/archive/{n}.html" for n in range(MAX_SEEN)))
+    feed, seen = _feed(url), tuple(f"{site.base}/archive/{n}.html" for n in range(MAX_SEEN))
     add = _adder(collection)
     for _ in range(10):
-        report = await poll_feed(feed, collection, add)
+        report = await poll_feed(feed, collection, add, seen=seen)
         assert report.error is None
-        feed = report.feed
+        feed, seen = report.feed, report.seen if report.seen is not None else seen
         if not report.added:
             break
     pages = [path for path, _ in site.requests if path.startswith("/archive/")]
     assert sorted(pages) == sorted(f"/archive/{n}.html" for n in range(MAX_SEEN, size))
     assert feed.added == size - MAX_SEEN and report.added == ()
     assert report.unchanged == etag  # the archive read, its validators are kept
+
+
+# ------------------------------------------------------------------------------ the registry
+
+
+def test_a_feeds_json_of_the_first_format_is_migrated_on_first_read(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": "0a1b2c3d",
+            "url": "https://journal.example/rss.xml",
+            "title": "Le Journal",
+            "etag": '"v2"',
+            "created_at": "2026-11-01T08:00:00Z",
+            "last_success_at": "2026-12-01T08:00:00Z",
+            "added": 3,
+            "seen": ["https://journal.example/3", "https://journal.example/2", "1"],
+        },
+        {"id": "4e5f6a7b", "url": "https://gazette.example/atom.xml", "seen": []},
+    ]
+    (tmp_path / "feeds.json").write_text(json.dumps(records), encoding="utf-8")
+    registry = FeedRegistry(tmp_path)
+    journal, gazette = registry.all()
+    assert journal == Feed(
+        id="0a1b2c3d",
+        url="https://journal.example/rss.xml",
+        title="Le Journal",
+        etag='"v2"',
+        created_at="2026-11-01T08:00:00Z",
+        last_success_at="2026-12-01T08:00:00Z",
+        added=3,
+    )
+    assert gazette == Feed(id="4e5f6a7b", url="https://gazette.example/atom.xml")
+    assert registry.seen("0a1b2c3d") == (
+        "https://journal.example/3",
+        "https://journal.example/2",
+        "1",
+    )
+    assert not (tmp_path / "feeds.json").exists()  # read once, kept aside
+    assert json.loads((tmp_path / "feeds.json.migrated").read_text()) == records
+    again = FeedRegistry(tmp_path)  # a replica, or the next start: nothing read twice
+    assert [f.id for f in again.all()] == ["0a1b2c3d", "4e5f6a7b"]
+    assert len(again.seen("0a1b2c3d")) == 3
+
+
+def test_a_feeds_json_that_cannot_be_read_is_said(tmp_path: Path) -> None:
+    (tmp_path / "feeds.json").write_text("[{", encoding="utf-8")
+    with pytest.raises(Exception, match=r"^cannot read feeds.json \(Expecting"):
+        FeedRegistry(tmp_path).all()
+    assert (tmp_path / "feeds.json").read_text() == "[{"  # kept for the admin to mend
+
+
+async def test_each_entry_tried_is_saved_with_what_it_became(
+    site: FeedSite, collection: ArticleCollection, tmp_path: Path
+) -> None:
+    registry = FeedRegistry(tmp_path)
+    other, _ = registry.add("https://gazette.example/atom.xml")
+    registry.save(other, seen=("g1", "g2"))
+    feed, _ = registry.add(f"{site.base}/rss.xml")
+    site.broken_pages.add("uranium")
+    saved: list[tuple[int, tuple[str, ...]]] = []
+
+    async def save(progress: Feed, tried: Tried) -> None:
+        await asyncio.to_thread(registry.record, progress, tried)
+        saved.append((progress.added + progress.skipped, registry.seen(feed.id)))
+
+    report = await poll_feed(feed, collection, _adder(collection), save)
+    volcan, uranium = f"{site.base}/articles/volcan.html", f"{site.base}/articles/uranium.html"
+    assert saved == [(1, (volcan,)), (2, (volcan, uranium))]  # the skipped one too, at once
+    assert registry.seen(other.id) == ("g1", "g2")  # the other feeds are not rewritten
+    since, news = registry.take_news()
+    assert since is None and [(n.feed_id, n.added, n.titles, n.skipped) for n in news] == [
+        (feed.id, 1, ("Le volcan Piton de la Fournaise se réveille",), 1)
+    ]
+    assert news[0].last_skipped == report.skipped[0]
+
+
+async def test_a_database_down_mid_poll_burns_no_entry(
+    site: FeedSite, tmp_path: Path, database_url: str
+) -> None:
+    proxy = PgProxy(database_url)  # the database, behind a door the test closes
+    settings = IndexSettings(
+        seeds_dir=tmp_path / "seeds",
+        data_dir=tmp_path / "data",
+        embedding_model="hashing-128",
+        fetch_private_addresses=True,
+        fetch_timeout=2,
+        database_url=SecretStr(proxy.url),
+    )
+    settings.seeds_dir.mkdir()
+    (settings.seeds_dir / "volcans.txt").write_text("Les volcans\n\nLe magma remonte.\n")
+    store = PostgresStore(proxy.url, wait=1)
+    service = IndexService(settings, store=store)
+    registry = FeedRegistry(tmp_path / "data")
+    try:
+        service.rebuild()
+        collection = ArticleCollection(settings, service)
+        add = _adder(collection)
+
+        async def add_with_the_database_down(name: str, data: bytes) -> Added:
+            proxy.close()
+            return await add(name, data)
+
+        async def save(progress: Feed, tried: Tried) -> None:
+            await asyncio.to_thread(registry.record, progress, tried)
+
+        feed, _ = registry.add(f"{site.base}/rss.xml")
+        report = await poll_feed(feed, collection, add_with_the_database_down, save)
+        registry.save(report.feed, report.seen)
+        down = (
+            f"cannot reach the database at {store.location} "
+            "(couldn't get a connection after 1.00 sec): nothing was changed"
+        )
+        assert (report.added, report.skipped, report.error) == ((), (), down)
+        assert registry.seen(feed.id) == ()  # the entry is not burnt
+        kept = registry.get(feed.id)
+        assert kept is not None and (kept.last_error, kept.skipped, kept.etag) == (down, 0, None)
+        proxy.open()  # the database is back
+        again = await poll_feed(kept, collection, add, save, seen=registry.seen(feed.id))
+        assert again.error is None and sorted(a.article.id for a in again.added) == [
+            "127-0-0-1-articles-uranium",
+            "127-0-0-1-articles-volcan",
+        ]
+    finally:
+        proxy.close()
+        service.close()
+
+
+# ------------------------------------------------------------------------------ one poller
+
+
+async def test_feeds_add_while_a_round_polls_is_read_by_the_next_round(
+    bot: BotHarness, site: FeedSite
+) -> None:
+    from bot import feeds
+
+    registry = bot.app.bot_data.feeds
+    with registry.polling() as ours:  # a round at work, here or in a replica
+        assert ours
+        [added] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml")
+    [feed] = registry.all()
+    assert added["plain_text"] == (
+        f"Flux suivi : « {site.base}/rss.xml » ({feed.id}). Une lecture des flux est en cours :"
+        " il sera lu à la prochaine."
+    )
+    assert site.requests == []  # not read beside the round: no entry added twice
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(feeds.poll_feeds_job, when=0)
+    await wait_until(lambda: (registry.get(feed.id) or feed).added == 2, timeout=60)
+    pages = [path for path, _ in site.requests if path.startswith("/articles/")]
+    assert sorted(pages) == ["/articles/uranium.html", "/articles/volcan.html"]
+
+
+# ------------------------------------------------------------------------------ the admins' note
+
+
+async def test_the_daily_note_tells_each_admin_what_the_feeds_added(
+    botapi: BotApiServer, workspace: object, embedder: object, site: FeedSite
+) -> None:
+    from bot import feeds
+    from bot.context import BotContext
+
+    botapi.strict_entities = True
+    async with run_bot(
+        botapi,
+        workspace,  # type: ignore[arg-type]
+        embedder,  # type: ignore[arg-type]
+        admin_ids=[ADMIN_ID, 1003],
+        feeds_digest_time="09:00",
+    ) as bot:
+        english = bot.server.user(1003, "Admin2", language_code="en-GB")
+        await bot.say(english, "/feeds")  # their language, remembered for the note
+        site.json_pages["miel"] = json.dumps(
+            {"title": "Les <b>abeilles</b> & le miel", "text": "Le miel de la ruche. " * 20}
+        )
+        url = _odd(
+            site,
+            _item("http://[::1"),
+            _item(f"{site.base}/pages/miel.json"),
+            _item(f"{site.base}/articles/volcan.html"),
+        )
+        [added] = await bot.say(bot.admin, f"/feeds add {url}", timeout=60)
+        assert added["plain_text"].endswith("2 article(s) ajouté(s).")
+        feed_id = bot.app.bot_data.feeds.all()[0].id
+        assert bot.app.job_queue is not None
+        [job] = bot.app.job_queue.get_jobs_by_name("feeds-digest")
+        assert job.next_t is not None
+        local = job.next_t.astimezone(ZoneInfo(bot.settings.timezone))
+        assert (local.hour, local.minute) == (9, 0)  # 09:00 in TIMEZONE, every day
+        mark = bot.mark()
+        bot.app.job_queue.run_once(feeds.digest_job, when=0)
+        notes = {m["chat_id"]: m["plain_text"] for m in await bot.server.wait_sent(2, after=mark)}
+        assert notes == {
+            ADMIN_ID: (
+                "Flux : ce qu'ils ont apporté\n\n"
+                f"L'Étrange ({feed_id}) : 2 article(s) ajouté(s)\n"
+                "  • Les <b>abeilles</b> & le miel\n"
+                "  • Le volcan Piton de la Fournaise se réveille\n"
+                "  ⚠️ 1 entrée(s) ignorée(s), la dernière : http://[::1: not a valid URL"
+            ),
+            1003: (
+                "Feeds: what they brought\n\n"
+                f"L'Étrange ({feed_id}): 2 article(s) added\n"
+                "  • Les <b>abeilles</b> & le miel\n"
+                "  • Le volcan Piton de la Fournaise se réveille\n"
+                "  ⚠️ 1 entry(ies) skipped, the last: http://[::1: not a valid URL"
+            ),
+        }
+        sent = len(bot.server.sent)
+        await feeds.digest_job(BotContext(bot.app))  # nothing since: nothing said
+        assert len(bot.server.sent) == sent
+        site.rss_slugs = ["greve"]
+        await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml", timeout=60)
+        mark = bot.mark()
+        bot.app.job_queue.run_once(feeds.digest_job, when=0)
+        notes = {m["chat_id"]: m["plain_text"] for m in await bot.server.wait_sent(2, after=mark)}
+        assert re.fullmatch(
+            r"Feeds: what they brought since \d\d/\d\d/\d{4} \d\d:\d\d\n\n"
+            r"Le Journal \([0-9a-f]{8}\): 1 article\(s\) added\n"
+            r"  • Grève des enseignants à Almaty",
+            notes[1003],
+        )
+    assert botapi.rejected == []
+
+
+def test_a_long_note_is_cut_into_messages_that_fit() -> None:
+    from bot.feeds import MAX_NOTE_MESSAGES, render_news
+    from bot.render import MAX_MESSAGE
+    from index.feeds import FeedNews
+
+    news = [
+        FeedNews(f"{n:08x}", "<&>" * 100, 40, ("&" * 300,) * 5, 3, "<" * 300) for n in range(200)
+    ]
+    texts = render_news(news, "2026-12-01T08:00:00Z", "fr", ZoneInfo("Europe/Paris"))
+    assert len(texts) == MAX_NOTE_MESSAGES
+    assert texts[0].startswith("Flux : ce qu'ils ont apporté depuis le 01/12/2026 09:00\n")
+    shown = [html.unescape(re.sub(r"</?b>", "", text)) for text in texts]
+    assert all(len(text) <= MAX_MESSAGE for text in shown)
+    counted = sum(text.count("article(s) ajouté(s)") for text in shown)
+    assert shown[-1].endswith(f"\n… et {200 - counted} autre(s) flux : /feeds")
+    assert "<&><&>" not in texts[0] and "&lt;&amp;&gt;" in texts[0]  # values escaped
+    assert render_news([], None, "fr", ZoneInfo("UTC")) == []
+
+
+def test_replicas_take_the_news_once(tmp_path: Path) -> None:
+    here, replica = FeedRegistry(tmp_path), FeedRegistry(tmp_path)
+    feed, _ = here.add("https://journal.example/rss.xml")
+    for n in range(7):
+        here.record(replace(feed, title="Le Journal"), Tried(f"k{n}", added=f"Titre {n}"))
+    replica.record(feed, Tried("k7", skipped="https://journal.example/7: HTTP 404"))
+    since, news = replica.take_news()
+    assert since is None and news == [
+        FeedNews(
+            feed.id,
+            "https://journal.example/rss.xml",  # the feed's name as last saved
+            7,
+            tuple(f"Titre {n}" for n in range(2, 7)),  # the latest five
+            1,
+            "https://journal.example/7: HTTP 404",
+        )
+    ]
+    since_here, again = here.take_news()  # the other replica, at the same hour: nothing
+    assert again == [] and since_here is not None and since_here >= "2026"

@@ -54,3 +54,16 @@ def test_the_most_asked_wording_names_the_group() -> None:
         3,
         (("closest", 1), ("declined", 2)),
     )
+
+
+def test_a_scoped_groups_gap_is_its_scopes() -> None:
+    # Issue 23, item 9: the collection may answer what a group's scope does not.
+    gaps = [
+        Gap("Qui a tiré ?", "declined", "fr", "t", "transport"),
+        Gap("Qui a tiré ?", "declined", "fr", "t"),
+        Gap("Qui a donc tiré ?", "closest", "fr", "t", "transport"),
+    ]
+    assert [(g.question, g.count, g.scope) for g in group_gaps(gaps)] == [
+        ("Qui a tiré ?", 2, "transport"),
+        ("Qui a tiré ?", 1, ""),
+    ]

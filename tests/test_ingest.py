@@ -22,6 +22,7 @@ from index.ingest import (
     safe_filename,
 )
 from index.models import LoadProblem
+from tests.documents import pdf_with_text
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7774940a137d78f0.txt"
 
@@ -143,6 +144,28 @@ def test_markdown_front_matter_gives_outlet_and_tags(tmp_path: Path, header: str
         ("grève", "transports"),
     )
     assert article.published == "2026-12-01"
+
+
+def test_a_markdown_title_repeated_as_its_heading_leaves_the_text(tmp_path: Path) -> None:
+    # Issue 23, item 8: with the title in the front matter, the "# title" under it stayed in the
+    # text, and the title became the bold "best sentence" of the answers.
+    for heading in ("# Les grèves", "Les grèves\n==========", "#  LES  GRÈVES  #"):
+        source = (
+            f"---\ntitle: Les grèves\n---\n\n{heading}\n\n{PARA_1}\n\n## Le bilan\n\n{PARA_2}\n"
+        )
+        article = load_article(_write(tmp_path, "greves.md", source))
+        assert (article.title, article.text) == ("Les grèves", f"{PARA_1}\n\nLe bilan\n\n{PARA_2}")
+    other = f"---\ntitle: Les grèves\n---\n\n# Un autre titre\n\n{PARA_1}\n"
+    assert load_article(_write(tmp_path, "autre.md", other)).text == f"Un autre titre\n\n{PARA_1}"
+
+
+def test_a_pdf_title_repeated_as_its_first_line_leaves_the_text() -> None:
+    page = ["Les abeilles en danger", PARA_1, PARA_2]
+    article = article_from_bytes(
+        "abeilles.pdf", pdf_with_text([page], title="Les abeilles en danger")
+    )
+    assert article.title == "Les abeilles en danger"
+    assert article.text == f"{PARA_1} {PARA_2}"  # two lines of one paragraph
 
 
 def test_markdown_setext_title(tmp_path: Path) -> None:

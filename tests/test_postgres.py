@@ -14,16 +14,18 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from pydantic import SecretStr
 
 from index.cli import main
 from index.collection import ArticleCollection
 from index.embed import Embedder
-from index.errors import IndexFailure
+from index.errors import IndexFailure, StorageUnavailableError
 from index.service import IndexService
 from index.settings import IndexSettings
 from index.stores.postgres import PostgresStore, postings, public_url
+from tests.pgproxy import PgProxy
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7774940a137d78f0.txt"
 VOLCANO = "Les volcans\n\nUn volcan entre en éruption quand le magma remonte vers la surface.\n"
@@ -378,3 +380,50 @@ def test_a_follow_up_asked_through_another_replica_leans_on_the_first(
     assert stores[1].last_turn(7) is not None
     for store in stores:
         store.close()
+
+
+# ------------------------------------------------------------------------------ the database lost
+
+
+def test_a_change_with_the_database_down_is_a_storage_failure_and_the_store_comes_back(
+    seeds: Path, database_url: str, tmp_path: Path
+) -> None:
+    proxy = PgProxy(database_url)  # the database, behind a door the test closes
+    settings = IndexSettings(
+        seeds_dir=seeds,
+        data_dir=tmp_path / "data",
+        embedding_model="hashing-128",
+        database_url=SecretStr(proxy.url),
+    )
+    store = PostgresStore(proxy.url, wait=1)
+    collection = ArticleCollection(settings, IndexService(settings, store=store))
+    try:
+        collection.service.rebuild()
+        proxy.close()
+        with pytest.raises(StorageUnavailableError) as raised:
+            collection.add_bytes("glaciers.txt", GLACIER.encode())
+        assert str(raised.value) == (
+            f"cannot reach the database at {store.location} "
+            "(couldn't get a connection after 1.00 sec): nothing was changed"
+        )
+        assert not (seeds / "glaciers.txt").exists()  # a file that is not indexed is not kept
+        proxy.open()
+        collection.add_bytes("glaciers.txt", GLACIER.encode())
+        assert ids(collection) == {"volcans", "glaciers"}
+    finally:
+        proxy.close()
+        collection.service.close()
+
+
+def test_connections_the_server_ended_are_replaced_before_use(
+    replicas: list[ArticleCollection], database_url: str
+) -> None:
+    here = replicas[0]
+    assert ids(here) == {"volcans"}  # the pool holds a connection now
+    with psycopg.connect(database_url, autocommit=True) as db:  # a restart, as the pool sees it
+        ended = db.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert ended is not None and ended[0] >= 1
+    assert ids(here) == {"volcans"}  # not an error for the first request after it

@@ -231,8 +231,11 @@ def test_feedback_reorders_the_quotes_it_is_given_and_adds_none(tmp_path: Path) 
         k=5,
         feedback=lambda hashes: {passage_hash(first.text): -1.0},
     )
-    assert demoted.quotes[0] != first and first in demoted.quotes
-    assert {q.text for q in demoted.quotes} == {q.text for q in plain.quotes}
+    assert demoted.quotes[0] != first and first in [*demoted.quotes, *demoted.more]
+    # Nothing added: the same passages, shown first or behind More.
+    assert {q.text for q in [*demoted.quotes, *demoted.more]} == {
+        q.text for q in [*plain.quotes, *plain.more]
+    }
 
 
 def test_answers_shown_are_shared_by_replicas_for_more_and_context(
@@ -360,11 +363,36 @@ def test_an_old_schema_is_upgraded_in_place(storage: Storage) -> None:
     assert storage.key_path.read_text().strip() == OLD_KEY
     assert stat.S_IMODE(storage.key_path.stat().st_mode) == 0o600
     meta = dict(storage.rows("SELECT key, value FROM reader_meta"))
-    assert meta["schema"] == "2" and "voter_key" not in meta
+    assert meta["schema"] == "3" and "voter_key" not in meta
     assert OLD_KEY not in repr(meta)
     store = storage.open()  # opening again changes nothing
     assert store.voter_key(7) == old_pseudonym(7) and len(store.votes(["p1"], "")) == 2
     store.close()
+
+
+def test_a_version_2_store_gets_the_gaps_scope(storage: Storage) -> None:
+    # Issue 23, item 9: a scoped group's gap is its scope's; version 2's gaps had no scope.
+    storage.run(
+        "CREATE TABLE reader_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    )
+    storage.run("INSERT INTO reader_meta VALUES (?, ?)", [("schema", "2")])
+    storage.run(
+        "CREATE TABLE reader_gaps (question TEXT NOT NULL, outcome TEXT NOT NULL,"
+        " lang TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    storage.run(
+        "INSERT INTO reader_gaps VALUES (?, ?, ?, ?)", [("Pourquoi ?", "declined", "fr", "t")]
+    )
+    store = storage.open()
+    try:
+        store.record_gap(Gap("Qui a tiré ?", "declined", "fr", "u", "transport"))
+        assert store.gaps("") == [
+            Gap("Pourquoi ?", "declined", "fr", "t", ""),
+            Gap("Qui a tiré ?", "declined", "fr", "u", "transport"),
+        ]
+    finally:
+        store.close()
+    assert dict(storage.rows("SELECT key, value FROM reader_meta"))["schema"] == "3"
 
 
 def test_chat_ids_are_hashed_and_the_key_stays_out_of_the_database(storage: Storage) -> None:

@@ -22,7 +22,7 @@ from bot.render import (
     utf16_len,
 )
 from bot.state import BotStats, Limit, RateLimiter, percentile
-from index.models import Answer, Article, Quote
+from index.models import Answer, ArticleSummary, Quote
 from index.smalltalk import SMALL_TALK_LANGUAGES
 from tests.botapi import parse_html
 
@@ -175,9 +175,9 @@ def test_trim_around_keeps_words_whole() -> None:
     assert text.startswith("CCC") and text[start:end] == "CCC"
 
 
-def articles(n: int) -> list[Article]:
+def articles(n: int) -> list[ArticleSummary]:
     return [
-        Article(f"a{i:02d}", f"Titre <{i}> & co", "texte", "h", url=f"https://ex.org/{i}?x=1&y=2")
+        ArticleSummary(f"a{i:02d}", f"Titre <{i}> & co", url=f"https://ex.org/{i}?x=1&y=2")
         for i in range(n)
     ]
 
@@ -197,7 +197,7 @@ def test_sources_pages() -> None:
 
 def test_sources_drop_links_rather_than_overflow() -> None:
     many = [
-        Article(f"{'i' * 60}{n:02d}", "T" * 300, "x", "h", url="https://ex.org/" + "p" * 280)
+        ArticleSummary(f"{'i' * 60}{n:02d}", "T" * 300, url="https://ex.org/" + "p" * 280)
         for n in range(10)
     ]
     text, _, _ = render_sources(many, 0, "fr")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.confidence import FEATURES, ConfidenceModel
-from index.embed import HashingEmbedder
+from index.embed import Embedder, HashingEmbedder
 from index.indexer import BuildParams, Indexer
 from index.models import Article
 from index.search import (
@@ -23,7 +23,11 @@ from index.search import (
     search,
     zscores,
 )
+from index.service import IndexService
+from index.settings import IndexSettings
 from index.stores.embedded import EmbeddedStore
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cand(article: str, start: int, end: int, fused: float, dense: float = 0.9) -> Candidate:
@@ -146,7 +150,13 @@ def test_search_survives_empty_and_odd_questions(data, question: str) -> None:  
 
 def test_search_pages_with_offset(data) -> None:  # type: ignore[no-untyped-def]
     index, embedder = data
-    params = replace(SearchParams(), min_score=-1.0, max_score_gap=2.0)
+    params = replace(
+        SearchParams(),
+        min_score=-1.0,
+        max_score_gap=2.0,
+        page_gap_same_article=2.0,
+        page_gap_other_article=2.0,
+    )
     first = search(index, embedder, "lave magma abeilles", params, k=1)
     second = search(index, embedder, "lave magma abeilles", params, k=1, offset=1)
     assert len(first.quotes) == 1 and len(second.quotes) == 1
@@ -184,7 +194,7 @@ def sloped(centre: float, answer_at: float = 0.7, closest_at: float = 0.3) -> Co
 def test_the_confidence_model_gives_three_outcomes(data) -> None:  # type: ignore[no-untyped-def]
     index, embedder = data
     question = "lave magma abeilles"
-    params = SearchParams(max_score_gap=2.0)
+    params = SearchParams(max_score_gap=2.0, page_gap_same_article=2.0, page_gap_other_article=2.0)
     probe = search(index, embedder, question, replace(params, min_score=-1.0))
     assert probe.evidence is not None and probe.outcome == "answer"
     score = probe.evidence.answer
@@ -227,3 +237,28 @@ def test_evidence_names_what_the_best_article_never_mentions(data) -> None:  # t
     english = search(index, embedder, "What does lava in Iceland cool into?", params).evidence
     assert english is not None and english.same_language == 0.0
     assert english.names_not_in_article == 0.0
+
+
+def test_an_answer_shows_only_the_quotes_near_the_first(tmp_path: Path, embedder: Embedder) -> None:
+    """Issue 23: "Combien de vols annulés à Orly ?" showed a Kazakhstan passage third."""
+    import shutil
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(ROOT / "seeds" / "000_7774940a137d78f0.txt", seeds)
+    for name in ("greve-orly.md", "incendie-marseille.md"):
+        shutil.copy(ROOT / "eval" / "dated" / name, seeds)
+    service = IndexService(IndexSettings(seeds_dir=seeds, data_dir=tmp_path / "data"), embedder)
+    service.rebuild()
+    try:
+        for question, article in (
+            ("Combien de vols annulés à Orly ?", "greve-orly"),
+            ("Combien d'hectares ont brûlé près de Marseille ?", "incendie-marseille"),
+        ):
+            answer = service.ask(question)
+            assert {q.article_id for q in answer.quotes} == {article}
+            assert answer.more  # the rest is behind More, not lost
+            following = service.ask(question, offset=len(answer.quotes))
+            assert following.quotes == answer.more[: len(following.quotes)]
+    finally:
+        service.close()

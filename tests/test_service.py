@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.cli import main
-from index.embed import QueryCache
+from index.embed import Embedder, QueryCache
 from index.errors import (
     AnswerOutOfDateError,
     ArticleLoadError,
@@ -20,6 +20,7 @@ from index.errors import (
 )
 from index.service import IndexService
 from index.settings import IndexSettings
+from tests.documents import pdf_with_text
 
 SEED = Path(__file__).parent.parent / "seeds" / "000_7774940a137d78f0.txt"
 
@@ -289,3 +290,81 @@ def test_embedding_devices() -> None:
             embedding_device("cuda", "intfloat/multilingual-e5-small")
     with pytest.raises(ValueError, match="embed_device"):
         IndexSettings(embed_device="tpu")  # type: ignore[arg-type]
+
+
+# Issue 23, item 8: real files whose title, headings and quotes made odd highlights.
+ORLY_MD = """---
+title: Grève des contrôleurs aériens à Orly
+date: 2026-12-01
+---
+
+# Grève des contrôleurs aériens à Orly
+
+Les contrôleurs aériens de l'aéroport d'Orly ont cessé le travail lundi matin pour protester \
+contre la réforme de leurs horaires. Deux cents vols ont été annulés dans la journée, selon la \
+direction de l'aviation civile.
+
+## Le bilan
+
+Des milliers de passagers sont restés bloqués dans les terminaux jusqu'au soir. Les syndicats \
+ont dit : « Nous ne céderons pas.
+Le mouvement continuera toute la semaine. » Les négociations reprendront mercredi au ministère \
+des transports.
+"""
+FIRE_PAGE = [
+    "Incendie près de Marseille",
+    "Le feu a parcouru mille deux cents hectares de garrigue entre Marseille et Aubagne,",
+    "selon les pompiers des Bouches-du-Rhône, mobilisés toute la nuit.",
+    "Un millier d'habitants évacués",
+    "Les habitants de trois quartiers ont été évacués vers des gymnases de la ville.",
+    "Ils ont pu rentrer chez eux lundi soir, une fois le feu fixé par les pompiers.",
+]
+
+
+@pytest.fixture
+def headed(tmp_path: Path, embedder: Embedder) -> IndexService:
+    """A Markdown file and a PDF with titles, subheadings and a quote across lines, indexed
+    with the real model."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "orly.md").write_text(ORLY_MD, encoding="utf-8")
+    (seeds / "incendie.pdf").write_bytes(pdf_with_text([FIRE_PAGE], "Incendie près de Marseille"))
+    service = IndexService(IndexSettings(seeds_dir=seeds, data_dir=tmp_path / "data"), embedder)
+    service.rebuild()
+    return service
+
+
+@pytest.mark.parametrize(
+    ("question", "highlight"),
+    [
+        (
+            "Combien de vols annulés à Orly ?",  # was the title, said again by "# …"
+            "Deux cents vols ont été annulés dans la journée, selon la direction de l'aviation "
+            "civile.",
+        ),
+        (
+            "Quand reprendront les négociations ?",  # was "» Les négociations…"
+            "Les négociations reprendront mercredi au ministère des transports.",
+        ),
+        (
+            "Incendie près de Marseille ?",  # the PDF's title, said again by its first line
+            "Le feu a parcouru mille deux cents hectares de garrigue entre Marseille et Aubagne, "
+            "selon les pompiers des Bouches-du-Rhône, mobilisés toute la nuit.",
+        ),
+    ],
+)
+def test_a_highlight_is_a_sentence_never_a_title_nor_a_stray_quote(
+    headed: IndexService, question: str, highlight: str
+) -> None:
+    top = headed.ask(question).quotes[0]
+    assert top.highlight == highlight
+    orly = headed.article("orly")
+    assert orly is not None and orly.title == "Grève des contrôleurs aériens à Orly"
+    assert not orly.text.startswith(orly.title)
+
+
+def test_a_pdf_subheading_is_not_glued_to_its_first_sentence(headed: IndexService) -> None:
+    top = headed.ask("Où les habitants ont-ils été évacués ?").quotes[0]
+    assert top.highlight == (
+        "Les habitants de trois quartiers ont été évacués vers des gymnases de la ville."
+    )

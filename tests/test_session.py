@@ -41,7 +41,12 @@ def service(tmp_path: Path) -> IndexService:
 
 def open_session(service: IndexService, min_score: float = -1.0) -> ChatSession:
     """A session over ``service``; by default every passage is an answer (hashing vectors)."""
-    service.search_params = SearchParams(min_score=min_score, max_score_gap=2.0)
+    service.search_params = SearchParams(
+        min_score=min_score,
+        max_score_gap=2.0,
+        page_gap_same_article=2.0,
+        page_gap_other_article=2.0,
+    )
     return ChatSession(service)
 
 

@@ -121,6 +121,12 @@ def test_blank_token_means_console(monkeypatch: pytest.MonkeyPatch) -> None:
             "has space",
             "bad setting: WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
         ),
+        (
+            "FEEDS_DIGEST_TIME",
+            "25:00",
+            "bad setting: FEEDS_DIGEST_TIME must be a time of day as HH:MM, like 09:00 "
+            "(got '25:00')",
+        ),
     ],
 )
 def test_bad_setting_is_one_line(

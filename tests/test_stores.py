@@ -7,6 +7,7 @@ real stems. ``make_store`` opens a store over one fresh location; calling it twi
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 
 from index.errors import IndexFailure
 from index.lexical import passage_tokens
-from index.models import Article
+from index.models import Article, ArticleSummary
 from index.stores.base import (
+    SUMMARY_COLUMNS,
     Filters,
     IndexStore,
     PassageRecord,
@@ -119,6 +121,7 @@ def test_a_new_store_is_empty(make_store: MakeStore) -> None:
     assert empty.meta() is None
     assert (empty.counts().articles, empty.counts().passages) == (0, 0)
     assert empty.articles() == [] and empty.article("abeilles") is None
+    assert empty.summaries() == []
     assert empty.languages() == ("fr",)
 
 
@@ -132,6 +135,42 @@ def test_articles_come_back_as_written(store: IndexStore) -> None:
     assert sorted(a.id for a in store.articles()) == ["abeilles", "chats", "volcans"]
     assert store.sources()["chats"].sha256 == CATS.sha256
     np.testing.assert_allclose(store.background(), BACKGROUND)
+
+
+def test_summaries_are_the_articles_without_their_texts(store: IndexStore) -> None:
+    summaries = {s.id: s for s in store.summaries()}
+    assert summaries["volcans"] == ArticleSummary(
+        "volcans",
+        "Volcans",
+        lang="fr",
+        outlet="Terre",
+        tags=("science", "géologie"),
+        published="2024-05-01",
+        chars=len(VOLCANOES.text),
+    )
+    assert summaries["chats"] == ArticleSummary(
+        "chats", "Chats", feed="f1", published="2023-01-01", chars=len(CATS.text)
+    )
+    assert sorted(summaries) == ["abeilles", "chats", "volcans"]
+    store.write([], deletes=["chats"])
+    assert sorted(s.id for s in store.summaries()) == ["abeilles", "volcans"]
+
+
+def test_an_embedded_store_of_schema_1_lists_articles_from_an_index(tmp_path: Path) -> None:
+    """Schema 2 adds the index /sources reads, so the rows' long texts are never paged in."""
+    store = EmbeddedStore(tmp_path)
+    fill(store)
+    store.close()
+    with sqlite3.connect(tmp_path / "index.sqlite") as db:  # back to schema 1
+        db.execute("DROP INDEX articles_listing")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    reopened = EmbeddedStore(tmp_path)
+    assert sorted(s.id for s in reopened.summaries()) == ["abeilles", "chats", "volcans"]
+    reopened.close()
+    with sqlite3.connect(tmp_path / "index.sqlite") as db:
+        [(*_, plan)] = db.execute(f"EXPLAIN QUERY PLAN SELECT {SUMMARY_COLUMNS} FROM articles")
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert (plan, version) == ("SCAN articles USING COVERING INDEX articles_listing", ("2",))
 
 
 def test_languages_most_text_first(store: IndexStore) -> None:

@@ -23,11 +23,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from index.models import Article
+from index.models import Article, ArticleSummary
 
 __all__ = [
     "LEXICAL_MAX_DF",
-    "SCHEMA_VERSION",
+    "SUMMARY_COLUMNS",
     "ArticleSource",
     "Candidates",
     "Filters",
@@ -45,14 +45,13 @@ __all__ = [
     "article_filter_ids",
     "article_from_values",
     "passes",
+    "summary_from_values",
 ]
 
 Vector = npt.NDArray[np.float32]  # (dim,), L2-normalised
 Matrix = npt.NDArray[np.float32]  # (n, dim), rows L2-normalised
 Span = tuple[int, int]
 
-# What a store's schema is at; each backend migrates older ones up to it.
-SCHEMA_VERSION = 1
 # A question's word found in more passages than this is left out of the lexical query (it still
 # counts as known): its postings cost most of a query at a million passages (BM25 over them took
 # 114 ms of 153), and its idf is small there. No collection of up to this many passages changes.
@@ -244,6 +243,10 @@ class IndexStore(Protocol):
         """Every stored article's hashes and source file, by id (what a sync compares)."""
         ...
 
+    def summaries(self) -> list[ArticleSummary]:
+        """Every article without its text, in no particular order: one query, no text read."""
+        ...
+
     # -- writing: each call is one transaction ------------------------------------------------
 
     def write(
@@ -322,6 +325,18 @@ def article_from_values(values: Sequence[Any], tags: Iterable[str]) -> Article:
     return Article(**data)
 
 
+# ``ArticleSummary``'s fields as columns of every store's ``articles`` table.
+SUMMARY_COLUMNS = "id, title, lang, url, date, outlet, feed, tags, published, chars"
+
+
+def summary_from_values(values: Sequence[Any], tags: Iterable[str]) -> ArticleSummary:
+    """A summary from the values of ``SUMMARY_COLUMNS``; ``tags`` as the store decoded them."""
+    id_, title, lang, url, date, outlet, feed, _, published, chars = values
+    return ArticleSummary(
+        id_, title, lang, url, date, outlet, feed, tuple(tags), published, int(chars)
+    )
+
+
 def article_filter_ids(
     filters: Filters | None, articles: Mapping[str, Article]
 ) -> frozenset[str] | None:
@@ -336,7 +351,7 @@ def article_filter_ids(
     )
 
 
-def passes(filters: Filters, article: Article) -> bool:
+def passes(filters: Filters, article: Article | ArticleSummary) -> bool:
     """True when ``article`` is one ``filters`` let through."""
     if filters.article_ids is not None and article.id not in filters.article_ids:
         return False

@@ -32,11 +32,12 @@ import numpy.typing as npt
 
 from index.errors import IndexFailure
 from index.lexical import coverage, names_coverage, question_stems
-from index.models import Article
+from index.models import Article, ArticleSummary
 from index.stores import fts
 from index.stores import sqlite as sql
 from index.stores.base import (
     LEXICAL_MAX_DF,
+    SUMMARY_COLUMNS,
     ArticleSource,
     Candidates,
     Filters,
@@ -48,6 +49,7 @@ from index.stores.base import (
     StoreCounts,
     StoreMeta,
     Vector,
+    summary_from_values,
 )
 from index.stores.dense import DenseIndex, catch_up, load_dense
 from index.stores.vector_cache import SqliteVectorCache
@@ -184,6 +186,10 @@ class EmbeddedStore:
     def sources(self) -> dict[str, ArticleSource]:
         rows = self._db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
         return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def summaries(self) -> list[ArticleSummary]:
+        rows = self._db.execute(f"SELECT {SUMMARY_COLUMNS} FROM articles")
+        return [summary_from_values(r, json.loads(r[7])) for r in rows]
 
     # -- writing -------------------------------------------------------------------------------
 

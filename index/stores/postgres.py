@@ -31,6 +31,7 @@ replicas run one after the other and both are kept.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -43,11 +44,12 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
-from index.errors import IndexFailure, ModelMismatchError
+from index.errors import IndexFailure, ModelMismatchError, StorageUnavailableError
 from index.lexical import coverage, names_coverage, question_stems
-from index.models import Article
+from index.models import Article, ArticleSummary
 from index.stores.base import (
     LEXICAL_MAX_DF,
+    SUMMARY_COLUMNS,
     ArticleSource,
     Candidates,
     Filters,
@@ -62,6 +64,7 @@ from index.stores.base import (
     Vector,
     article_fields,
     article_from_values,
+    summary_from_values,
 )
 
 __all__ = ["PostgresStore", "postings", "public_url"]
@@ -72,6 +75,9 @@ _WRITE_LOCK = 0x61727469636C6532
 REFERENCE_SAMPLE = 1000
 EF_SEARCH = 400  # HNSW candidates per query (python -m bench.scale --database-url)
 HNSW_BUILD_MEMORY = "2GB"  # for the one statement that builds the index after a reindex
+# Seconds a call waits for a connection (the pool's all busy, or the server cannot be reached)
+# before it fails with StorageUnavailableError.
+CONNECTION_WAIT = 30.0
 BM25_K1, BM25_B = 1.2, 0.75
 # Without filters, the lexical leg picks its candidates among each word's best postings only
 # (then scores them exactly): a word in 20,000 passages costs 5,000 rows, not 20,000. Exact
@@ -243,7 +249,7 @@ class _Lexical:
 class PostgresStore:
     """``IndexStore`` on PostgreSQL + pgvector; thread-safe, shared by any number of processes."""
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
+    def __init__(self, url: str, pool_size: int = 8, wait: float = CONNECTION_WAIT) -> None:
         self._url = url
         self.location = public_url(url)
         try:
@@ -256,6 +262,10 @@ class PostgresStore:
             min_size=1,
             max_size=max(1, pool_size),
             configure=register_vector,
+            # A connection is checked as it is handed out (one round trip): after the server
+            # restarted, the dead ones are replaced instead of failing a request each.
+            check=ConnectionPool.check_connection,
+            timeout=wait,
             open=True,
             name="index",
         )
@@ -296,10 +306,23 @@ class PostgresStore:
     def close(self) -> None:
         self._pool.close()
 
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the pool; the database unreachable, or lost mid-statement, is
+        ``StorageUnavailableError`` (a transaction open on it is rolled back by the server)."""
+        try:
+            with self._pool.connection() as db:
+                yield db
+        except psycopg.OperationalError as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:150]
+            raise StorageUnavailableError(
+                f"cannot reach the database at {self.location} ({reason}): nothing was changed"
+            ) from exc
+
     # -- what it holds -------------------------------------------------------------------------
 
     def _one(self, query: str, params: Sequence[Any] = ()) -> Any:
-        with self._pool.connection() as db:
+        with self._connection() as db:
             row = db.execute(query, params).fetchone()
         return row[0] if row else None
 
@@ -312,7 +335,7 @@ class PostgresStore:
 
     def counts(self) -> StoreCounts:
         # One statement, one snapshot: never the articles of one state and passages of another.
-        with self._pool.connection() as db:
+        with self._connection() as db:
             row = db.execute(
                 "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM passages),"
                 " (SELECT COALESCE(SUM(sentence_count), 0) FROM passages),"
@@ -326,21 +349,21 @@ class PostgresStore:
         )
 
     def languages(self) -> tuple[str, ...]:
-        with self._pool.connection() as db:
+        with self._connection() as db:
             rows = db.execute(
                 "SELECT lang FROM articles GROUP BY lang ORDER BY SUM(chars) DESC, lang"
             ).fetchall()
         return tuple(r[0] for r in rows) or ("fr",)
 
     def article(self, article_id: str) -> Article | None:
-        with self._pool.connection() as db:
+        with self._connection() as db:
             row = db.execute(
                 f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
             ).fetchone()
         return _article(row) if row else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
-        with self._pool.connection() as db:
+        with self._connection() as db:
             if ids is None:
                 rows = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles").fetchall()
             else:
@@ -350,9 +373,15 @@ class PostgresStore:
         return [_article(r) for r in rows]
 
     def sources(self) -> dict[str, ArticleSource]:
-        with self._pool.connection() as db:
+        with self._connection() as db:
             rows = db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
             return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def summaries(self) -> list[ArticleSummary]:
+        # The texts stay in their TOAST table: no column here needs them.
+        with self._pool.connection() as db:
+            rows = db.execute(f"SELECT {SUMMARY_COLUMNS} FROM articles").fetchall()
+        return [summary_from_values(r, r[7] or ()) for r in rows]
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -363,7 +392,7 @@ class PostgresStore:
         *,
         reset: Reset | None = None,
     ) -> None:
-        with self._pool.connection() as db, db.transaction():
+        with self._connection() as db, db.transaction():
             # Writers from every process, one at a time; readers never wait (MVCC).
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
             meta = reset.meta if reset is not None else self._meta_in(db)
@@ -522,10 +551,10 @@ class PostgresStore:
     def export(self) -> Iterator[tuple[Article, list[PassageRecord]]]:
         meta = self.meta()
         dim = meta.dim if meta else 0
-        with self._pool.connection() as db:
+        with self._connection() as db:
             ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
         for article_id in ids:
-            with self._pool.connection() as db:
+            with self._connection() as db:
                 row = db.execute(
                     f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
                 ).fetchone()
@@ -559,7 +588,7 @@ class PostgresStore:
         if self._background is not None and self._background[0] == generation:
             return self._background[1]
         meta = self.meta()
-        with self._pool.connection() as db:
+        with self._connection() as db:
             rows = db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
         matrix = _matrix(b"".join(r[0] for r in rows), meta.dim if meta else 0)
         self._background = (generation, matrix)
@@ -570,7 +599,7 @@ class PostgresStore:
     def cached_vectors(self, keys: Sequence[str], dim: int) -> dict[str, Vector]:
         if not keys:
             return {}
-        with self._pool.connection() as db:
+        with self._connection() as db:
             rows = db.execute(
                 "SELECT key, vector FROM vector_cache WHERE key = ANY(%s) AND length(vector) = %s",
                 (list(keys), 4 * dim),
@@ -581,7 +610,7 @@ class PostgresStore:
         rows = [(key, _blob([vector])) for key, vector in items]
         if not rows:
             return
-        with self._pool.connection() as db, db.cursor() as cursor:
+        with self._connection() as db, db.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO vector_cache VALUES (%s, %s)"
                 " ON CONFLICT (key) DO UPDATE SET vector = excluded.vector",
@@ -591,7 +620,7 @@ class PostgresStore:
     def export_cache(self) -> Iterator[tuple[str, Vector]]:
         last = ""
         while True:
-            with self._pool.connection() as db:
+            with self._connection() as db:
                 rows = db.execute(
                     "SELECT key, vector FROM vector_cache WHERE key > %s ORDER BY key LIMIT 2000",
                     (last,),
@@ -609,7 +638,7 @@ class PostgresStore:
         tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
         df: dict[str, int] = {}
         if tokens:
-            with self._pool.connection() as db:
+            with self._connection() as db:
                 rows = db.execute(
                     "SELECT term, df FROM lexical_terms WHERE term = ANY(%s)", (list(tokens),)
                 ).fetchall()
@@ -632,7 +661,7 @@ class PostgresStore:
         dim = len(query)
         where, params = _filter_sql(filters)
         vector = np.asarray(query, np.float32)
-        with self._pool.connection() as db, db.transaction():
+        with self._connection() as db, db.transaction():
             ids: set[int] = set()
             if dense_k > 0:
                 # 400 candidates: recall@10 0.95 on 100k passages (0.72 with pgvector's 40).
@@ -731,7 +760,7 @@ class PostgresStore:
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
         meta = self.meta()
         dim = meta.dim if meta else 0
-        with self._pool.connection() as db:
+        with self._connection() as db:
             rows = db.execute(
                 "SELECT id, sentence_spans, sentence_vectors FROM passages WHERE id = ANY(%s)",
                 ([int(i) for i in passage_ids],),
@@ -751,7 +780,7 @@ class PostgresStore:
         generation = self._generation()
         if self._reference is not None and self._reference[0] == generation:
             return self._reference[1]
-        with self._pool.connection() as db:
+        with self._connection() as db:
             total = int(db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])  # type: ignore[index]
             step = max(1, total // REFERENCE_SAMPLE)
             rows = db.execute(
