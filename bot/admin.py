@@ -1,4 +1,5 @@
-"""Admin handlers: /reindex and /stats, and the refusal non-admins get (/add, /remove: collection).
+"""Admin handlers: /reindex and /stats, the refusal non-admins get (/add: collection; /remove,
+/edit: articles), and the reply to a command nobody handles.
 
 The admin command list is written once, here: the handlers' registration, the refusal and the
 command menus all read ``ADMIN_COMMANDS``.
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from bot.context import BotContext
@@ -30,13 +31,14 @@ __all__ = [
     "refuse",
     "reindex",
     "stats_command",
+    "unknown_command",
 ]
 
 logger = logging.getLogger(__name__)
 
 # The command menus, in order; each has its description as the i18n key "command_<name>".
 READER_COMMANDS = ("ask", "sources", "help")
-ADMIN_COMMANDS = ("reindex", "add", "remove", "feeds", "gaps", "stats")
+ADMIN_COMMANDS = ("reindex", "add", "remove", "edit", "feeds", "gaps", "stats")
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram limits edits per chat)
 MAX_PROBLEMS_SHOWN = 10
 _STAGES = frozenset({"stage_chunk", "stage_embed", "stage_write"})
@@ -53,6 +55,22 @@ async def refuse(update: Update, context: BotContext) -> None:
     )
     if message is not None:
         await reply_html(message, t("admin_only", context.language(user)))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command no handler took ("/foo", "/ajouter"): point to /help. In a group only
+    "/foo@this_bot": a bare "/foo" there may be another bot's, "/foo@other_bot" is."""
+    message = update.effective_message
+    if message is None or not message.entities:
+        return
+    command = message.parse_entity(message.entities[0])  # filters.COMMAND: at offset 0
+    name, _, addressed = command.partition("@")
+    ours = (context.bot.username or "").lower()
+    if addressed.lower() != ours if addressed else message.chat.type != ChatType.PRIVATE:
+        return
+    await reply_html(
+        message, t("unknown_command", context.language(update.effective_user), command=name[:64])
+    )
 
 
 # ------------------------------------------------------------------------------ /reindex

@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, callbacks, collection, feeds, gaps, handlers, scope
+from bot import admin, articles, callbacks, collection, feeds, gaps, handlers, scope
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
 from bot.i18n import LANGUAGES, t_plain
@@ -148,7 +148,8 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             # Admin commands: the guard at registration, then a polite refusal for the others.
             CommandHandler("reindex", admin.reindex, filters=admins & new_message),
             CommandHandler("add", collection.add_command, filters=admins & new_message),
-            CommandHandler("remove", collection.remove_command, filters=admins & new_message),
+            CommandHandler("remove", articles.remove_command, filters=admins & new_message),
+            CommandHandler("edit", articles.edit_command, filters=admins & new_message),
             CommandHandler("stats", admin.stats_command, filters=admins & new_message),
             CommandHandler("feeds", feeds.feeds_command, filters=admins & new_message),
             CommandHandler("gaps", gaps.gaps_command, filters=admins & new_message),
@@ -164,8 +165,16 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
                 & (filters.TEXT | filters.CAPTION),
                 collection.add_forwarded,
             ),
+            # An admin's document without /add, in private: offered with an "Add" button (a
+            # reader's stays unanswered: readers are not told of admin features).
+            MessageHandler(
+                private & admins & new_message & filters.Document.ALL & ~add_caption,
+                collection.offer_document,
+            ),
             CommandHandler(list(admin.ADMIN_COMMANDS), admin.refuse, filters=new_message),
             MessageHandler(add_caption & new_message, collection.refuse_document),
+            # Any other command: "unknown, see /help" (in groups only when addressed to us).
+            MessageHandler(filters.COMMAND & new_message, admin.unknown_command),
             # Questions.
             MessageHandler(
                 private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text
@@ -182,7 +191,8 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
             CallbackQueryHandler(scope.scope_button, pattern=_whole(callbacks.SCOPE)),
             CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
             CallbackQueryHandler(handlers.overview_more, pattern=_whole(callbacks.OVERVIEW)),
-            CallbackQueryHandler(collection.remove_button, pattern=_whole(callbacks.REMOVE)),
+            CallbackQueryHandler(articles.remove_button, pattern=_whole(callbacks.REMOVE)),
+            CallbackQueryHandler(collection.add_button, pattern=_whole(callbacks.ADD)),
             CallbackQueryHandler(feeds.feeds_page, pattern=_whole(callbacks.FEEDS)),
             CallbackQueryHandler(handlers.unknown_button),
         ]

@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES, t
 from index.session import KEY_PATTERN, Page
 
 __all__ = [
+    "ADD",
     "CONTEXT",
     "FEEDS",
     "MORE",
@@ -29,6 +30,7 @@ __all__ = [
     "SOURCES",
     "VOTE",
     "WRONG",
+    "add_keyboard",
     "answer_keyboard",
     "feeds_keyboard",
     "overview_keyboard",
@@ -40,6 +42,7 @@ MORE = re.compile(rf"more:({KEY_PATTERN})")
 CONTEXT = re.compile(rf"ctx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SOURCES = re.compile(r"src:([0-9]{1,5})")
 REMOVE = re.compile(rf"rm:([yn]):({KEY_PATTERN})")
+ADD = re.compile(rf"add:({KEY_PATTERN})")  # a document offered to add (the readers' store)
 VOTE = re.compile(rf"fb:({KEY_PATTERN}):([ud])")
 WRONG = re.compile(rf"fbx:({KEY_PATTERN}):([0-9]{{1,3}})")
 SCOPE = re.compile(r"scope:(?:([oft]):([0-9a-f]{8})|all)")
@@ -110,6 +113,12 @@ def remove_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def add_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
+    """ "Add to the collection" under a document an admin sent without /add."""
+    button = InlineKeyboardButton(t("add_button", lang), callback_data=f"add:{token}")
+    return InlineKeyboardMarkup([[button]])
 
 
 def overview_keyboard(

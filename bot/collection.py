@@ -1,4 +1,5 @@
-"""Admin handlers that change the collection: /add (upload or URL) and /remove.
+"""Admin handlers that add to the collection: /add (an upload, a URL, a forwarded post, or a
+document offered with a button); /remove and /edit are in ``bot.articles``.
 
 The work itself is ``index.collection.ArticleCollection``'s; these handlers check what came
 from Telegram, wait their turn in the queue of changes, and say what happened.
@@ -7,6 +8,7 @@ from Telegram, wait their turn in the queue of changes, and say what happened.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -26,9 +28,9 @@ from telegram import (
 )
 
 from bot.admin import refuse
-from bot.callbacks import remove_keyboard
+from bot.callbacks import add_keyboard
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import t, t_plain
 from bot.render import format_bytes
 from bot.replies import edit_html, index_error_text, reply_html, typing
 from bot.state import ChangeQueueFull
@@ -40,17 +42,18 @@ from index.collection import (
     post_article,
     with_source,
 )
-from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
+from index.errors import ArticleLoadError, IndexFailure
 from index.readers import now_iso
 
 __all__ = [
     "ADD_CAPTION",
+    "add_button",
     "add_command",
     "add_document",
     "add_forwarded",
+    "in_turn",
+    "offer_document",
     "refuse_document",
-    "remove_button",
-    "remove_command",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,9 +63,9 @@ T = TypeVar("T")
 
 # A document's caption that asks to add it: "/add" or "/add@bot"; which bot is checked at run
 # time (``_for_us``), since the username is known only once the bot has started.
-# /remove confirmations kept per chat (in the readers' store, shared by replicas); older
-# ones' buttons say they expired.
-MAX_PENDING_REMOVALS = 20
+# Documents offered with an "Add" button, kept per chat (in the readers' store, shared by
+# replicas); older ones' buttons say they expired.
+MAX_PENDING_UPLOADS = 20
 ADD_CAPTION = r"^/add(?:@(\w+))?(?:\s|$)"
 
 
@@ -72,7 +75,7 @@ def _for_us(context: BotContext) -> bool:
     return named is None or named.lower() == (context.bot.username or "").lower()
 
 
-async def _in_turn(
+async def in_turn(
     message: Message, context: BotContext, lang: str, what: str, work: Callable[[], Awaitable[T]]
 ) -> T | None:
     """Run one change when its turn comes; tell the admin if it has to wait or cannot queue."""
@@ -93,14 +96,18 @@ async def _added(
 ) -> None:
     """Wait for the turn, add, and report the outcome of one /add."""
     try:
-        added = await _in_turn(message, context, lang, "/add", work)
+        added = await in_turn(message, context, lang, "/add", work)
     except ArticleLoadError as exc:
         await reply_html(message, t("add_rejected", lang, reason=str(exc)))
         return
     except IndexFailure as exc:  # a full disk, another model's index: said plainly
         await reply_html(message, index_error_text(exc, lang))
         return
-    if added is not None:
+    if added is not None and added.unchanged:
+        await reply_html(
+            message, t("add_unchanged", lang, title=added.article.title, id=added.article.id)
+        )
+    elif added is not None:
         article = added.article
         text = t("add_done", lang, title=article.title, id=article.id, passages=added.passages)
         if added.copies:
@@ -111,27 +118,45 @@ async def _added(
         await reply_html(message, text)
 
 
+def _upload_problem(name: str, size: int | None, limit: int, lang: str) -> str | None:
+    """Why a document cannot be added, from what Telegram says of it, or None."""
+    if PurePosixPath(name.replace("\\", "/")).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return t("add_unsupported", lang)
+    if size is not None and size > limit:
+        return t("add_too_large", lang, size=format_bytes(size), limit=format_bytes(limit))
+    return None
+
+
 async def _add_document(
     message: Message, document: Document, context: BotContext, lang: str
 ) -> None:
     """Check, download, check again, save and index an uploaded article file."""
-    limit = context.settings.max_upload_bytes
     name = document.file_name or "upload.txt"
-    if PurePosixPath(name.replace("\\", "/")).suffix.lower() not in SUPPORTED_SUFFIXES:
-        await reply_html(message, t("add_unsupported", lang))
-        return
-    if document.file_size is not None and document.file_size > limit:
-        size = format_bytes(document.file_size)
-        await reply_html(message, t("add_too_large", lang, size=size, limit=format_bytes(limit)))
+    await _add_file(message, context, lang, document.file_id, name, document.file_size)
+
+
+async def _add_file(
+    message: Message,
+    context: BotContext,
+    lang: str,
+    file_id: str,
+    name: str,
+    size: int | None,
+) -> None:
+    """``_add_document`` for a file known by its id (an offered document's button)."""
+    limit = context.settings.max_upload_bytes
+    problem = _upload_problem(name, size, limit, lang)
+    if problem is not None:
+        await reply_html(message, problem)
         return
     collection = context.bot_data.collection
     async with typing(context, message.chat_id):
-        telegram_file = await document.get_file()
+        telegram_file = await context.bot.get_file(file_id)
         data = bytes(await telegram_file.download_as_bytearray())
         if len(data) > limit:  # file_size is the sender's claim; the bytes are the truth
-            size = format_bytes(len(data))
+            shown = format_bytes(len(data))
             await reply_html(
-                message, t("add_too_large", lang, size=size, limit=format_bytes(limit))
+                message, t("add_too_large", lang, size=shown, limit=format_bytes(limit))
             )
             return
         await _added(
@@ -243,89 +268,57 @@ def _origin_source(origin: MessageOrigin) -> tuple[str, str | None, str]:
     return "Telegram", None, f"forward-{stamp}"
 
 
-async def refuse_document(update: Update, context: BotContext) -> None:
-    """A non-admin's upload captioned ``/add`` (for this bot): the polite refusal."""
-    if _for_us(context):
-        await refuse(update, context)
-
-
-# ------------------------------------------------------------------------------ /remove
-
-
-async def remove_command(update: Update, context: BotContext) -> None:
-    """Ask for confirmation before removing an article (``/remove ID``)."""
+async def offer_document(update: Update, context: BotContext) -> None:
+    """An admin's document without the ``/add`` caption, in private: an "Add" button (what it
+    offers is kept in the readers' store, so the press works on any replica, after a restart)."""
     message = update.effective_message
-    if message is None:
+    if message is None or message.document is None:
         return
     lang = context.language(update.effective_user)
-    if not context.args:
-        await reply_html(message, t("remove_usage", lang))
+    document = message.document
+    name = document.file_name or "upload.txt"
+    problem = _upload_problem(name, document.file_size, context.settings.max_upload_bytes, lang)
+    if problem is not None:
+        await reply_html(message, problem)
         return
-    article_id = context.args[0].strip()
-    try:
-        article = await asyncio.to_thread(context.bot_data.service.article, article_id)
-    except IndexFailure as exc:
-        await reply_html(message, index_error_text(exc, lang))
-        return
-    if article is None:
-        await reply_html(message, t("remove_unknown", lang, id=article_id[:64]))
-        return
-    token = secrets.token_urlsafe(6)  # a KEY_PATTERN: what the buttons carry
+    token = secrets.token_urlsafe(6)  # a KEY_PATTERN: the file id is too long for the button
+    offered = json.dumps({"file_id": document.file_id, "name": name, "size": document.file_size})
     await asyncio.to_thread(
-        context.bot_data.readers.ask_removal,
+        context.bot_data.readers.offer_upload,
         message.chat_id,
         token,
-        article.id,
+        offered,
         now_iso(),
-        MAX_PENDING_REMOVALS,
+        MAX_PENDING_UPLOADS,
     )
-    text = t("remove_confirm", lang, title=article.title, id=article.id)
-    await reply_html(message, text, remove_keyboard(token, lang))
+    await reply_html(message, t("upload_offer", lang, name=name), add_keyboard(token, lang))
 
 
-async def remove_button(update: Update, context: BotContext) -> None:
-    """Carry out or cancel a removal confirmed by an admin's button."""
+async def add_button(update: Update, context: BotContext) -> None:
+    """Add an offered document, as ``/add`` in reply to it would."""
     query = update.callback_query
     if query is None or context.match is None or not isinstance(query.message, Message):
         return
     user = update.effective_user
     lang = context.language(user)
     if not context.is_admin(user):
-        logger.warning("refused a removal button from user %s", user.id if user else None)
-        await query.answer(t("admin_only", lang), show_alert=True)
+        logger.warning("refused an add button from user %s", user.id if user else None)
+        await query.answer(t_plain("admin_only", lang), show_alert=True)
         return
-    action, token = context.match[1], context.match[2]
-    # Taken once, on whichever replica gets the press: a second press finds nothing.
     readers = context.bot_data.readers
-    article_id = await asyncio.to_thread(readers.take_removal, query.message.chat_id, token)
-    if article_id is None:
-        await query.answer(t("expired", lang), show_alert=True)
+    offered = await asyncio.to_thread(readers.take_upload, query.message.chat_id, context.match[1])
+    if offered is None:
+        await query.answer(t_plain("upload_expired", lang), show_alert=True)
         return
     await query.answer()
-    if action != "y":
-        await edit_html(query.message, t("remove_cancelled", lang))
-        return
-    collection = context.bot_data.collection
-    try:
-        removed = await _in_turn(
-            query.message,
-            context,
-            lang,
-            "/remove",
-            lambda: asyncio.to_thread(collection.remove, article_id),
-        )
-    except ArticleNotFoundError:
-        await edit_html(query.message, t("remove_unknown", lang, id=article_id))
-        return
-    except IndexFailure as exc:
-        await edit_html(query.message, index_error_text(exc, lang))
-        return
-    if removed is None:
-        return
-    article = removed.article
-    if removed.trashed is None:
-        text = t("remove_done_no_file", lang, title=article.title, id=article.id)
-    else:
-        trash = f"trash/{removed.trashed.name}"
-        text = t("remove_done", lang, title=article.title, id=article.id, trash=trash)
-    await edit_html(query.message, text)
+    document = json.loads(offered)
+    await edit_html(query.message, t("upload_taken", lang, name=document["name"]))
+    await _add_file(
+        query.message, context, lang, document["file_id"], document["name"], document["size"]
+    )
+
+
+async def refuse_document(update: Update, context: BotContext) -> None:
+    """A non-admin's upload captioned ``/add`` (for this bot): the polite refusal."""
+    if _for_us(context):
+        await refuse(update, context)

@@ -118,26 +118,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
     },
     "admin_help": {
-        "fr": (
-            "Commandes d'administration : /reindex, /add (document ou URL), /remove ID, "
-            "/feeds (flux RSS et Atom), /gaps (questions sans réponse), /stats."
-        ),
-        "en": (
-            "Admin commands: /reindex, /add (document or URL), /remove ID, "
-            "/feeds (RSS and Atom feeds), /gaps (unanswered questions), /stats."
-        ),
-        "es": (
-            "Comandos de administración: /reindex, /add (documento o URL), /remove ID, /feeds "
-            "(fuentes RSS y Atom), /gaps (preguntas sin respuesta), /stats."
-        ),
-        "de": (
-            "Admin-Befehle: /reindex, /add (Dokument oder URL), /remove ID, /feeds (RSS- und "
-            "Atom-Feeds), /gaps (unbeantwortete Fragen), /stats."
-        ),
-        "it": (
-            "Comandi di amministrazione: /reindex, /add (documento o URL), /remove ID, /feeds "
-            "(feed RSS e Atom), /gaps (domande senza risposta), /stats."
-        ),
+        "fr": "Commandes d'administration : /reindex, /add (document ou URL), /remove ID…, /edit ID CHAMP VALEUR (title, date, outlet), /feeds (flux RSS et Atom), /gaps (questions sans réponse), /stats.",
+        "en": "Admin commands: /reindex, /add (document or URL), /remove ID…, /edit ID FIELD VALUE (title, date, outlet), /feeds (RSS and Atom feeds), /gaps (unanswered questions), /stats.",
+        "es": "Comandos de administración: /reindex, /add (documento o URL), /remove ID…, /edit ID CAMPO VALOR (title, date, outlet), /feeds (fuentes RSS y Atom), /gaps (preguntas sin respuesta), /stats.",
+        "de": "Admin-Befehle: /reindex, /add (Dokument oder URL), /remove ID…, /edit ID FELD WERT (title, date, outlet), /feeds (RSS- und Atom-Feeds), /gaps (unbeantwortete Fragen), /stats.",
+        "it": "Comandi di amministrazione: /reindex, /add (documento o URL), /remove ID…, /edit ID CAMPO VALORE (title, date, outlet), /feeds (feed RSS e Atom), /gaps (domande senza risposta), /stats.",
     },
     "no_answer": {
         "fr": "Les articles ne répondent pas à cette question. /sources montre ce qu'ils couvrent.",
@@ -901,11 +886,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "it": "Aggiunto: «{title}» (<code>{id}</code>), {passages} {passages|passaggio|passaggi}.",
     },
     "remove_usage": {
-        "fr": "Usage : /remove ID (les ID sont dans /sources).",
-        "en": "Usage: /remove ID (the ids are in /sources).",
-        "es": "Uso: /remove ID (los ID están en /sources).",
-        "de": "Verwendung: /remove ID (die IDs stehen in /sources).",
-        "it": "Uso: /remove ID (gli ID sono in /sources).",
+        "fr": "Usage : /remove ID [ID…] (les ID sont dans /sources).",
+        "en": "Usage: /remove ID [ID…] (the ids are in /sources).",
+        "es": "Uso: /remove ID [ID…] (los ID están en /sources).",
+        "de": "Verwendung: /remove ID [ID…] (die IDs stehen in /sources).",
+        "it": "Uso: /remove ID [ID…] (gli ID sono in /sources).",
     },
     "remove_unknown": {
         "fr": "Aucun article n'a l'ID <code>{id}</code> ; voyez /sources.",
@@ -955,6 +940,197 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "es": "Retirada cancelada.",
         "de": "Entfernen abgebrochen.",
         "it": "Rimozione annullata.",
+    },
+    # Every admin action answered: a document without /add, several ids per /remove, an
+    # article already there, /edit, and commands the bot does not know (anyone's).
+    "upload_offer": {
+        "fr": "Document reçu : « {name} ». L'ajouter à la collection ?",
+        "en": "Document received: “{name}”. Add it to the collection?",
+        "es": "Documento recibido: «{name}». ¿Añadirlo a la colección?",
+        "de": "Dokument erhalten: „{name}“. Zur Sammlung hinzufügen?",
+        "it": "Documento ricevuto: «{name}». Aggiungerlo alla raccolta?",
+    },
+    "add_button": {
+        "fr": "Ajouter à la collection",
+        "en": "Add to the collection",
+        "es": "Añadir a la colección",
+        "de": "Zur Sammlung hinzufügen",
+        "it": "Aggiungi alla raccolta",
+    },
+    "upload_taken": {
+        "fr": "Ajout de « {name} »…",
+        "en": "Adding “{name}”…",
+        "es": "Añadiendo «{name}»…",
+        "de": "„{name}“ wird hinzugefügt…",
+        "it": "Aggiunta di «{name}»…",
+    },
+    "upload_expired": {
+        "fr": "Ce bouton a expiré : renvoyez le document avec la légende /add.",
+        "en": "This button has expired: send the document again with the caption /add.",
+        "es": "Este botón ha caducado: vuelva a enviar el documento con el pie /add.",
+        "de": "Diese Schaltfläche ist abgelaufen: Senden Sie das Dokument erneut mit der Beschriftung /add.",
+        "it": "Questo pulsante è scaduto: invii di nuovo il documento con la didascalia /add.",
+    },
+    "add_unchanged": {
+        "fr": "Déjà dans la collection, inchangé : « {title} » (<code>{id}</code>).",
+        "en": "Already in the collection, unchanged: “{title}” (<code>{id}</code>).",
+        "es": "Ya está en la colección, sin cambios: «{title}» (<code>{id}</code>).",
+        "de": "Bereits in der Sammlung, unverändert: „{title}“ (<code>{id}</code>).",
+        "it": "Già nella raccolta, invariato: «{title}» (<code>{id}</code>).",
+    },
+    "remove_too_many": {
+        "fr": "Au plus {limit} articles par /remove.",
+        "en": "At most {limit} articles per /remove.",
+        "es": "Como máximo {limit} artículos por /remove.",
+        "de": "Höchstens {limit} Artikel pro /remove.",
+        "it": "Al massimo {limit} articoli per /remove.",
+    },
+    "remove_unknown_ids": {
+        "fr": "Aucun article n'a ces ID : {ids} ; voyez /sources.",
+        "en": "No article has these ids: {ids}; see /sources.",
+        "es": "Ningún artículo tiene estos ID: {ids}; vea /sources.",
+        "de": "Kein Artikel hat diese IDs: {ids}; siehe /sources.",
+        "it": "Nessun articolo ha questi ID: {ids}; veda /sources.",
+    },
+    "remove_confirm_many": {
+        "fr": "Retirer ces {count} articles ? Leurs fichiers iront dans la corbeille.",
+        "en": "Remove these {count} articles? Their files will go to the trash.",
+        "es": "¿Retirar estos {count} artículos? Sus archivos irán a la papelera.",
+        "de": "Diese {count} Artikel entfernen? Ihre Dateien kommen in den Papierkorb.",
+        "it": "Rimuovere questi {count} articoli? I loro file andranno nel cestino.",
+    },
+    "remove_item": {
+        "fr": "• « {title} » (<code>{id}</code>)",
+        "en": "• “{title}” (<code>{id}</code>)",
+        "es": "• «{title}» (<code>{id}</code>)",
+        "de": "• „{title}“ (<code>{id}</code>)",
+        "it": "• «{title}» (<code>{id}</code>)",
+    },
+    "remove_done_many": {
+        "fr": "Retirés ({count}) :",
+        "en": "Removed ({count}):",
+        "es": "Retirados ({count}):",
+        "de": "Entfernt ({count}):",
+        "it": "Rimossi ({count}):",
+    },
+    "remove_item_no_file": {
+        "fr": "• « {title} » (<code>{id}</code>) : aucun fichier trouvé",
+        "en": "• “{title}” (<code>{id}</code>): no file found",
+        "es": "• «{title}» (<code>{id}</code>): no se encontró ningún archivo",
+        "de": "• „{title}“ (<code>{id}</code>): keine Datei gefunden",
+        "it": "• «{title}» (<code>{id}</code>): nessun file trovato",
+    },
+    "remove_trashed": {
+        "fr": "Fichiers déplacés vers {trash}.",
+        "en": "Files moved to {trash}.",
+        "es": "Archivos movidos a {trash}.",
+        "de": "Dateien nach {trash} verschoben.",
+        "it": "File spostati in {trash}.",
+    },
+    "remove_gone": {
+        "fr": "Déjà retirés entre-temps : {ids}.",
+        "en": "Already removed meanwhile: {ids}.",
+        "es": "Ya retirados mientras tanto: {ids}.",
+        "de": "Inzwischen bereits entfernt: {ids}.",
+        "it": "Già rimossi nel frattempo: {ids}.",
+    },
+    "unknown_command": {
+        "fr": "Je ne connais pas la commande {command} : /help dit ce que je sais faire.",
+        "en": "I do not know the command {command}: /help says what I can do.",
+        "es": "No conozco el comando {command}: /help dice lo que sé hacer.",
+        "de": "Den Befehl {command} kenne ich nicht: /help sagt, was ich kann.",
+        "it": "Non conosco il comando {command}: /help dice cosa so fare.",
+    },
+    "edit_usage": {
+        "fr": "Usage : /edit ID CHAMP VALEUR, où CHAMP est title (titre), date ou outlet (média) ; par exemple /edit volcan date 5 mars 2024 (les ID sont dans /sources).",
+        "en": "Usage: /edit ID FIELD VALUE, where FIELD is title, date or outlet; for example /edit volcan date 5 March 2024 (the ids are in /sources).",
+        "es": "Uso: /edit ID CAMPO VALOR, donde CAMPO es title (título), date (fecha) u outlet (medio); por ejemplo /edit volcan date 5 de marzo de 2024 (los ID están en /sources).",
+        "de": "Verwendung: /edit ID FELD WERT, wobei FELD title (Titel), date (Datum) oder outlet (Medium) ist; zum Beispiel /edit volcan date 5. März 2024 (die IDs stehen in /sources).",
+        "it": "Uso: /edit ID CAMPO VALORE, dove CAMPO è title (titolo), date (data) o outlet (testata); per esempio /edit volcan date 5 marzo 2024 (gli ID sono in /sources).",
+    },
+    "edit_field_unknown": {
+        "fr": "Champ inconnu « {field} » : title (titre), date ou outlet (média).",
+        "en": "Unknown field “{field}”: title, date or outlet.",
+        "es": "Campo desconocido «{field}»: title (título), date (fecha) u outlet (medio).",
+        "de": "Unbekanntes Feld „{field}“: title (Titel), date (Datum) oder outlet (Medium).",
+        "it": "Campo sconosciuto «{field}»: title (titolo), date (data) o outlet (testata).",
+    },
+    "edit_empty": {
+        "fr": "Valeur vide : écrivez la nouvelle valeur après le champ.",
+        "en": "Empty value: write the new value after the field.",
+        "es": "Valor vacío: escriba el nuevo valor después del campo.",
+        "de": "Leerer Wert: Schreiben Sie den neuen Wert hinter das Feld.",
+        "it": "Valore vuoto: scriva il nuovo valore dopo il campo.",
+    },
+    "edit_too_long": {
+        "fr": "Valeur trop longue : {limit} caractères au plus.",
+        "en": "Value too long: at most {limit} characters.",
+        "es": "Valor demasiado largo: {limit} caracteres como máximo.",
+        "de": "Wert zu lang: höchstens {limit} Zeichen.",
+        "it": "Valore troppo lungo: al massimo {limit} caratteri.",
+    },
+    "edit_markup": {
+        "fr": "Pas de balises HTML dans une valeur : écrivez le texte seul.",
+        "en": "No HTML tags in a value: write the text alone.",
+        "es": "Nada de etiquetas HTML en un valor: escriba solo el texto.",
+        "de": "Keine HTML-Tags in einem Wert: Schreiben Sie nur den Text.",
+        "it": "Niente tag HTML in un valore: scriva solo il testo.",
+    },
+    "edit_control": {
+        "fr": "La valeur contient des caractères de contrôle.",
+        "en": "The value contains control characters.",
+        "es": "El valor contiene caracteres de control.",
+        "de": "Der Wert enthält Steuerzeichen.",
+        "it": "Il valore contiene caratteri di controllo.",
+    },
+    "edit_not_a_date": {
+        "fr": "« {value} » n'est pas une date que je sais lire (par exemple 2024-03-05 ou 5 mars 2024).",
+        "en": "“{value}” is not a date I can read (for example 2024-03-05 or 5 March 2024).",
+        "es": "«{value}» no es una fecha que sepa leer (por ejemplo 2024-03-05 o 5 de marzo de 2024).",
+        "de": "„{value}“ ist kein Datum, das ich lesen kann (zum Beispiel 2024-03-05 oder 5. März 2024).",
+        "it": "«{value}» non è una data che so leggere (per esempio 2024-03-05 o 5 marzo 2024).",
+    },
+    "edit_future": {
+        "fr": "La date {value} est dans le futur : une date de publication ne peut pas l'être.",
+        "en": "The date {value} is in the future: a publication date cannot be.",
+        "es": "La fecha {value} está en el futuro: una fecha de publicación no puede estarlo.",
+        "de": "Das Datum {value} liegt in der Zukunft: Ein Veröffentlichungsdatum kann das nicht.",
+        "it": "La data {value} è nel futuro: una data di pubblicazione non può esserlo.",
+    },
+    "edit_failed": {
+        "fr": "Non corrigé : {reason}.",
+        "en": "Not corrected: {reason}.",
+        "es": "No corregido: {reason}.",
+        "de": "Nicht korrigiert: {reason}.",
+        "it": "Non corretto: {reason}.",
+    },
+    "edit_done": {
+        "fr": "Corrigé : « {title} » (<code>{id}</code>), {field} : {old} → {new}.",
+        "en": "Corrected: “{title}” (<code>{id}</code>), {field}: {old} → {new}.",
+        "es": "Corregido: «{title}» (<code>{id}</code>), {field}: {old} → {new}.",
+        "de": "Korrigiert: „{title}“ (<code>{id}</code>), {field}: {old} → {new}.",
+        "it": "Corretto: «{title}» (<code>{id}</code>), {field}: {old} → {new}.",
+    },
+    "field_title": {
+        "fr": "titre",
+        "en": "title",
+        "es": "título",
+        "de": "Titel",
+        "it": "titolo",
+    },
+    "field_date": {
+        "fr": "date",
+        "en": "date",
+        "es": "fecha",
+        "de": "Datum",
+        "it": "data",
+    },
+    "field_outlet": {
+        "fr": "média",
+        "en": "outlet",
+        "es": "medio",
+        "de": "Medium",
+        "it": "testata",
     },
     "stats": {
         "fr": (
@@ -1083,6 +1259,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "es": "Escriba una pregunta sobre los artículos",
         "de": "Tippen Sie eine Frage zu den Artikeln",
         "it": "Digiti una domanda sugli articoli",
+    },
+    "command_edit": {
+        "fr": "Corriger le titre, la date ou le média d'un article",
+        "en": "Correct an article's title, date or outlet",
+        "es": "Corregir el título, la fecha o el medio de un artículo",
+        "de": "Titel, Datum oder Medium eines Artikels korrigieren",
+        "it": "Correggere il titolo, la data o la testata di un articolo",
     },
     "inline_no_answer": {
         "fr": "Les articles ne répondent pas à cette question",

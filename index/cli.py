@@ -252,7 +252,12 @@ def _change(collection: ArticleCollection, args: argparse.Namespace) -> int:
     if args.command == "add":
         added, problems = collection.add_files(args.files)
         for item in added:
-            print(f"added {item.article.id}: {item.article.title} ({item.passages} passages)")
+            if item.unchanged:
+                print(
+                    f"unchanged {item.article.id}: {item.article.title} (already in the collection)"
+                )
+            else:
+                print(f"added {item.article.id}: {item.article.title} ({item.passages} passages)")
         for problem in problems:
             print(f"not added {problem.path}: {problem.reason}", file=sys.stderr)
         return 1 if problems else 0

@@ -18,12 +18,20 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from index.corrections import (
+    EDIT_FIELDS,
+    MAX_EDIT_CHARS,
+    EditRefused,
+    check_value,
+    correct,
+    correction_path,
+)
 from index.errors import (
     ArticleLoadError,
     ArticleNotFoundError,
@@ -32,16 +40,26 @@ from index.errors import (
 )
 from index.fetch import FetchError, fetch_url, filename_for_url
 from index.indexer import SyncReport
-from index.ingest import SUPPORTED_SUFFIXES, article_from_bytes, article_id_for, safe_filename
+from index.ingest import (
+    SUPPORTED_SUFFIXES,
+    article_from_bytes,
+    article_id_for,
+    safe_filename,
+    source_file_digest,
+)
 from index.models import Article, LoadProblem
 from index.service import IndexService, ProgressCallback
 from index.settings import IndexSettings
 from index.wire import WireIndex
 
 __all__ = [
+    "EDIT_FIELDS",
+    "MAX_EDIT_CHARS",
     "SUPPORTED_SUFFIXES",
     "Added",
     "ArticleCollection",
+    "EditRefused",
+    "Edited",
     "FetchError",
     "Removed",
     "find_article_file",
@@ -64,11 +82,23 @@ class Added:
     """An article now in SEEDS_DIR and in the index."""
 
     article: Article
-    passages: int
+    passages: int  # passages written (0 when unchanged)
     path: Path
     created: bool  # False: the very same file was already there
     # Articles already indexed that carry the same story (wire copies, ``index.wire``).
     copies: tuple[Article, ...] = ()
+    # The collection had it already (the same title and text, or the same file as indexed):
+    # nothing was saved or written, ``article`` is the one it had.
+    unchanged: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """An article's metadata corrected (``/edit``), before and after."""
+
+    before: Article
+    after: Article
+    field: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +122,10 @@ class ArticleCollection:
         self.find_copies = find_copies
         self._wire: WireIndex | None = None
         self._wire_lock = threading.Lock()
+        # Which article has a title and text (their sha256), to tell an article sent again:
+        # made at first use (reading every article's hashes once), then kept up by each add
+        # and /edit here; an entry another process made stale is checked against the index.
+        self._by_text: dict[str, str] | None = None
 
     def wire_index(self) -> WireIndex:
         """The articles' wire fingerprints, made from the index at first use (3,820 articles:
@@ -108,9 +142,15 @@ class ArticleCollection:
     def add_bytes(self, filename: str, data: bytes, url: str | None = None) -> Added:
         """Check an article file, save it under a free safe name, and index it.
 
-        ``ArticleLoadError`` (nothing saved) when the bytes are not a usable article.
+        ``ArticleLoadError`` (nothing saved) when the bytes are not a usable article. An
+        article the collection has already (the same title and text under any name) is not
+        saved again: ``unchanged``.
         """
-        article_from_bytes(filename, data, url, self.settings.max_upload_bytes)  # refuse early
+        parsed = article_from_bytes(filename, data, url, self.settings.max_upload_bytes)
+        same = self._same_text(parsed)
+        if same is not None:
+            logger.info("%s is already in the collection as %s", filename, same.id)
+            return Added(same, 0, Path(same.source_path or filename), False, unchanged=True)
         try:
             path, created = save_unique(
                 self.settings.seeds_dir, safe_filename(filename), data, self._id_owner
@@ -122,6 +162,12 @@ class ArticleCollection:
                 f"cannot write to {self.settings.seeds_dir} (is the disk full?): the article "
                 "was not saved"
             ) from exc
+        if not created:
+            indexed = self.service.article(article_id_for(path))
+            if indexed is not None and indexed.source_sha256 == source_file_digest(path, data):
+                return Added(indexed, 0, path, False, unchanged=True)  # its /edit included
+        else:
+            self._trash_stale_correction(path)
         try:
             article, passages = self.service.add_file(path)
         except BaseException:
@@ -129,6 +175,7 @@ class ArticleCollection:
                 path.unlink(missing_ok=True)  # a file that is not indexed is not kept
             raise
         logger.info("added %s as %s (%d passages)", article.id, path.name, passages)
+        self._knows(article)
         if not self.find_copies:
             return Added(article, passages, path, created)
         wire = self.wire_index()
@@ -182,21 +229,96 @@ class ArticleCollection:
 
         ``ArticleNotFoundError`` when no article has this id (its file, if any, stays put).
         """
-        settings = self.settings
-        if self.service.article(article_id) is None:
+        removed, missing = self.remove_many([article_id])
+        if missing:
             raise ArticleNotFoundError(f"no article has the id {article_id!r}")
-        source = self._indexed_file(article_id) or find_article_file(settings.seeds_dir, article_id)
-        trashed = move_to_trash(source, settings.data_dir / "trash") if source else None
+        return removed[0]
+
+    def remove_many(self, article_ids: Sequence[str]) -> tuple[list[Removed], list[str]]:
+        """Move the articles' files (and corrections) to the trash, then drop them from the
+        index in one write; the ids no article has are returned, nothing done for them."""
+        settings = self.settings
+        found = [i for i in dict.fromkeys(article_ids) if self.service.article(i) is not None]
+        missing = [i for i in dict.fromkeys(article_ids) if i not in found]
+        moved: list[tuple[Path, Path]] = []  # (where it was, where it is in the trash)
+        trashed: dict[str, Path | None] = {}
         try:
-            article = self.service.remove(article_id)
+            for article_id in found:
+                source = self._indexed_file(article_id) or find_article_file(
+                    settings.seeds_dir, article_id
+                )
+                trashed[article_id] = None
+                if source is None:
+                    continue
+                correction = correction_path(source)
+                if correction.is_file():
+                    moved.append(
+                        (correction, move_to_trash(correction, settings.data_dir / "trash"))
+                    )
+                trash = move_to_trash(source, settings.data_dir / "trash")
+                trashed[article_id] = trash
+                moved.append((source, trash))
+            articles = self.service.remove_many(found) if found else []
         except BaseException:
-            if source is not None and trashed is not None:
-                shutil.move(str(trashed), str(source))  # the index still has it: put it back
+            for where, trash in reversed(moved):  # the index still has them: put them back
+                shutil.move(str(trash), str(where))
             raise
-        logger.info("removed %s; file in %s", article.id, trashed)
+        for article in articles:
+            logger.info("removed %s; file in %s", article.id, trashed[article.id])
+            if self._wire is not None:
+                self._wire.remove(article.id)
+        return [Removed(a, trashed[a.id]) for a in articles], missing
+
+    def edit(self, article_id: str, field: str, value: str, now: datetime | None = None) -> Edited:
+        """Correct an article's title, date or outlet where its file is (``index.corrections``)
+        and index it again: one write, its text unchanged, so nothing but a new title's
+        passages is embedded. ``EditRefused`` for a value that cannot be used,
+        ``ArticleNotFoundError``, ``ArticleLoadError`` when the article has no file here."""
+        stored = check_value(field, value, now or datetime.now(UTC))
+        before = self.service.article(article_id)
+        if before is None:
+            raise ArticleNotFoundError(f"no article has the id {article_id!r}")
+        source = self._indexed_file(article_id) or find_article_file(
+            self.settings.seeds_dir, article_id
+        )
+        if source is None:
+            raise ArticleLoadError(f"the article has no file in {self.settings.seeds_dir.name}")
+        undo = correct(source, field, stored)
+        try:
+            after, _ = self.service.add_file(source)
+        except BaseException:
+            undo()  # the file says again what the index says
+            raise
+        logger.info("corrected the %s of %s: %r", field, article_id, stored)
+        self._knows(after)
         if self._wire is not None:
             self._wire.remove(article_id)
-        return Removed(article, trashed)
+            self._wire.add(article_id, f"{after.title}\n\n{after.text}")
+        return Edited(before, after, field)
+
+    def _same_text(self, article: Article) -> Article | None:
+        """An indexed article with ``article``'s very title and text, if any (one lookup)."""
+        with self._wire_lock:
+            if self._by_text is None:
+                sources = self.service.store.sources().values()
+                self._by_text = {source.sha256: source.article_id for source in sources}
+            known = self._by_text.get(article.sha256)
+        found = self.service.article(known) if known is not None else None
+        return found if found is not None and found.sha256 == article.sha256 else None
+
+    def _knows(self, article: Article) -> None:
+        """Keep ``_same_text``'s map up with an article just written."""
+        with self._wire_lock:
+            if self._by_text is not None:
+                self._by_text[article.sha256] = article.id
+
+    def _trash_stale_correction(self, path: Path) -> None:
+        """A new file under a name whose article went by hand leaves its correction: trashed,
+        so that it does not apply to another article."""
+        correction = correction_path(path)
+        if correction.is_file():
+            trashed = move_to_trash(correction, self.settings.data_dir / "trash")
+            logger.info("a correction of an earlier %s moved to %s", path.name, trashed)
 
     def _indexed_file(self, article_id: str) -> Path | None:
         """The file the index says the article came from, if it is still in SEEDS_DIR: one
@@ -220,6 +342,7 @@ class ArticleCollection:
         report = self.service.rebuild(progress)
         with self._wire_lock:
             self._wire = None  # made again from the new index at its next use
+            self._by_text = None
         return report
 
 

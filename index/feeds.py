@@ -258,8 +258,12 @@ async def poll_feed(
             if entry.problem:
                 raise ArticleLoadError(entry.problem)
             name, data = await _article_of(entry, feed, outlet, collection)
-            added.append(await add(name, data))
-            outcome = Tried(entry.key, added=added[-1].article.title)
+            result = await add(name, data)
+            if result.unchanged:  # already in the collection (another feed, an /add): not new
+                outcome = Tried(entry.key)
+            else:
+                added.append(result)
+                outcome = Tried(entry.key, added=result.article.title)
         except FeedBusy:
             break  # not marked seen: the next poll tries it again
         except StorageWriteError as exc:  # the disk or the database, not the entry

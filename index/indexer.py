@@ -26,7 +26,12 @@ from index.background import BACKGROUND_PASSAGES
 from index.chunk import chunk_article
 from index.embed import Embedder
 from index.errors import ArticleLoadError
-from index.ingest import SUPPORTED_SUFFIXES, article_id_for, load_or_problem, source_digest
+from index.ingest import (
+    SUPPORTED_SUFFIXES,
+    article_id_for,
+    load_or_problem,
+    source_file_digest,
+)
 from index.lexical import passage_tokens
 from index.models import Article, Chunk, LoadProblem
 from index.stores.base import (
@@ -146,7 +151,7 @@ class Indexer:
             except OSError as exc:
                 problems.append(LoadProblem(str(path), f"cannot read the file ({exc.strerror})"))
                 continue
-            digest = source_digest(data)
+            digest = source_file_digest(path, data)
             source = known.get(article_id)
             if source is not None and source.source_sha256 == digest:
                 present[article_id] = path

@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ import charset_normalizer
 import trafilatura
 
 from index.clean import clean_text
+from index.corrections import correction_bytes, read_correction
 from index.dates import published_iso
 from index.documents import pdf_text, size_text
 from index.errors import ArticleLoadError
@@ -45,6 +46,7 @@ __all__ = [
     "load_or_problem",
     "safe_filename",
     "source_digest",
+    "source_file_digest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,7 +105,14 @@ def load_article(path: Path, max_bytes: int = MAX_BYTES) -> Article:
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleLoadError(f"cannot read the file ({exc.strerror or exc})") from exc
-    return _parse(path.name, data, url=None, source_path=str(path), max_bytes=max_bytes)
+    return _parse(
+        path.name,
+        data,
+        None,
+        str(path),
+        max_bytes,
+        read_correction(path),  # /edit's fields
+    )
 
 
 def article_from_bytes(
@@ -152,9 +161,16 @@ def load_or_problem(path: Path, max_bytes: int = MAX_BYTES) -> Article | LoadPro
         return LoadProblem(str(path), f"unexpected error: {type(exc).__name__}")
 
 
-def source_digest(data: bytes) -> str:
-    """What says a file is unchanged: the hash of its bytes and of the parser's version."""
-    return hashlib.sha256(f"{PARSER_VERSION}\x00".encode() + data).hexdigest()
+def source_digest(data: bytes, correction: bytes = b"") -> str:
+    """What says a file is unchanged: the hash of its bytes, of its correction's
+    (``index.corrections``; none leaves the hash as it was) and of the parser's version."""
+    extra = b"\x00correction\x00" + correction if correction else b""
+    return hashlib.sha256(f"{PARSER_VERSION}\x00".encode() + data + extra).hexdigest()
+
+
+def source_file_digest(path: Path, data: bytes) -> str:
+    """``source_digest`` of the file ``path`` whose bytes are ``data``, with its correction."""
+    return source_digest(data, correction_bytes(path))
 
 
 def article_id_for(path: PurePath) -> str:
@@ -201,9 +217,14 @@ def _too_large(max_bytes: int) -> str:
 
 
 def _parse(
-    filename: str, data: bytes, url: str | None, source_path: str | None, max_bytes: int
+    filename: str,
+    data: bytes,
+    url: str | None,
+    source_path: str | None,
+    max_bytes: int,
+    correction: dict[str, str] | None = None,
 ) -> Article:
-    """Bytes of a supported file type to a cleaned Article."""
+    """Bytes of a supported file type to a cleaned Article, with ``correction``'s fields."""
     if len(data) > max_bytes:
         raise ArticleLoadError(_too_large(max_bytes))
     suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
@@ -215,6 +236,13 @@ def _parse(
         if not raw.strip():
             raise ArticleLoadError("empty file")
         source = _from_text(suffix, raw, url)
+    if correction:
+        source = replace(
+            source,
+            title=correction.get("title", source.title),
+            date=correction.get("date", source.date),
+            outlet=correction.get("outlet", source.outlet),
+        )
     source = _storable(source)
     url = url.replace("\x00", "") if url else url
     # Only a page without <title> or heading lacks one: its file name is the best we have.

@@ -20,7 +20,9 @@ What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by
   id: a group is not a person, and the operator may need to see which group chose what;
 - **pages**: the answers shown in a chat (question, quotes), under a keyed hash of the chat
   id, so that their More and Context buttons work on whichever replica receives the press;
-- **removals**: an admin's pending ``/remove`` confirmation (the article id), likewise.
+- **removals**: an admin's pending ``/remove`` confirmation (the article ids), likewise;
+- **uploads**: a document an admin sent without ``/add``, offered with an "Add" button (its
+  Telegram file id, name and size), likewise.
 
 >>> store = SqliteReaderStore(Path("/tmp/readers-doctest.sqlite"))  # doctest: +SKIP
 """
@@ -60,8 +62,9 @@ __all__ = [
 ]
 
 # 2: votes keyed by (passage, voter); chat ids keyed-hashed; the key out of the database;
-# /remove confirmations. 3: gaps keep the scope they were asked in. Older tables (1: no
-# "schema" row) are upgraded in place at open.
+# /remove confirmations. 3: gaps keep the scope they were asked in; documents offered with
+# "Add" (a new table, made where missing). Older tables (1: no "schema" row) are upgraded in
+# place at open.
 SCHEMA_VERSION = 3
 
 
@@ -128,6 +131,8 @@ class ReaderStore(Protocol):
     def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool: ...
     def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None: ...
     def take_removal(self, chat_id: int, key: str) -> str | None: ...
+    def offer_upload(self, chat_id: int, key: str, document: str, at: str, keep: int) -> None: ...
+    def take_upload(self, chat_id: int, key: str) -> str | None: ...
     def purge(self, before: str) -> int: ...
     def close(self) -> None: ...
 
@@ -149,6 +154,7 @@ _COLUMNS = {
     "reader_scopes": ("chat_id", "scope"),
     "reader_pages": ("chat", "key", "payload", "at"),
     "reader_removals": ("chat", "key", "article_id", "at"),
+    "reader_uploads": ("chat", "key", "document", "at"),
 }
 # One row per reader and passage: voting again (for any question) replaces it.
 _VOTES = (
@@ -173,6 +179,10 @@ _TABLES = [
     "CREATE TABLE IF NOT EXISTS reader_removals (chat TEXT NOT NULL, key TEXT NOT NULL,"
     " article_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat, key))",
     "CREATE INDEX IF NOT EXISTS reader_removals_at ON reader_removals (at)",
+    # A new table of version 3: made where it is missing, no upgrade step.
+    "CREATE TABLE IF NOT EXISTS reader_uploads (chat TEXT NOT NULL, key TEXT NOT NULL,"
+    " document TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (chat, key))",
+    "CREATE INDEX IF NOT EXISTS reader_uploads_at ON reader_uploads (at)",
 ]
 # Version 1 to 2, in the transaction that opens the store. Votes keep each reader's latest
 # on a passage (the old key let one reader add a row per question). Turns and pages are
@@ -405,17 +415,27 @@ class _SqlReaderStore:
         return changed == 1
 
     def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None:
-        """A ``/remove`` waiting for its Yes or Cancel under ``key``; the chat keeps its
-        ``keep`` latest."""
+        """A ``/remove`` waiting for its Yes or Cancel under ``key`` (``article_id``: the ids,
+        space-separated); the chat keeps its ``keep`` latest."""
         self._put("reader_removals", "article_id", chat_id, key, article_id, at, keep)
 
     def take_removal(self, chat_id: int, key: str) -> str | None:
-        """The article of a pending removal, once: of two presses (on any replica), one gets it."""
+        """The articles of a pending removal, once: of two presses (on any replica), one gets it."""
+        return self._take("reader_removals", "article_id", chat_id, key)
+
+    def offer_upload(self, chat_id: int, key: str, document: str, at: str, keep: int) -> None:
+        """A document offered to add under ``key`` (``document``: the caller's JSON); the chat
+        keeps its ``keep`` latest."""
+        self._put("reader_uploads", "document", chat_id, key, document, at, keep)
+
+    def take_upload(self, chat_id: int, key: str) -> str | None:
+        """An offered document, once: of two presses (on any replica), one gets it."""
+        return self._take("reader_uploads", "document", chat_id, key)
+
+    def _take(self, table: str, column: str, chat_id: int, key: str) -> str | None:
         with self._db() as db:
             row = db.execute(
-                self._sql(
-                    "DELETE FROM reader_removals WHERE chat = ? AND key = ? RETURNING article_id"
-                ),
+                self._sql(f"DELETE FROM {table} WHERE chat = ? AND key = ? RETURNING {column}"),
                 (self._key.chat(chat_id), key),
             ).fetchone()
         return None if row is None else str(row[0])

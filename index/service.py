@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from index.errors import (
 )
 from index.followup import joined_subject, leans_on_previous, led_by_own_ranking
 from index.indexer import BuildParams, Indexer, Progress, SyncReport
-from index.ingest import load_article, source_digest
+from index.ingest import load_article, source_file_digest
 from index.models import Answer, Article, ArticleSummary, Quote
 from index.overview import ArticleLead, lead_sentence, only_time_frame
 from index.readers import Turn
@@ -221,7 +221,7 @@ class IndexService:
 
         Raises ``ArticleLoadError`` when the file is not a usable article.
         """
-        digest = source_digest(path.read_bytes())
+        digest = source_file_digest(path, path.read_bytes())
         article = replace(load_article(path), source_sha256=digest)
         with self._exclusive():
             self._check_writable()
@@ -229,12 +229,17 @@ class IndexService:
 
     def remove(self, article_id: str) -> Article:
         """Drop one article from the index (the caller moves its file away)."""
+        return self.remove_many([article_id])[0]
+
+    def remove_many(self, article_ids: Sequence[str]) -> list[Article]:
+        """Drop articles from the index in one write (the caller moves their files away)."""
         with self._exclusive():
-            removed = self.store.article(article_id)
-            if removed is None:
-                raise ArticleNotFoundError(f"no article has the id {article_id!r}")
-            self.indexer.delete([article_id])
-            return removed
+            removed = [self.store.article(article_id) for article_id in article_ids]
+            missing = [i for i, article in zip(article_ids, removed, strict=True) if not article]
+            if missing:
+                raise ArticleNotFoundError(f"no article has the id {missing[0]!r}")
+            self.indexer.delete(list(article_ids))
+            return [article for article in removed if article is not None]
 
     def _check_writable(self) -> None:
         """An article is added to an index of this model and chunking, or to a new one."""

@@ -324,6 +324,7 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
             "reindex",
             "add",
             "remove",
+            "edit",
             "feeds",
             "gaps",
             "stats",

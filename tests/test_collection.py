@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index.collection import ArticleCollection, save_unique
+from index.collection import ArticleCollection, EditRefused, save_unique
 from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
 from index.service import IndexService
 from index.settings import IndexSettings
@@ -83,10 +84,12 @@ def test_a_removal_the_index_refuses_puts_the_file_back(
     def broken(article_id: str) -> None:
         raise IndexFailure("disk full")
 
-    monkeypatch.setattr(collection.service, "remove", broken)
+    collection.edit("volcans", "title", "Les volcans actifs")  # a correction goes back too
+    monkeypatch.setattr(collection.service, "remove_many", broken)
     with pytest.raises(IndexFailure, match="disk full"):
         collection.remove("volcans")
-    assert seed_names(collection) == ["volcans.txt"]
+    assert seed_names(collection) == ["corrections", "volcans.txt"]
+    assert (collection.settings.seeds_dir / "corrections" / "volcans.txt.json").is_file()
     assert not list((collection.settings.data_dir / "trash").iterdir())
 
 
@@ -179,3 +182,131 @@ def test_a_full_disk_is_named_and_the_index_serves_as_before(tmp_path: Path) -> 
         "answer: Un volcan entre en éruption quand le magma remonte vers la surface.",
         "seeds: ['volcans.txt']",
     ]
+
+
+# ------------------------------------------------------------------------------ re-sent, /edit
+
+
+def test_the_same_article_again_is_unchanged_under_any_name(collection: ArticleCollection) -> None:
+    vectors = len(list(collection.service.store.export_cache()))
+    again = collection.add_bytes("volcans.txt", VOLCANO.encode())  # the same file
+    assert (again.unchanged, again.created, again.article.id) == (True, False, "volcans")
+    other = collection.add_bytes("copie.md", VOLCANO.encode())  # the same title and text
+    assert (other.unchanged, other.article.id) == (True, "volcans")
+    assert seed_names(collection) == ["volcans.txt"]  # no copy saved
+    assert len(list(collection.service.store.export_cache())) == vectors
+    changed = collection.add_bytes("volcans.txt", (VOLCANO + "Il fume.\n").encode())
+    assert not changed.unchanged and changed.article.id == "volcans-2"  # never overwritten
+
+
+def test_an_article_another_process_removed_is_added_again(collection: ArticleCollection) -> None:
+    collection.add_bytes("glaciers.txt", GLACIER.encode())
+    other = ArticleCollection(collection.settings, IndexService(collection.settings))
+    other.remove("glaciers")  # the command line, beside the bot
+    again = collection.add_bytes("glaciers.txt", GLACIER.encode())
+    assert (again.unchanged, again.created, again.article.id) == (False, True, "glaciers")
+    assert indexed(collection) == {"volcans", "glaciers"}
+
+
+def test_an_edit_lives_in_the_folder_and_survives_a_rebuild_from_it(
+    collection: ArticleCollection, tmp_path: Path
+) -> None:
+    store = collection.service.store
+    vectors = len(list(store.export_cache()))
+    edited = collection.edit("volcans", "date", "5 mars 2024")
+    assert (edited.before.published, edited.after.published) == (None, "2024-03-05")
+    assert len(list(store.export_cache())) == vectors  # the text did not change: nothing embedded
+    collection.edit("volcans", "outlet", "  Le   Monde ")
+    edited = collection.edit("volcans", "title", "Les volcans actifs")
+    assert edited.before.title == "Les volcans" and edited.after.title == "Les volcans actifs"
+    correction = collection.settings.seeds_dir / "corrections" / "volcans.txt.json"
+    assert json.loads(correction.read_text(encoding="utf-8")) == {
+        "date": "2024-03-05",
+        "outlet": "Le Monde",
+        "title": "Les volcans actifs",
+    }
+    assert (collection.settings.seeds_dir / "volcans.txt").read_text(encoding="utf-8") == VOLCANO
+    assert collection.service.rebuild().unchanged == 1  # the digest counts the correction
+    # A new index from the folder alone: the folder is the source of truth.
+    settings = IndexSettings(
+        seeds_dir=collection.settings.seeds_dir,
+        data_dir=tmp_path / "elsewhere",
+        embedding_model="hashing-128",
+    )
+    fresh = IndexService(settings)
+    report = fresh.rebuild()
+    assert (report.articles, report.problems) == (1, ())
+    article = fresh.article("volcans")
+    assert article is not None
+    assert (article.title, article.outlet, article.published) == (
+        "Les volcans actifs",
+        "Le Monde",
+        "2024-03-05",
+    )
+    # Removed, the correction goes to the trash with the file; a new file of that name
+    # starts without it.
+    collection.remove("volcans")
+    trash = collection.settings.data_dir / "trash"
+    assert sorted(p.name.split("-", 1)[1] for p in trash.iterdir()) == [
+        "volcans.txt",
+        "volcans.txt.json",
+    ]
+    collection.add_bytes("volcans.txt", GLACIER.encode())
+    assert collection.service.article("volcans").title == "Les glaciers"  # type: ignore[union-attr]
+
+
+def test_a_json_article_is_corrected_in_place(collection: ArticleCollection) -> None:
+    record = {"title": "Les glaciers", "text": GLACIER.split("\n\n", 1)[1], "outlet": "AFP"}
+    collection.add_bytes("glaciers.json", json.dumps(record).encode())
+    collection.edit("glaciers", "outlet", "Le Temps")
+    path = collection.settings.seeds_dir / "glaciers.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == {**record, "outlet": "Le Temps"}
+    assert seed_names(collection) == ["glaciers.json", "volcans.txt"]  # no corrections folder
+    assert collection.service.article("glaciers").outlet == "Le Temps"  # type: ignore[union-attr]
+
+
+def test_an_edit_the_index_refuses_leaves_the_folder_as_it_was(
+    collection: ArticleCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(path: Path) -> None:
+        raise IndexFailure("disk full")
+
+    monkeypatch.setattr(collection.service, "add_file", broken)
+    with pytest.raises(IndexFailure, match="disk full"):
+        collection.edit("volcans", "title", "Les volcans actifs")
+    assert not (collection.settings.seeds_dir / "corrections" / "volcans.txt.json").exists()
+    assert collection.service.article("volcans").title == "Les volcans"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("title", "   ", "empty"),
+        ("title", "x" * 201, "too_long"),
+        ("outlet", "<script>alert(1)</script>", "markup"),
+        ("title", "Les <b>volcans</b>", "markup"),
+        ("title", "a\x00b", "control"),
+        ("title", "a\x1fb", "control"),
+        ("date", "n'importe quoi", "not_a_date"),
+        ("date", "9999-12-31T23:59:59-23:59", "not_a_date"),  # year 10000 in UTC
+        ("date", "2999-01-01", "future"),
+    ],
+)
+def test_unusable_values_are_refused_with_their_reason(
+    collection: ArticleCollection, field: str, value: str, reason: str
+) -> None:
+    with pytest.raises(EditRefused) as refused:
+        collection.edit("volcans", field, value)
+    assert refused.value.reason == reason
+    assert seed_names(collection) == ["volcans.txt"]
+    with pytest.raises(ArticleNotFoundError):
+        collection.edit("nope", "title", "Un titre")
+
+
+def test_a_damaged_correction_is_ignored_not_fatal(collection: ArticleCollection) -> None:
+    folder = collection.settings.seeds_dir / "corrections"
+    folder.mkdir()
+    (folder / "volcans.txt.json").write_text('["not", "an object"]', encoding="utf-8")
+    report = collection.service.rebuild()
+    assert (report.articles, report.problems) == (1, ())
+    assert collection.service.article("volcans").title == "Les volcans"  # type: ignore[union-attr]

@@ -115,6 +115,18 @@ async def test_a_second_poll_is_conditional_and_adds_only_new_entries(
     assert len(pages) == 3  # each page fetched once
 
 
+async def test_entries_already_in_the_collection_are_not_added_again(
+    site: FeedSite, collection: ArticleCollection
+) -> None:
+    first = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, _adder(collection))
+    files = sorted(p.name for p in collection.settings.seeds_dir.iterdir())
+    mirror = Feed(id="f2", url=f"{site.base}/rss.xml")  # the same stories, another subscription
+    second = await poll_feed(mirror, collection, _adder(collection))
+    assert len(first.added) == 2 and second.added == () and second.skipped == ()
+    assert second.feed.added == 0 and second.seen is not None and len(second.seen) == 2
+    assert sorted(p.name for p in collection.settings.seeds_dir.iterdir()) == files
+
+
 async def test_atom_entry_whose_page_is_gone_is_indexed_from_the_feed_text(
     site: FeedSite, collection: ArticleCollection
 ) -> None:

@@ -162,6 +162,10 @@ def test_the_command_line_adds_and_removes_beside_a_running_bot(
     assert out == "added abeilles-et-miel: Les abeilles (1 passages)\n"
     assert "not added" in err and "absent.txt" in err
     assert (seeds / "Abeilles-et-miel.txt").exists()
+    assert main(["add", str(article)]) == 0  # sent again: said so, nothing saved
+    assert capsys.readouterr().out == (
+        "unchanged abeilles-et-miel: Les abeilles (already in the collection)\n"
+    )
     # The bot's next question sees it: its dense index catches up with the other process.
     answer = bot.ask("abeilles miel pollinisent fleurs")
     assert answer.quotes and answer.quotes[0].article_id == "abeilles-et-miel"

@@ -434,6 +434,7 @@ def test_chat_ids_are_hashed_and_the_key_stays_out_of_the_database(storage: Stor
     store.remember(Turn(123456789, "Qui est Tokaïev ?", ("seed",), "2026-12-01T09:00:00Z"))
     store.put_page(123456789, "abcdEF_-", '{"question": "Qui est Tokaïev ?"}', "t", 5)
     store.ask_removal(123456789, "xyzXYZ01", "seed", "t", 5)
+    store.offer_upload(123456789, "xyzXYZ02", '{"file_id": "F"}', "t", 5)
     store.vote(Vote("Qui est Tokaïev ?", "p", 1, store.voter_key(123456789), "t"))
     assert store.last_turn(123456789) == Turn(
         123456789, "Qui est Tokaïev ?", ("seed",), "2026-12-01T09:00:00Z"
@@ -444,7 +445,13 @@ def test_chat_ids_are_hashed_and_the_key_stays_out_of_the_database(storage: Stor
     everything = repr(
         [
             storage.rows(f"SELECT * FROM {table}")
-            for table in ("reader_meta", "reader_turns", "reader_pages", "reader_removals")
+            for table in (
+                "reader_meta",
+                "reader_turns",
+                "reader_pages",
+                "reader_removals",
+                "reader_uploads",
+            )
         ]
         + [storage.rows("SELECT * FROM reader_votes")]
     )
@@ -496,3 +503,17 @@ def test_removals_are_shared_and_taken_once(make_readers: MakeReaders) -> None:
     assert two.take_removal(7, "token001") is None  # another chat's token
     assert two.take_removal(1001, "token001") == "article-1"
     assert one.take_removal(1001, "token001") is None  # pressed again, on the other replica
+
+
+def test_offered_uploads_are_shared_taken_once_and_purged(make_readers: MakeReaders) -> None:
+    one, two = make_readers(), make_readers()
+    for n in range(3):
+        document = f'{{"file_id": "F{n}", "name": "v{n}.txt", "size": 10}}'
+        one.offer_upload(1001, f"token00{n}", document, f"2026-12-01T00:00:0{n}Z", 2)
+    assert two.take_upload(1001, "token000") is None  # the chat keeps its 2 latest
+    assert two.take_upload(7, "token001") is None  # another chat's token
+    assert two.take_removal(1001, "token001") is None  # a removal's token is another thing
+    assert two.take_upload(1001, "token001") == '{"file_id": "F1", "name": "v1.txt", "size": 10}'
+    assert one.take_upload(1001, "token001") is None  # pressed again, on the other replica
+    assert one.purge("2026-12-02") == 1  # the last one, as old as the removals are kept
+    assert two.take_upload(1001, "token002") is None
