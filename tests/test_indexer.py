@@ -102,7 +102,7 @@ def test_hostile_and_duplicate_files_are_named_and_the_rest_indexed(
     )
     (seeds / "image.png").write_bytes(b"\x89PNG\r\n")
     report = make_indexer(store).sync_folder(seeds)
-    reasons = {Path(p.path).name: p.reason for p in report.problems}
+    reasons = {Path(p.path).name: str(p.reason) for p in report.problems}
     assert set(reasons) == {"deep.json", "image.png", "volcans.txt"} or set(reasons) == {
         "deep.json",
         "image.png",
