@@ -142,6 +142,8 @@ class ReasonError(Exception):
     """An error that says why with a ``Reason``: ``str()`` is its English sentence."""
 
     def __init__(self, reason: Reason) -> None:
+        if not isinstance(reason, Reason):  # a bare sentence could not be said in French
+            raise TypeError(f"{type(self).__name__} takes a Reason, not {type(reason).__name__}")
         super().__init__(str(reason))
         self.reason = reason
 
