@@ -159,7 +159,7 @@ def test_the_command_line_adds_and_removes_beside_a_running_bot(
     article.write_text(BEES, encoding="utf-8")
     assert main(["add", str(article), str(tmp_path / "absent.txt")]) == 1
     out, err = capsys.readouterr()
-    assert out == "added abeilles-et-miel: Les abeilles (1 passages)\n"
+    assert out == "added abeilles-et-miel: Les abeilles (1 passage)\n"
     assert "not added" in err and "absent.txt" in err
     assert (seeds / "Abeilles-et-miel.txt").exists()
     assert main(["add", str(article)]) == 0  # sent again: said so, nothing saved
