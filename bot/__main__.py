@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if report is not None:
         print(
-            f"Index built: {report.articles} articles, {report.chunks} passages "
+            f"Index built: {report.articles} article{'' if report.articles == 1 else 's'}, "
+            f"{report.chunks} passage{'' if report.chunks == 1 else 's'} "
             f"in {report.seconds:.1f} s.",
             file=sys.stderr,
         )

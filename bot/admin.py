@@ -18,7 +18,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import reason_text, t, why
 from bot.render import format_bytes, format_seconds, utf16_len
 from bot.replies import NO_PREVIEW, reply_html
 from bot.state import ChangeQueueFull
@@ -123,7 +123,12 @@ def _summary(report: SyncReport, lang: str) -> str:
         seconds=f"{report.seconds:.1f}",
     )
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
-        line = t("reindex_skipped", lang, path=Path(problem.path).name, reason=problem.reason)
+        line = t(
+            "reindex_skipped",
+            lang,
+            path=Path(problem.path).name,
+            reason=reason_text(problem.reason, lang),
+        )
         if utf16_len(text) + utf16_len(line) > 3900:
             break
         text += "\n" + line
@@ -146,7 +151,7 @@ async def _run_reindex(context: BotContext, status: Message, lang: str) -> None:
         final = t("changes_full", lang)
     except Exception as exc:
         logger.exception("reindex failed")
-        reason = str(exc) if isinstance(exc, IndexFailure) else type(exc).__name__
+        reason = why(exc, lang) if isinstance(exc, IndexFailure) else type(exc).__name__
         final = t("reindex_failed", lang, reason=reason)
     else:
         final = _summary(report, lang)

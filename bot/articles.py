@@ -19,7 +19,7 @@ from telegram import Message, Update
 from bot.callbacks import remove_keyboard
 from bot.collection import in_turn
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import t, why
 from bot.replies import edit_html, index_error_text, reply_html
 from index.collection import EditRefused, Removed, check_value
 from index.dates import display_date
@@ -222,7 +222,7 @@ async def edit_command(update: Update, context: BotContext) -> None:
         await reply_html(message, _refused_text(refused, value or "", lang))
         return
     except ArticleLoadError as exc:
-        await reply_html(message, t("edit_failed", lang, reason=str(exc)))
+        await reply_html(message, t("edit_failed", lang, reason=why(exc, lang)))
         return
     except IndexFailure as exc:
         await reply_html(message, index_error_text(exc, lang))

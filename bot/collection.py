@@ -30,7 +30,7 @@ from telegram import (
 from bot.admin import refuse
 from bot.callbacks import add_keyboard
 from bot.context import BotContext
-from bot.i18n import t, t_plain
+from bot.i18n import t, t_plain, why
 from bot.render import format_bytes
 from bot.replies import edit_html, index_error_text, reply_html, typing
 from bot.state import ChangeQueueFull
@@ -98,7 +98,7 @@ async def _added(
     try:
         added = await in_turn(message, context, lang, "/add", work)
     except ArticleLoadError as exc:
-        await reply_html(message, t("add_rejected", lang, reason=str(exc)))
+        await reply_html(message, t("add_rejected", lang, reason=why(exc, lang)))
         return
     except IndexFailure as exc:  # a full disk, another model's index: said plainly
         await reply_html(message, index_error_text(exc, lang))
@@ -171,9 +171,9 @@ async def _fetched(
     try:
         return await context.bot_data.collection.fetch(url)
     except FetchError as exc:
-        await reply_html(message, t("add_fetch_failed", lang, reason=str(exc)))
+        await reply_html(message, t("add_fetch_failed", lang, reason=why(exc, lang)))
     except ArticleLoadError as exc:
-        await reply_html(message, t("add_rejected", lang, reason=str(exc)))
+        await reply_html(message, t("add_rejected", lang, reason=why(exc, lang)))
     return None
 
 

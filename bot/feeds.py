@@ -30,7 +30,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import feeds_keyboard
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import stored_reason_text, t, why
 from bot.render import MAX_MESSAGE, utf16_len
 from bot.replies import NO_PREVIEW, reply_html, typing
 from bot.state import ChangeQueueFull
@@ -46,6 +46,7 @@ from index.feeds import (
     failed,
     poll_feed,
 )
+from index.reasons import Reason, stored_english
 
 __all__ = [
     "digest_job",
@@ -121,7 +122,7 @@ async def _subscribe(message: Message, url: str, context: BotContext, lang: str)
     try:
         feed, created = await asyncio.to_thread(registry.add, url)
     except (FetchError, FeedError) as exc:
-        await reply_html(message, t("feeds_refused", lang, reason=str(exc)))
+        await reply_html(message, t("feeds_refused", lang, reason=why(exc, lang)))
         return
     if not created:
         await reply_html(message, t("feeds_already", lang, id=feed.id, title=_name(feed)))
@@ -134,7 +135,9 @@ async def _subscribe(message: Message, url: str, context: BotContext, lang: str)
             report = await _poll(feed, context)
     if report.error is not None and report.feed.last_success_at is None:
         await asyncio.to_thread(registry.remove, feed.id)  # never read: not a subscription
-        await reply_html(message, t("feeds_refused", lang, reason=report.error))
+        await reply_html(
+            message, t("feeds_refused", lang, reason=stored_reason_text(report.error, lang))
+        )
         return
     await reply_html(
         message,
@@ -151,7 +154,9 @@ async def poll_feeds_job(context: BotContext) -> None:
         for feed in await asyncio.to_thread(data.feeds.all):
             report = await _poll(feed, context)
             if report.error or report.skipped:
-                logger.info("feed %s: %s", feed.id, report.error or report.skipped[0])
+                logger.info(
+                    "feed %s: %s", feed.id, stored_english(report.error or report.skipped[0])
+                )
 
 
 async def _poll(feed: Feed, context: BotContext) -> PollReport:
@@ -176,7 +181,7 @@ async def _poll(feed: Feed, context: BotContext) -> PollReport:
         report = await poll_feed(feed, data.collection, add, save, seen=seen)
     except Exception as exc:  # a bug must not stop the job: said in the feed's health
         logger.exception("polling feed %s failed", feed.id)
-        reason = f"internal error ({type(exc).__name__})"
+        reason = Reason("internal_error", {"kind": type(exc).__name__}).to_json()
         report = PollReport(failed(latest, reason), error=reason)
     await asyncio.to_thread(data.feeds.save, report.feed, report.seen)
     return report
@@ -232,7 +237,7 @@ def _news_block(news: FeedNews, lang: str) -> str:
     if news.added > len(news.titles):
         lines.append(t("feeds_note_more", lang, count=news.added - len(news.titles)))
     if news.skipped:
-        reason = news.last_skipped or ""
+        reason = stored_reason_text(news.last_skipped or "", lang)
         lines.append(t("feeds_note_skipped", lang, count=news.skipped, reason=reason))
     return "\n".join(lines)
 
@@ -288,11 +293,19 @@ def _block(feed: Feed, lang: str, zone: ZoneInfo) -> str:
     ]
     if feed.last_error:
         when = _when(feed.last_error_at, zone, lang)
-        lines.append(t("feeds_error", lang, when=when, reason=feed.last_error))
+        lines.append(
+            t("feeds_error", lang, when=when, reason=stored_reason_text(feed.last_error, lang))
+        )
     if feed.skipped and feed.last_skipped:
         when = _when(feed.last_skipped_at, zone, lang)
         lines.append(
-            t("feeds_skipped", lang, count=feed.skipped, when=when, reason=feed.last_skipped)
+            t(
+                "feeds_skipped",
+                lang,
+                count=feed.skipped,
+                when=when,
+                reason=stored_reason_text(feed.last_skipped, lang),
+            )
         )
     return "\n".join(lines)
 

@@ -24,6 +24,7 @@ import html
 import re
 from typing import Final
 
+from bot.reason_texts import REASON_TEXTS
 from index.errors import (
     AnswerExpiredError,
     AnswerOutOfDateError,
@@ -34,6 +35,7 @@ from index.errors import (
     StorageWriteError,
 )
 from index.lang import sure_language
+from index.reasons import ENGLISH, Reason, stored_reason
 
 __all__ = [
     "LANGUAGES",
@@ -43,9 +45,12 @@ __all__ = [
     "pick_language",
     "placeholders",
     "plural_one",
+    "reason_text",
     "reply_language",
+    "stored_reason_text",
     "t",
     "t_plain",
+    "why",
 ]
 
 # The languages of the evaluation sets; every message exists in each (tests/test_i18n.py).
@@ -1409,6 +1414,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "it": "L'ultima risposta non ha il passaggio {n}.",
     },
     # --
+    # Why something was refused (index.reasons): its English is the index's own sentence.
+    **{
+        f"reason_{code}": {"en": english, **REASON_TEXTS[code]} for code, english in ENGLISH.items()
+    },
 }
 
 _TAG = re.compile(r"</?[a-z][^>]*>")
@@ -1493,3 +1502,27 @@ def _cut(value: str) -> str:
 def t_plain(key: str, lang: str, **values: object) -> str:
     """The message ``key`` as plain text (tags dropped, entities decoded), for the console."""
     return html.unescape(_TAG.sub("", t(key, lang, **values)))
+
+
+def reason_text(reason: Reason, lang: str) -> str:
+    """Why something was refused, in ``lang``, as plain text: a value for another message
+    (which escapes it).
+
+    >>> reason_text(Reason("http_status", {"status": 404}), "fr")
+    'le serveur a répondu HTTP 404'
+    """
+    return t_plain(f"reason_{reason.code}", lang, **reason.params)
+
+
+def why(error: BaseException, lang: str) -> str:
+    """What an admin reads for ``error``: its ``Reason`` in ``lang``, else its own message."""
+    reason = getattr(error, "reason", None)
+    return reason_text(reason, lang) if isinstance(reason, Reason) else str(error)
+
+
+def stored_reason_text(stored: str, lang: str) -> str:
+    """A reason kept in a feed's health in ``lang`` ("https://…/1: le serveur a répondu HTTP
+    404"); one kept as free text before reasons had codes is shown as it is."""
+    entry, reason = stored_reason(stored)
+    said = reason_text(reason, lang) if isinstance(reason, Reason) else reason
+    return f"{entry}: {said}" if entry else said

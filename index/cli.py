@@ -58,11 +58,21 @@ class _ProgressBar:
             self._bar = None
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 passage``, ``2 passages``: the CLI says counts in English, right.
+
+    >>> _count(1, "passage"), _count(0, "article")
+    ('1 passage', '0 articles')
+    """
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _print_build(report: SyncReport) -> None:
     for problem in report.problems:
         print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
     print(
-        f"{report.articles} articles, {report.chunks} passages; {report.added} added, "
+        f"{_count(report.articles, 'article')}, {_count(report.chunks, 'passage')}; "
+        f"{report.added} added, "
         f"{report.updated} changed, {report.removed} removed, {report.unchanged} unchanged; "
         f"embedded {report.embedded}, reused {report.reused}; {report.seconds:.2f} s"
     )
@@ -257,7 +267,8 @@ def _change(collection: ArticleCollection, args: argparse.Namespace) -> int:
                     f"unchanged {item.article.id}: {item.article.title} (already in the collection)"
                 )
             else:
-                print(f"added {item.article.id}: {item.article.title} ({item.passages} passages)")
+                passages = _count(item.passages, "passage")
+                print(f"added {item.article.id}: {item.article.title} ({passages})")
         for problem in problems:
             print(f"not added {problem.path}: {problem.reason}", file=sys.stderr)
         return 1 if problems else 0
@@ -328,7 +339,7 @@ def _migrate(settings: IndexSettings, url: str) -> int:
         source.close()
         target.close()
     print(
-        f"copied {report.articles} articles, {report.passages} passages and "
+        f"copied {_count(report.articles, 'article')}, {_count(report.passages, 'passage')} and "
         f"{report.cached} cached vectors in {report.seconds:.1f} s; nothing was embedded"
     )
     if (settings.data_dir / "readers.sqlite").exists():

@@ -48,6 +48,7 @@ from index.ingest import (
     source_file_digest,
 )
 from index.models import Article, LoadProblem
+from index.reasons import Reason
 from index.service import IndexService, ProgressCallback
 from index.settings import IndexSettings
 from index.wire import WireIndex
@@ -216,12 +217,13 @@ class ArticleCollection:
         for path in paths:
             try:
                 if path.stat().st_size > self.settings.max_upload_bytes:
-                    raise ArticleLoadError("file is larger than MAX_UPLOAD_BYTES")
+                    raise ArticleLoadError(Reason("upload_too_large"))
                 added.append(self.add_bytes(path.name, path.read_bytes()))
             except ArticleLoadError as exc:
-                problems.append(LoadProblem(str(path), str(exc)))
+                problems.append(LoadProblem(str(path), exc.reason))
             except OSError as exc:
-                problems.append(LoadProblem(str(path), f"cannot read the file ({exc.strerror})"))
+                reason = Reason("unreadable_file", {"error": str(exc.strerror)})
+                problems.append(LoadProblem(str(path), reason))
         return added, problems
 
     def remove(self, article_id: str) -> Removed:
@@ -282,7 +284,9 @@ class ArticleCollection:
             self.settings.seeds_dir, article_id
         )
         if source is None:
-            raise ArticleLoadError(f"the article has no file in {self.settings.seeds_dir.name}")
+            raise ArticleLoadError(
+                Reason("no_source_file", {"folder": self.settings.seeds_dir.name})
+            )
         undo = correct(source, field, stored)
         try:
             after, _ = self.service.add_file(source)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from index.errors import ArticleLoadError
+from index.reasons import Reason
 
 __all__ = [
     "MAX_PDF_CONTENT_RATIO",
@@ -80,10 +81,10 @@ def pdf_text(data: bytes, max_bytes: int) -> Extracted:
         with apply_configuration(zlib_maximum_output_length=content_cap):
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted and not reader.decrypt(""):
-                raise ArticleLoadError("the PDF is encrypted: send a copy without a password")
+                raise ArticleLoadError(Reason("pdf_encrypted"))
             pages = reader.pages
             if len(pages) > MAX_PDF_PAGES:
-                raise ArticleLoadError(f"the PDF has more than {MAX_PDF_PAGES} pages")
+                raise ArticleLoadError(Reason("pdf_pages", {"pages": MAX_PDF_PAGES}))
             paragraphs: list[str] = []
             content = 0
             for page in pages:
@@ -99,18 +100,14 @@ def pdf_text(data: bytes, max_bytes: int) -> Extracted:
     except ArticleLoadError:
         raise
     except LimitReachedError as exc:
-        raise ArticleLoadError(
-            f"the PDF's pages hold more than {size_text(content_cap)} of content"
-        ) from exc
+        raise ArticleLoadError(Reason("pdf_content", {"size": size_text(content_cap)})) from exc
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise ArticleLoadError(f"not a readable PDF ({type(exc).__name__})") from exc
+        raise ArticleLoadError(Reason("pdf_unreadable", {"kind": type(exc).__name__})) from exc
     except Exception as exc:  # pypdf raises many types on broken files; none may stop the bot
         logger.warning("pypdf failed on an upload: %r", exc)
-        raise ArticleLoadError(f"not a readable PDF ({type(exc).__name__})") from exc
+        raise ArticleLoadError(Reason("pdf_unreadable", {"kind": type(exc).__name__})) from exc
     if not any(p.strip() for p in paragraphs):
-        raise ArticleLoadError(
-            "the PDF has no text layer (a scan?): run it through OCR first, then send it again"
-        )
+        raise ArticleLoadError(Reason("pdf_no_text"))
     return Extracted(title.strip(), "\n\n".join(paragraphs), iso_date(created))
 
 
@@ -129,7 +126,7 @@ class _PdfReading:
     def __init__(self, max_bytes: int) -> None:
         self.text_left = max_bytes
         self.text_limit = text_over_limit(max_bytes)
-        self.reason: str | None = None
+        self.reason: Reason | None = None
         self._page_started = 0.0
 
     def page(self, page: Any) -> str:
@@ -143,7 +140,7 @@ class _PdfReading:
             raise ArticleLoadError(self.reason)
         return str(text or "")
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, reason: Reason) -> None:
         self.reason = self.reason or reason
         raise _Stop(reason)
 
@@ -152,7 +149,7 @@ class _PdfReading:
             raise _Stop(self.reason)
         # CPU time of this thread: other work on the machine does not count against a page.
         if time.thread_time() - self._page_started > MAX_PDF_PAGE_SECONDS:
-            self._stop(f"a page of the PDF takes more than {MAX_PDF_PAGE_SECONDS:g} s to read")
+            self._stop(Reason("pdf_slow_page", {"seconds": f"{MAX_PDF_PAGE_SECONDS:g}"}))
 
     def _text(self, text: object, *_: object) -> None:
         if isinstance(text, str):
@@ -170,9 +167,9 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
-def text_over_limit(max_bytes: int) -> str:
+def text_over_limit(max_bytes: int) -> Reason:
     """The reason given for a document whose text is over the upload limit."""
-    return f"the text is over the {size_text(max_bytes)} limit"
+    return Reason("text_over_limit", {"size": size_text(max_bytes)})
 
 
 def pdf_paragraphs_from_lines(lines: list[str]) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+from index.reasons import ReasonError
+
 __all__ = [
     "AnswerExpiredError",
     "AnswerOutOfDateError",
@@ -26,8 +28,9 @@ class IndexFailure(Exception):
     """Base of every error the index raises."""
 
 
-class ArticleLoadError(IndexFailure):
-    """A source file is not a usable article (empty, binary, badly encoded, unknown type)."""
+class ArticleLoadError(IndexFailure, ReasonError):
+    """A source file is not a usable article (empty, binary, badly encoded, unknown type);
+    ``reason`` says why."""
 
 
 class IndexMissingError(IndexFailure):

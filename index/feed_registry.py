@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from index.fetch import check_url
+from index.reasons import Reason, ReasonError
 
 __all__ = [
     "MAX_FEEDS",
@@ -68,8 +69,8 @@ _SCHEMA = (
 )
 
 
-class FeedError(Exception):
-    """A feed could not be read; the message is one phrase for the admin."""
+class FeedError(ReasonError):
+    """A feed could not be read; ``reason`` says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,9 @@ class FeedRegistry:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never torn
         except sqlite3.DatabaseError as exc:
-            raise FeedError(f"cannot read {self.path.name} ({exc})") from exc
+            raise FeedError(
+                Reason("feeds_file", {"file": self.path.name, "error": str(exc)})
+            ) from exc
         return db
 
     @contextlib.contextmanager
@@ -236,7 +239,7 @@ class FeedRegistry:
                 return found, False
             count, last = db.execute("SELECT COUNT(*), MAX(position) FROM feeds").fetchone()
             if count >= MAX_FEEDS:
-                raise FeedError(f"at most {MAX_FEEDS} feeds")
+                raise FeedError(Reason("too_many_feeds", {"count": MAX_FEEDS}))
             feed = Feed(id=feed_id(url), url=url, created_at=now_iso())
             db.execute(
                 "INSERT INTO feeds VALUES (?, ?, ?)", (feed.id, (last or 0) + 1, _state(feed))
@@ -337,7 +340,9 @@ class FeedRegistry:
         except sqlite3.DatabaseError as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise FeedError(f"cannot read {self.path.name} ({exc})") from exc
+            raise FeedError(
+                Reason("feeds_file", {"file": self.path.name, "error": str(exc)})
+            ) from exc
         if self.legacy.exists():  # read now, or by a run that stopped before renaming it
             os.replace(self.legacy, self.legacy.with_name("feeds.json.migrated"))
 
@@ -345,7 +350,9 @@ class FeedRegistry:
         try:
             records = json.loads(self.legacy.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise FeedError(f"cannot read {self.legacy.name} ({exc})") from exc
+            raise FeedError(
+                Reason("feeds_file", {"file": self.legacy.name, "error": str(exc)})
+            ) from exc
         for position, record in enumerate(records, 1):
             feed = Feed(**{k: v for k, v in record.items() if k in _FEED_FIELDS})
             db.execute("INSERT INTO feeds VALUES (?, ?, ?)", (feed.id, position, _state(feed)))

@@ -48,6 +48,7 @@ from index.errors import ArticleLoadError, IndexFailure, StorageWriteError
 from index.feed_registry import Feed, FeedError, FeedNews, FeedRegistry, Tried, now_iso
 from index.fetch import FetchError, check_url, fetch_url, filename_for_url, usable_validator
 from index.ingest import article_from_bytes
+from index.reasons import Reason, ReasonError
 
 __all__ = [
     "MAX_ENTRIES",
@@ -100,7 +101,7 @@ class FeedEntry:
     title: str
     published: str | None  # ISO 8601
     text: str  # the feed's own text of the entry (content, else summary), HTML removed
-    problem: str | None = None  # why the entry cannot be read at all (said, then skipped)
+    problem: Reason | None = None  # why the entry cannot be read at all (said, then skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,8 @@ class PollReport:
     feed: Feed
     added: tuple[Added, ...] = ()
     unchanged: bool = False  # 304 Not Modified
-    skipped: tuple[str, ...] = ()  # entries that could not become articles, with why
-    error: str | None = None  # the feed itself failed
+    skipped: tuple[str, ...] = ()  # entries that could not become articles, with why (stored)
+    error: str | None = None  # the feed itself failed: a stored reason (``stored_reason``)
     seen: tuple[str, ...] | None = None  # the keys to remember; None: as they were
 
 
@@ -127,9 +128,9 @@ def parse_feed(data: bytes, base: str = "") -> ParsedFeed:
     try:
         parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     except Exception as exc:  # feedparser's parsers raise many types on hostile input
-        raise FeedError(f"not an RSS or Atom feed ({type(exc).__name__})") from exc
+        raise FeedError(Reason("not_a_feed_error", {"kind": type(exc).__name__})) from exc
     if not parsed.get("version"):
-        raise FeedError("not an RSS or Atom feed")
+        raise FeedError(Reason("not_a_feed"))
     entries = []
     for entry in parsed.get("entries", [])[:MAX_ENTRIES]:
         link = _link(base, entry.get("link"))
@@ -140,7 +141,7 @@ def parse_feed(data: bytes, base: str = "") -> ParsedFeed:
             entries.append(_entry(entry, key, link))
         except Exception as exc:  # one entry feedparser let through oddly: said, not fatal
             logger.exception("feed entry %s unreadable", key)
-            problem = f"unreadable entry ({type(exc).__name__})"
+            problem = Reason("unreadable_entry", {"kind": type(exc).__name__})
             entries.append(FeedEntry(key, None, "", None, "", problem))
     title = _plain(str(parsed.get("feed", {}).get("title", "")))[:200]
     return ParsedFeed(title, tuple(entries))
@@ -232,7 +233,8 @@ async def poll_feed(
             return PollReport(polled, unchanged=True)
         parsed = await asyncio.to_thread(parse_feed, response.data, response.url)
     except (FetchError, FeedError) as exc:
-        return PollReport(failed(feed, str(exc), now), error=str(exc))
+        stored = exc.reason.to_json()
+        return PollReport(failed(feed, stored, now), error=stored)
     before = tuple(seen)
     tried_keys = set(before)
     waiting = [e for e in parsed.entries if e.key not in tried_keys]
@@ -270,11 +272,11 @@ async def poll_feed(
             stopped = str(exc)
             break
         except (FetchError, ArticleLoadError, IndexFailure) as exc:
-            skipped.append(_line(entry, str(exc)))
+            skipped.append(_line(entry, exc.reason if isinstance(exc, ReasonError) else str(exc)))
             outcome = Tried(entry.key, skipped=skipped[-1])
         except Exception as exc:  # a bug on this entry's input: logged, said, not fatal
             logger.exception("feed %s: entry %s failed", feed.id, entry.link or entry.key)
-            skipped.append(_line(entry, f"internal error ({type(exc).__name__})"))
+            skipped.append(_line(entry, Reason("internal_error", {"kind": type(exc).__name__})))
             outcome = Tried(entry.key, skipped=skipped[-1])
         tried += 1
         tried_keys.add(entry.key)  # tried once: a broken page is not fetched at every poll
@@ -312,9 +314,14 @@ def _remembered(
     return tuple(dict.fromkeys([*current, *gone]))
 
 
-def _line(entry: FeedEntry, reason: str) -> str:
-    """One line of a feed's health for an entry that did not become an article."""
-    return f"{entry.link or entry.key}: {reason}"[:MAX_ERROR_CHARS]
+def _line(entry: FeedEntry, reason: Reason | str) -> str:
+    """One line of a feed's health for an entry that did not become an article, as stored:
+    the entry and the reason's code and values (``stored_reason`` reads it), or free text
+    for an error that has no code."""
+    where = (entry.link or entry.key)[:MAX_ERROR_CHARS]
+    if isinstance(reason, str):
+        return f"{where}: {reason}"[:MAX_ERROR_CHARS]
+    return json.dumps({"entry": where, **json.loads(reason.to_json())}, ensure_ascii=False)
 
 
 async def _article_of(
@@ -330,7 +337,7 @@ async def _article_of(
         else:
             return name, with_source(data, outlet, entry.published, feed.id)
     if len(entry.text) < MIN_ENTRY_TEXT:
-        raise page_error or ArticleLoadError("the entry has no link and too little text")
+        raise page_error or ArticleLoadError(Reason("entry_too_short"))
     try:
         url = check_url(entry.link) if entry.link else None
     except FetchError:
@@ -355,6 +362,8 @@ def _json(record: dict[str, Any]) -> bytes:
 
 
 def failed(feed: Feed, reason: str, now: str | None = None) -> Feed:
-    """The feed's state after a failed poll: the reason in its health, the rest unchanged."""
+    """The feed's state after a failed poll: the reason in its health (a stored ``Reason``,
+    else free text cut to ``MAX_ERROR_CHARS``), the rest unchanged."""
     now = now or now_iso()
-    return replace(feed, last_poll_at=now, last_error=reason[:MAX_ERROR_CHARS], last_error_at=now)
+    kept = reason if Reason.from_json(reason) else reason[:MAX_ERROR_CHARS]
+    return replace(feed, last_poll_at=now, last_error=kept, last_error_at=now)

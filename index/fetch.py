@@ -30,6 +30,7 @@ import httpcore
 import httpx
 
 from index.ingest import safe_filename
+from index.reasons import Reason, ReasonError
 
 __all__ = [
     "FetchError",
@@ -65,8 +66,8 @@ _ZLIB_OR_GZIP = 32 + zlib.MAX_WBITS
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
-class FetchError(Exception):
-    """The page could not be fetched; the message is one phrase for the admin."""
+class FetchError(ReasonError):
+    """The page could not be fetched; ``reason`` says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +91,9 @@ def check_url(url: str) -> str:
         parts = urlsplit(url)
         hostname = parts.hostname
     except ValueError as exc:  # "http://[::1": an unclosed IPv6 bracket, a bad port
-        raise FetchError("not a valid URL") from exc
+        raise FetchError(Reason("invalid_url")) from exc
     if parts.scheme.lower() not in ("http", "https") or not hostname:
-        raise FetchError("only http:// and https:// URLs can be added")
+        raise FetchError(Reason("not_http"))
     return url
 
 
@@ -101,7 +102,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise FetchError(f"cannot resolve {host}") from exc
+        raise FetchError(Reason("unresolved", {"host": host})) from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -111,9 +112,7 @@ def check_addresses(host: str, addresses: Iterable[str]) -> None:
     for text in addresses:
         address = ipaddress.ip_address(text.split("%")[0])
         if not address.is_global:
-            raise FetchError(
-                f"{host} is a private address ({address}); FETCH_PRIVATE_ADDRESSES=true allows it"
-            )
+            raise FetchError(Reason("private_address", {"host": host, "address": str(address)}))
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -192,7 +191,7 @@ async def fetch_url(
                 if host not in backend.pins:
                     addresses = await resolve(host, port)
                     if not addresses:
-                        raise FetchError(f"cannot resolve {host}")
+                        raise FetchError(Reason("unresolved", {"host": host}))
                     if not allow_private:
                         check_addresses(host, addresses)
                     backend.pins[host] = addresses
@@ -202,9 +201,9 @@ async def fetch_url(
                         url = check_url(urljoin(url, location))
                         continue  # leaving the block closes the response, its body unread
                     return await _read(response, max_bytes)
-            raise FetchError("too many redirects")
+            raise FetchError(Reason("too_many_redirects"))
     except TimeoutError as exc:
-        raise FetchError(f"no complete answer within {timeout:g} s") from exc
+        raise FetchError(Reason("timeout", {"seconds": f"{timeout:g}"})) from exc
     except httpx.HTTPError as exc:
         raise FetchError(_describe(exc)) from exc
 
@@ -228,7 +227,7 @@ def _origin(url: str) -> tuple[str, int]:
 async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
     """The body of a final answer, decompressed, refused as soon as it exceeds ``max_bytes``."""
     if response.status_code >= 400:
-        raise FetchError(f"the server answered HTTP {response.status_code}")
+        raise FetchError(Reason("http_status", {"status": response.status_code}))
     validators = {
         "etag": usable_validator(response.headers.get("etag")),
         "last_modified": usable_validator(response.headers.get("last-modified")),
@@ -236,8 +235,8 @@ async def _read(response: httpx.Response, max_bytes: int) -> Fetched:
     if response.status_code == 304:
         return Fetched(str(response.url), b"", "", 304, **validators)
     if response.status_code in _REDIRECTS:
-        raise FetchError("a redirect without a Location")
-    too_large = FetchError(f"the page is larger than {max_bytes // 1000} KB")
+        raise FetchError(Reason("redirect_without_location"))
+    too_large = FetchError(Reason("page_too_large", {"kb": max_bytes // 1000}))
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     declared = response.headers.get("content-length", "")
     if encoding == "identity" and declared.isdigit() and int(declared) > max_bytes:
@@ -261,7 +260,7 @@ async def _decoded(raw: AsyncIterator[bytes], encoding: str, limit: int) -> Asyn
             yield chunk
         return
     if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise FetchError(f"the page uses an unsupported compression ({encoding[:40]})")
+        raise FetchError(Reason("unsupported_compression", {"encoding": encoding[:40]}))
     decoder = zlib.decompressobj(_ZLIB_OR_GZIP)
     try:
         async for chunk in raw:
@@ -273,15 +272,15 @@ async def _decoded(raw: AsyncIterator[bytes], encoding: str, limit: int) -> Asyn
             if decoder.eof:
                 break
     except zlib.error as exc:
-        raise FetchError(f"the page's {encoding} compression is broken") from exc
+        raise FetchError(Reason("broken_compression", {"encoding": encoding})) from exc
 
 
-def _describe(exc: httpx.HTTPError) -> str:
+def _describe(exc: httpx.HTTPError) -> Reason:
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return "cannot connect to the server"
+        return Reason("cannot_connect")
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return "only http:// and https:// URLs can be added"
-    return f"network error ({type(exc).__name__})"
+        return Reason("not_http")
+    return Reason("network_error", {"kind": type(exc).__name__})
 
 
 def filename_for_url(url: str, suffix: str) -> str:

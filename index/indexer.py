@@ -34,6 +34,7 @@ from index.ingest import (
 )
 from index.lexical import passage_tokens
 from index.models import Article, Chunk, LoadProblem
+from index.reasons import Reason
 from index.stores.base import (
     IndexStore,
     Matrix,
@@ -131,7 +132,7 @@ class Indexer:
         rebuild = self.store.meta() != self.meta()
         known = {} if rebuild else self.store.sources()
         if not folder.is_dir():
-            raise ArticleLoadError(f"the articles folder '{folder}' does not exist")
+            raise ArticleLoadError(Reason("no_folder", {"folder": str(folder)}))
         present: dict[str, Path] = {}
         changed: list[Article] = []
         problems: list[LoadProblem] = []
@@ -141,15 +142,17 @@ class Indexer:
                 continue
             article_id = article_id_for(path)
             if article_id in present:
-                reason = (
-                    f"duplicate article id '{article_id}' (also from {present[article_id].name})"
+                reason = Reason(
+                    "duplicate_id", {"id": article_id, "other": present[article_id].name}
                 )
                 problems.append(LoadProblem(str(path), reason))
                 continue
             try:
                 data = path.read_bytes() if path.suffix.lower() in SUPPORTED_SUFFIXES else b""
             except OSError as exc:
-                problems.append(LoadProblem(str(path), f"cannot read the file ({exc.strerror})"))
+                problems.append(
+                    LoadProblem(str(path), Reason("unreadable_file", {"error": str(exc.strerror)}))
+                )
                 continue
             digest = source_file_digest(path, data)
             source = known.get(article_id)

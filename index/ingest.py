@@ -33,6 +33,7 @@ from index.errors import ArticleLoadError
 from index.lang import detect_language
 from index.markdown import markdown_to_text
 from index.models import Article, LoadProblem
+from index.reasons import Reason
 from index.wordml import docx_text
 
 __all__ = [
@@ -104,7 +105,9 @@ def load_article(path: Path, max_bytes: int = MAX_BYTES) -> Article:
             raise ArticleLoadError(_too_large(max_bytes))
         data = path.read_bytes()
     except OSError as exc:
-        raise ArticleLoadError(f"cannot read the file ({exc.strerror or exc})") from exc
+        raise ArticleLoadError(
+            Reason("unreadable_file", {"error": str(exc.strerror or exc)})
+        ) from exc
     return _parse(
         path.name,
         data,
@@ -128,7 +131,7 @@ def load_articles(
 ) -> tuple[list[Article], list[LoadProblem]]:
     """Every article file of ``folder`` (sorted, not recursive); bad files are reported, not fatal."""
     if not folder.is_dir():
-        raise ArticleLoadError(f"the articles folder '{folder}' does not exist")
+        raise ArticleLoadError(Reason("no_folder", {"folder": str(folder)}))
     articles: list[Article] = []
     problems: list[LoadProblem] = []
     seen: dict[str, Path] = {}
@@ -140,7 +143,7 @@ def load_articles(
             problems.append(article)
             continue
         if article.id in seen:
-            reason = f"duplicate article id '{article.id}' (also from {seen[article.id].name})"
+            reason = Reason("duplicate_id", {"id": article.id, "other": seen[article.id].name})
             problems.append(LoadProblem(str(path), reason))
             continue
         seen[article.id] = path
@@ -156,9 +159,9 @@ def load_or_problem(path: Path, max_bytes: int = MAX_BYTES) -> Article | LoadPro
     try:
         return load_article(path, max_bytes=max_bytes)
     except ArticleLoadError as exc:
-        return LoadProblem(str(path), str(exc))
+        return LoadProblem(str(path), exc.reason)
     except Exception as exc:  # a parser's own bug on strange input: named, not fatal
-        return LoadProblem(str(path), f"unexpected error: {type(exc).__name__}")
+        return LoadProblem(str(path), Reason("unexpected", {"kind": type(exc).__name__}))
 
 
 def source_digest(data: bytes, correction: bytes = b"") -> str:
@@ -205,15 +208,16 @@ def _check_suffix(filename: str) -> None:
     """Refuse file types we cannot read before touching their bytes."""
     suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        shown = f"'{suffix}'" if suffix else "(no extension)"
         raise ArticleLoadError(
-            f"unsupported file type {shown} (use .txt, .md, .html, .json, .pdf or .docx)"
+            Reason("unsupported_type", {"suffix": suffix})
+            if suffix
+            else Reason("unsupported_type_none")
         )
 
 
-def _too_large(max_bytes: int) -> str:
+def _too_large(max_bytes: int) -> Reason:
     """'file is larger than 5 MB' in the unit that reads best."""
-    return f"file is larger than {size_text(max_bytes)}"
+    return Reason("file_too_large", {"size": size_text(max_bytes)})
 
 
 def _parse(
@@ -229,12 +233,12 @@ def _parse(
         raise ArticleLoadError(_too_large(max_bytes))
     suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     if not data:
-        raise ArticleLoadError("empty file")
+        raise ArticleLoadError(Reason("empty_file"))
     source = _binary(suffix, data, max_bytes) if suffix in _BINARY_SUFFIXES else None
     if source is None:
         raw = _decode(data)
         if not raw.strip():
-            raise ArticleLoadError("empty file")
+            raise ArticleLoadError(Reason("empty_file"))
         source = _from_text(suffix, raw, url)
     if correction:
         source = replace(
@@ -249,8 +253,8 @@ def _parse(
     title = _clean_title(source.title) or PurePosixPath(filename.replace("\\", "/")).stem
     text = clean_text(source.text)
     if not text:
-        where = " in the HTML" if suffix in (".html", ".htm") else ""
-        raise ArticleLoadError(f"no article text found{where}")
+        html = suffix in (".html", ".htm")
+        raise ArticleLoadError(Reason("no_text_html" if html else "no_text"))
     page = source.url or url
     host = _host(page)
     outlet = source.outlet or (host.removeprefix("www.") if host else None)
@@ -338,15 +342,15 @@ def _tags(values: list[str]) -> tuple[str, ...]:
 def _decode(data: bytes) -> str:
     """Bytes to text: UTF BOMs, then UTF-8, then Western (cp1252), then charset_normalizer's guess."""
     if not data:
-        raise ArticleLoadError("empty file")
+        raise ArticleLoadError(Reason("empty_file"))
     for bom, encoding in _UTF_BOMS:
         if data.startswith(bom):
             try:
                 return _check_text(data.decode(encoding))
             except UnicodeDecodeError as exc:
-                raise ArticleLoadError("not valid UTF-8 or any known encoding") from exc
+                raise ArticleLoadError(Reason("bad_encoding")) from exc
     if b"\x00" in data:
-        raise ArticleLoadError("binary file, not text")
+        raise ArticleLoadError(Reason("binary"))
     try:
         return _check_text(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -356,7 +360,7 @@ def _decode(data: bytes) -> str:
         return _check_text(western)
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
-        raise ArticleLoadError("not valid UTF-8 or any known encoding")
+        raise ArticleLoadError(Reason("bad_encoding"))
     return _check_text(str(best))
 
 
@@ -385,7 +389,7 @@ def _check_text(text: str) -> str:
     """Refuse decoded 'text' that is mostly control characters (a binary file in disguise)."""
     controls = len(_CONTROL.findall(text))
     if controls > _MAX_CONTROL_RATIO * max(len(text), 1):
-        raise ArticleLoadError("binary file, not text")
+        raise ArticleLoadError(Reason("binary"))
     return text
 
 
@@ -408,28 +412,30 @@ def _from_json(raw: str, url: str | None) -> _Source:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ArticleLoadError(f"invalid JSON: {exc.msg} (line {exc.lineno})") from exc
+        raise ArticleLoadError(
+            Reason("invalid_json", {"error": exc.msg, "line": exc.lineno})
+        ) from exc
     except RecursionError as exc:  # [[[[…]]]] thousands deep: the decoder recurses per level
-        raise ArticleLoadError("invalid JSON: nested too deeply") from exc
+        raise ArticleLoadError(Reason("json_too_deep")) from exc
     if not (
         isinstance(value, dict)
         and isinstance(value.get("title"), str)
         and isinstance(value.get("text"), str)
     ):
-        raise ArticleLoadError(_JSON_SHAPE)
+        raise ArticleLoadError(Reason("json_shape"))
     optional: dict[str, str | None] = {}
     for key in ("url", "date", "outlet", "feed"):
         field = value.get(key)
         if field is not None and not isinstance(field, str):
-            raise ArticleLoadError(f"JSON field '{key}' must be a string")
+            raise ArticleLoadError(Reason("json_field_string", {"field": key}))
         optional[key] = (field.strip() or None) if isinstance(field, str) else None
     tags = value.get("tags", [])
     if not (isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)):
-        raise ArticleLoadError("JSON field 'tags' must be a list of strings")
+        raise ArticleLoadError(Reason("json_tags"))
     fields = (value["title"], value["text"], *optional.values(), *tags)
     if any(_LONE_SURROGATE.search(field) for field in fields if field):
         # A JSON "\ud800" escape gives a string no encoder accepts: hashing it would fail.
-        raise ArticleLoadError("invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)")
+        raise ArticleLoadError(Reason("json_surrogate"))
     return _Source(
         value["title"],
         value["text"],
@@ -455,10 +461,10 @@ def _from_html(raw: str, url: str | None) -> _Source:
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
-        raise ArticleLoadError("no article text found in the HTML") from exc
+        raise ArticleLoadError(Reason("no_text_html")) from exc
     text = (getattr(document, "text", None) or "").strip()
     if not text:
-        raise ArticleLoadError("no article text found in the HTML")
+        raise ArticleLoadError(Reason("no_text_html"))
     title = (getattr(document, "title", None) or "").strip()
     lines = [line for line in text.split("\n") if line.strip()]
     if title and lines and _clean_title(lines[0]) == _clean_title(title):

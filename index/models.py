@@ -7,6 +7,7 @@ from typing import Literal
 
 from index.confidence import Evidence, Outcome
 from index.dates import TimeFrame
+from index.reasons import Reason
 
 __all__ = ["Answer", "Article", "ArticleSummary", "Chunk", "LoadProblem", "Quote"]
 
@@ -54,7 +55,7 @@ class LoadProblem:
     """A source file that could not be loaded, and why (said to the admin, not raised)."""
 
     path: str
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from xml.parsers import expat
 
 from index.documents import Extracted, iso_date, text_over_limit
 from index.errors import ArticleLoadError
+from index.reasons import Reason
 
 __all__ = ["MAX_DOCX_ELEMENTS", "MAX_DOCX_PARAGRAPHS", "MAX_UNZIPPED_RATIO", "docx_text"]
 
@@ -70,20 +71,24 @@ _W3CDTF_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)$")
 class _Stop(Exception):
     """A cap passed inside an expat handler: its reason goes to the admin."""
 
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
 
 @dataclass
 class _Budget:
     """What reading may still spend, over every part of one document."""
 
     unzipped: int
+    text: int  # bytes of text allowed
+    text_limit: Reason  # why, once the text is spent
     elements: int = MAX_DOCX_ELEMENTS
-    text: int = 0  # bytes of text allowed
-    text_limit: str = ""
 
     def element(self) -> None:
         self.elements -= 1
         if self.elements < 0:
-            raise _Stop(f"the DOCX file has more than {MAX_DOCX_ELEMENTS:,} XML elements")
+            raise _Stop(Reason("docx_elements", {"count": f"{MAX_DOCX_ELEMENTS:,}"}))
 
     def spend_text(self, piece: str) -> None:
         self.text -= len(piece.encode("utf-8", "surrogatepass"))
@@ -108,7 +113,7 @@ class _Body:
         depth = len(stack)
         if depth == 2 and tag == _P and stack[1] == _BODY:
             if len(self.paragraphs) >= MAX_DOCX_PARAGRAPHS:
-                raise _Stop(f"the DOCX file has more than {MAX_DOCX_PARAGRAPHS:,} paragraphs")
+                raise _Stop(Reason("docx_paragraphs", {"count": f"{MAX_DOCX_PARAGRAPHS:,}"}))
             self._pieces, self._style = [], None
         elif depth >= 3 and stack[2] == _P and stack[1] == _BODY:
             parent = stack[-1]
@@ -161,31 +166,31 @@ def docx_text(data: bytes, max_bytes: int) -> Extracted:
         archive = zipfile.ZipFile(io.BytesIO(data))
         declared = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArticleLoadError("not a readable DOCX file (not a ZIP archive)") from exc
+        raise ArticleLoadError(Reason("docx_not_zip")) from exc
     allowed = MAX_UNZIPPED_RATIO * max(max_bytes, len(data))
     if declared > allowed:
-        raise ArticleLoadError("the DOCX file unpacks to too much data")
+        raise ArticleLoadError(Reason("docx_too_much_data"))
     budget = _Budget(unzipped=allowed, text=max_bytes, text_limit=text_over_limit(max_bytes))
     try:
         with archive:
             return _read(archive, budget)
     except _Stop as exc:
-        raise ArticleLoadError(str(exc)) from None
+        raise ArticleLoadError(exc.reason) from None
     except ArticleLoadError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError) as exc:
         # A damaged member, an encrypted one, an unknown compression (NotImplementedError).
-        raise ArticleLoadError(f"not a readable DOCX file ({type(exc).__name__})") from exc
+        raise ArticleLoadError(Reason("docx_unreadable", {"kind": type(exc).__name__})) from exc
     except Exception as exc:  # zipfile and expat raise many types on broken files
         logger.warning("reading a DOCX failed: %r", exc)
-        raise ArticleLoadError(f"not a readable DOCX file ({type(exc).__name__})") from exc
+        raise ArticleLoadError(Reason("docx_unreadable", {"kind": type(exc).__name__})) from exc
 
 
 def _read(archive: zipfile.ZipFile, budget: _Budget) -> Extracted:
     package = _relations(archive, "_rels/.rels", "", budget)
     main = package.get(_MAIN_REL)
     if main is None or main not in archive.NameToInfo:
-        raise ArticleLoadError("not a readable DOCX file (no main document part)")
+        raise ArticleLoadError(Reason("docx_no_main"))
     body = _Body(budget)
     _parse(archive, main, budget, body.start, body.end, body.characters)
     title, created = "", None
@@ -206,7 +211,7 @@ def _read(archive: zipfile.ZipFile, budget: _Budget) -> Extracted:
     if title and paragraphs and paragraphs[0] == title:
         paragraphs = paragraphs[1:]
     if not paragraphs:
-        raise ArticleLoadError("the DOCX file has no text")
+        raise ArticleLoadError(Reason("docx_no_text"))
     return Extracted(title, "\n\n".join(paragraphs), iso_date(created))
 
 
@@ -233,20 +238,20 @@ def _parse(
         with archive.open(name) as part:
             _feed(parser, part, budget)
     except expat.ExpatError as exc:
-        raise ArticleLoadError(f"not a readable DOCX file (broken XML in {name})") from exc
+        raise ArticleLoadError(Reason("docx_broken_xml", {"part": name})) from exc
 
 
 def _feed(parser: expat.XMLParserType, part: IO[bytes], budget: _Budget) -> None:
     while chunk := part.read(_CHUNK):
         budget.unzipped -= len(chunk)
         if budget.unzipped < 0:  # more than the archive declared: never trust the header
-            raise _Stop("the DOCX file unpacks to too much data")
+            raise _Stop(Reason("docx_too_much_data"))
         parser.Parse(chunk, False)
     parser.Parse(b"", True)
 
 
 def _refuse_dtd(*_: object) -> None:
-    raise _Stop("not a readable DOCX file (its XML declares a DTD)")
+    raise _Stop(Reason("docx_dtd"))
 
 
 def _relations(archive: zipfile.ZipFile, rels: str, base: str, budget: _Budget) -> dict[str, str]:

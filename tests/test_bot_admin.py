@@ -21,6 +21,7 @@ from index.indexer import SyncReport
 from index.readers import Scope
 from index.service import ProgressCallback
 from tests.bot_fixtures import (
+    ADMIN_ID,
     BotHarness,
     Workspace,
     bold_texts,
@@ -214,16 +215,23 @@ async def test_add_path_traversal_name_stays_in_seeds(bot: BotHarness) -> None:
     assert sorted(p.name for p in bot.space.seeds.parent.iterdir()) == ["data", "seeds"]
 
 
+_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reply"),
     [
         (
             "photo.txt",
-            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20,
-            "Non ajouté : binary file, not text.",
+            _PNG,
+            "Non ajouté : fichier binaire, pas du texte.",
         ),
-        ("vide.md", b"   \n", "Non ajouté : empty file."),
-        ("x.json", b'{"title": 1}', "Non ajouté : JSON must be an object with 'title' and 'text'."),
+        ("vide.md", b"   \n", "Non ajouté : fichier vide."),
+        (
+            "x.json",
+            b'{"title": 1}',
+            "Non ajouté : le JSON doit être un objet avec « title » et « text ».",
+        ),
         (
             "programme.exe",
             b"MZ\x90\x00",
@@ -239,6 +247,26 @@ async def test_add_rejects_unusable_files(
     [answer] = await bot.server.wait_sent(1, after=mark, timeout=30)
     assert answer["plain_text"] == reply
     assert seed_files(bot.space) == [f"{SEED_ID}.txt"]  # nothing kept
+
+
+@pytest.mark.parametrize(
+    ("language_code", "reply"),
+    [
+        ("en-US", "Not added: binary file, not text."),
+        ("es", "No añadido: archivo binario, no texto."),
+        ("de-AT", "Nicht hinzugefügt: Binärdatei, kein Text."),
+        ("it", "Non aggiunto: file binario, non testo."),
+    ],
+)
+async def test_an_admin_reads_a_refusal_in_their_language(
+    botapi: BotApiServer, workspace: Workspace, embedder: Embedder, language_code: str, reply: str
+) -> None:
+    async with run_bot(botapi, workspace, embedder, admin_ids=[1004]) as harness:
+        admin = harness.server.user(1004, "Admin", language_code=language_code)
+        mark = harness.mark()
+        await harness.server.send_document(admin, "photo.txt", _PNG, caption="/add")
+        [answer] = await harness.server.wait_sent(1, after=mark, timeout=30)
+    assert answer["plain_text"] == reply
 
 
 async def test_dates_past_the_calendar_are_no_date_and_no_frame(bot: BotHarness) -> None:
@@ -336,8 +364,8 @@ async def test_add_a_pdf_by_url(bot: BotHarness, web_pages: str) -> None:
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
-        ("/huge", "Impossible de récupérer l'URL : the page is larger than 2000 KB."),
-        ("/missing", "Impossible de récupérer l'URL : the server answered HTTP 404."),
+        ("/huge", "Impossible de récupérer l'URL : la page dépasse 2000 Ko."),
+        ("/missing", "Impossible de récupérer l'URL : le serveur a répondu HTTP 404."),
     ],
 )
 async def test_add_by_url_failures(bot: BotHarness, web_pages: str, path: str, reason: str) -> None:
@@ -349,10 +377,19 @@ async def test_add_by_url_failures(bot: BotHarness, web_pages: str, path: str, r
 async def test_add_by_url_refuses_private_addresses_by_default(
     botapi: BotApiServer, workspace: Workspace, embedder: Embedder, web_pages: str
 ) -> None:
-    async with run_bot(botapi, workspace, embedder, fetch_private_addresses=False) as harness:
-        [reply] = await harness.say(harness.admin, f"/add {web_pages}/articles/volcan.html")
+    url = f"{web_pages}/articles/volcan.html"
+    async with run_bot(
+        botapi, workspace, embedder, fetch_private_addresses=False, admin_ids=[ADMIN_ID, 1003]
+    ) as harness:
+        [reply] = await harness.say(harness.admin, f"/add {url}")
+        english = harness.server.user(1003, "Admin2", language_code="en-GB")
+        [in_english] = await harness.say(english, f"/add {url}")
     assert reply["plain_text"] == (
-        "Impossible de récupérer l'URL : 127.0.0.1 is a private address (127.0.0.1); "
+        "Impossible de récupérer l'URL : 127.0.0.1 est une adresse privée (127.0.0.1) ; "
+        "FETCH_PRIVATE_ADDRESSES=true l'autorise."
+    )
+    assert in_english["plain_text"] == (
+        "Could not fetch the URL: 127.0.0.1 is a private address (127.0.0.1); "
         "FETCH_PRIVATE_ADDRESSES=true allows it."
     )
     assert seed_files(workspace) == [f"{SEED_ID}.txt"]
@@ -362,7 +399,7 @@ async def test_add_by_url_refuses_private_addresses_by_default(
 async def test_add_by_url_refuses_other_schemes(bot: BotHarness) -> None:
     [reply] = await bot.say(bot.admin, "/add file:///etc/passwd")
     assert reply["plain_text"] == (
-        "Impossible de récupérer l'URL : only http:// and https:// URLs can be added."
+        "Impossible de récupérer l'URL : seules les URL http:// et https:// peuvent être ajoutées."
     )
     [usage] = await bot.say(bot.admin, "/add")
     assert usage["plain_text"].startswith(
@@ -444,8 +481,8 @@ async def test_scanned_pdf_is_refused_with_its_reason(bot: BotHarness) -> None:
     await bot.server.send_document(bot.admin, "scan.pdf", pdf_without_text(), caption="/add")
     [reply] = await bot.server.wait_sent(1, after=mark, timeout=30)
     assert reply["plain_text"] == (
-        "Non ajouté : the PDF has no text layer (a scan?): run it through OCR first, then send "
-        "it again."
+        "Non ajouté : le PDF n'a pas de couche texte (un scan ?) : passez-le d'abord à l'OCR, "
+        "puis renvoyez-le."
     )
     assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
 

@@ -226,7 +226,7 @@ async def test_a_docx_of_millions_of_empty_paragraphs_is_refused_with_its_reason
     mark = bot.mark()
     await bot.server.send_document(bot.admin, "vide.docx", bomb, caption="/add")
     [reply] = await bot.server.wait_sent(1, after=mark, timeout=30)
-    assert reply["plain_text"] == "Non ajouté : the DOCX file has more than 100,000 paragraphs."
+    assert reply["plain_text"] == "Non ajouté : le fichier DOCX a plus de 100,000 paragraphes."
     assert seed_files(bot.space) == [f"{SEED_ID}.txt"]
 
 

@@ -100,7 +100,7 @@ def test_add_files_reports_each_problem(collection: ArticleCollection, tmp_path:
     empty.write_text(" ", encoding="utf-8")
     added, problems = collection.add_files([good, empty, tmp_path / "absent.txt"])
     assert [a.article.id for a in added] == ["glaciers"]
-    assert [(Path(p.path).name, p.reason) for p in problems] == [
+    assert [(Path(p.path).name, str(p.reason)) for p in problems] == [
         ("vide.md", "empty file"),
         ("absent.txt", "cannot read the file (No such file or directory)"),
     ]

@@ -175,7 +175,7 @@ def test_console_builds_the_index_on_first_start(workspace: Workspace, tmp_path:
     done = run_console(fresh, "/help\nQui a ordonné de tirer sur les manifestants ?\n")  # then EOF
     assert done.returncode == 0, done.stderr
     assert "Building the index from" in done.stderr
-    assert "Index built: 1 articles, 10 passages" in done.stderr
+    assert "Index built: 1 article, 10 passages" in done.stderr
     assert done.stdout.count("Console de questions sur 1 article.") == 1
     assert "\n> /help\n\nJe réponds aux questions sur 1 article " in done.stdout
     assert "[1] " in done.stdout

@@ -189,7 +189,7 @@ def test_seeds_folder_loads_pdf_and_docx(tmp_path: Path) -> None:
     (tmp_path / "scan.pdf").write_bytes(pdf_without_text())
     articles, problems = load_articles(tmp_path)
     assert [a.id for a in articles] == ["crise", "volcan"]
-    assert [(Path(p.path).name, p.reason) for p in problems] == [
+    assert [(Path(p.path).name, str(p.reason)) for p in problems] == [
         (
             "scan.pdf",
             "the PDF has no text layer (a scan?): run it through OCR first, then send it again",

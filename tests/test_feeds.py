@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from index.collection import Added, ArticleCollection
 from index.feeds import MAX_SEEN, Feed, FeedNews, FeedRegistry, Tried, parse_feed, poll_feed
+from index.reasons import stored_english
 from index.service import IndexService
 from index.settings import IndexSettings
 from index.stores.postgres import PostgresStore
@@ -149,7 +150,10 @@ async def test_an_entry_without_page_or_text_is_skipped_once(
     report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add)
     assert [a.article.id for a in report.added] == ["127-0-0-1-articles-volcan"]
     [skipped] = report.skipped
-    assert skipped == (f"{site.base}/articles/uranium.html: the server answered HTTP 404")
+    assert (
+        stored_english(skipped)
+        == f"{site.base}/articles/uranium.html: the server answered HTTP 404"
+    )
     site.rss_slugs.append("greve")  # the feed changes: the broken entry is not tried again
     assert report.seen is not None
     again = await poll_feed(report.feed, collection, add, seen=report.seen)
@@ -173,8 +177,9 @@ async def test_a_broken_feed_is_a_line_in_its_health(
 ) -> None:
     feed = _feed(f"{site.base}{path}")
     report = await poll_feed(feed, collection, _adder(collection))
-    assert report.error == error and report.added == ()
-    assert (report.feed.last_error, report.feed.last_success_at) == (error, None)
+    assert report.error is not None and stored_english(report.error) == error
+    assert report.added == () and report.feed.last_error == report.error
+    assert report.feed.last_success_at is None
     assert report.feed.last_error_at is not None
     assert len(collection.service.articles()) == 1
 
@@ -249,7 +254,7 @@ async def test_feeds_commands_in_the_chat(bot: BotHarness, site: FeedSite) -> No
     [again] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml")
     assert again["plain_text"] == f"Ce flux est déjà suivi : « Le Journal » ({feed_id})."
     [refused] = await bot.say(bot.admin, f"/feeds add {site.base}/page.xml", timeout=30)
-    assert refused["plain_text"] == "Flux non ajouté : not an RSS or Atom feed."
+    assert refused["plain_text"] == "Flux non ajouté : ce n'est pas un flux RSS ou Atom."
     [listing] = await bot.say(bot.admin, "/feeds")
     lines = listing["plain_text"].splitlines()
     assert lines[0] == "Flux suivis : 1"
@@ -296,7 +301,7 @@ async def test_the_job_polls_feeds_and_a_broken_one_stops_nothing(
         assert "Grève des enseignants à Almaty · La Gazette" in answer["plain_text"]
         [listing] = await bot.say(bot.admin, "/feeds")
         assert "⚠️ dernière erreur (" in listing["plain_text"]
-        assert "no complete answer within 2 s" in listing["plain_text"]
+        assert "pas de réponse complète en 2 s" in listing["plain_text"]
 
 
 async def test_feeds_lists_many_feeds_in_pages(bot: BotHarness) -> None:
@@ -345,7 +350,7 @@ async def test_a_bad_entry_is_one_line_of_the_feed_in_feeds(
     assert lines[2:4] == [f"{feed_id} — L'Étrange", lines[3]]
     assert re.fullmatch(
         r"  ⚠️ 1 entrée ignorée, la dernière \(\d\d/\d\d/\d{4} \d\d:\d\d\) : "
-        r"http://\[::1: not a valid URL",
+        r"http://\[::1: ce n'est pas une URL valide",
         lines[4],
     )
 
@@ -355,9 +360,9 @@ async def test_a_bad_entry_is_one_line_of_the_feed_in_feeds(
     [
         (
             "/feeds add file:///etc/passwd",
-            "Flux non ajouté : only http:// and https:// URLs can be added.",
+            "Flux non ajouté : seules les URL http:// et https:// peuvent être ajoutées.",
         ),
-        ("/feeds add http://[::1/rss.xml", "Flux non ajouté : not a valid URL."),
+        ("/feeds add http://[::1/rss.xml", "Flux non ajouté : ce n'est pas une URL valide."),
         ("/feeds add", "/feeds liste les flux suivis"),
         ("/feeds add a b", "/feeds liste les flux suivis"),
         ("/feeds add http://" + "a" * 3000 + ".example/rss", "Flux non ajouté : "),
@@ -383,7 +388,10 @@ async def test_feeds_to_private_addresses_are_refused_by_default(
     ) as bot:
         [answer] = await bot.say(bot.admin, f"/feeds add {site.base}/rss.xml", timeout=30)
         assert answer["plain_text"].startswith("Flux non ajouté : ")
-        assert "private" in answer["plain_text"] or "loopback" in answer["plain_text"]
+        assert answer["plain_text"] == (
+            "Flux non ajouté : 127.0.0.1 est une adresse privée (127.0.0.1) ; "
+            "FETCH_PRIVATE_ADDRESSES=true l'autorise."
+        )
         assert bot.app.bot_data.feeds.all() == []
         assert not site.requests  # nothing was fetched
 
@@ -443,17 +451,13 @@ async def test_a_malformed_link_is_one_line_in_the_feeds_health(
         _item("http://[::2", text=long_text),
     )
     report = await poll_feed(_feed(url), collection, _adder(collection))
-    assert report.skipped == ("http://[::1: not a valid URL",)
+    assert [stored_english(s) for s in report.skipped] == ["http://[::1: not a valid URL"]
     assert [(a.article.id, a.article.url) for a in report.added] == [
         ("127-0-0-1-articles-volcan", f"{site.base}/articles/volcan.html"),
         ("page-http-2", None),  # from the feed's own text, without the broken link
     ]
     feed = report.feed
-    assert (feed.skipped, feed.last_skipped, feed.last_error) == (
-        1,
-        "http://[::1: not a valid URL",
-        None,
-    )
+    assert (feed.skipped, feed.last_skipped, feed.last_error) == (1, report.skipped[0], None)
     assert report.seen is not None
     again = await poll_feed(feed, collection, _adder(collection), seen=report.seen)  # once only
     assert (again.skipped, again.added, again.feed.skipped) == ((), (), 1)
@@ -485,7 +489,9 @@ async def test_a_bug_on_one_entry_is_one_line_and_the_poll_goes_on(
 
     report = await poll_feed(_feed(f"{site.base}/rss.xml"), collection, add_with_a_bug)
     assert [a.article.id for a in report.added] == ["127-0-0-1-articles-uranium"]
-    assert report.skipped == (f"{site.base}/articles/volcan.html: internal error (RuntimeError)",)
+    assert [stored_english(s) for s in report.skipped] == [
+        f"{site.base}/articles/volcan.html: internal error (RuntimeError)"
+    ]
     assert report.feed.last_error is None and report.seen is not None and len(report.seen) == 2
     [logged] = [r for r in caplog.records if r.exc_info]  # the bug is logged with its traceback
     assert "RuntimeError: a bug in the indexer" in caplog.text
@@ -788,7 +794,7 @@ async def test_the_daily_note_tells_each_admin_what_the_feeds_added(
                 f"L'Étrange ({feed_id}) : 2 articles ajoutés\n"
                 "  • Les <b>abeilles</b> & le miel\n"
                 "  • Le volcan Piton de la Fournaise se réveille\n"
-                "  ⚠️ 1 entrée ignorée, la dernière : http://[::1: not a valid URL"
+                "  ⚠️ 1 entrée ignorée, la dernière : http://[::1: ce n'est pas une URL valide"
             ),
             1003: (
                 "Feeds: what they brought\n\n"

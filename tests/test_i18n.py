@@ -19,9 +19,12 @@ from bot.i18n import (
     pick_language,
     placeholders,
     plural_one,
+    reason_text,
     reply_language,
+    stored_reason_text,
     t,
     t_plain,
+    why,
 )
 from bot.render import (
     period_words,
@@ -33,10 +36,15 @@ from bot.render import (
     render_sources,
 )
 from index.dates import TimeFrame, display_date
+from index.feeds import parse_feed
+from index.fetch import check_addresses, check_url
+from index.ingest import article_from_bytes
 from index.models import Answer, ArticleSummary, Quote
 from index.overview import ArticleLead
+from index.reasons import ENGLISH, Reason
 from index.session import Page
 from tests.botapi import parse_html
+from tests.documents import pdf_without_text
 
 # ------------------------------------------------------------------------------ the catalog
 
@@ -248,3 +256,84 @@ def test_the_mixing_check_catches_a_foreign_word() -> None:
     assert _foreign_words(mixed, "de") == {"contexte", "plus"}
     assert _foreign_words([f"{NEUTRAL} · 5 March 2024"], "de") == {"march"}
     assert _foreign_words([t_plain("no_answer", "it")], "es") != set()
+
+
+# ------------------------------------------------------------------------------ refusals
+
+
+def _refusals() -> list[Exception]:
+    """The refusals an admin reads, each provoked as the index raises it: URLs, files of every
+    kind, feeds."""
+    attempts = [
+        lambda: check_url("file:///etc/passwd"),
+        lambda: check_url("http://[::1"),
+        lambda: check_addresses("intranet.example", ["10.0.0.7"]),
+        lambda: parse_feed(b"<html><body>Hello</body></html>"),
+        lambda: article_from_bytes("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20),
+        lambda: article_from_bytes("vide.md", b"   \n"),
+        lambda: article_from_bytes("x.json", b'{"title": 1}'),
+        lambda: article_from_bytes("x.json", b'{"title": "T", "text": 2}'),
+        lambda: article_from_bytes("x.json", b'{"title": "T", "text": "t", "tags": 1}'),
+        lambda: article_from_bytes("x.json", b"[" * 100_000 + b"]" * 100_000),
+        lambda: article_from_bytes("programme.exe", b"MZ"),
+        lambda: article_from_bytes("README", b"text"),
+        lambda: article_from_bytes("long.txt", b"word " * 100, max_bytes=100),
+        lambda: article_from_bytes("scan.pdf", pdf_without_text()),
+        lambda: article_from_bytes("broken.pdf", b"%PDF-1.4 nothing"),
+        lambda: article_from_bytes("broken.docx", b"not a zip"),
+        lambda: article_from_bytes("page.html", b"<html><body><script>x</script></body></html>"),
+    ]
+    caught: list[Exception] = []
+    for attempt in attempts:
+        with pytest.raises(Exception) as error:
+            attempt()
+        caught.append(error.value)
+    return caught
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_admin_reads_each_refusal_in_their_language(lang: str) -> None:
+    vocabulary = _vocabulary(lang)
+    for error in _refusals():
+        reason = getattr(error, "reason", None)
+        assert isinstance(reason, Reason), (type(error).__name__, str(error))
+        said = t_plain("add_rejected", lang, reason=why(error, lang))
+        values = set().union(*(_words(str(v)) for v in reason.params.values()))
+        assert {w for w in _words(said) if w not in vocabulary} <= values, (lang, said)
+        if lang == "en":
+            assert said == f"Not added: {error}."  # the index's own English sentence
+        else:
+            assert str(error) not in said, (lang, said)
+
+
+def test_a_french_admin_reads_no_english() -> None:
+    private = Reason("private_address", {"host": "127.0.0.1", "address": "127.0.0.1"})
+    assert t_plain("add_fetch_failed", "fr", reason=reason_text(private, "fr")) == (
+        "Impossible de récupérer l'URL : 127.0.0.1 est une adresse privée (127.0.0.1) ; "
+        "FETCH_PRIVATE_ADDRESSES=true l'autorise."
+    )
+    assert reason_text(Reason("http_status", {"status": 404}), "de") == (
+        "der Server antwortete mit HTTP 404"
+    )
+    said = [
+        reason_text(Reason("pdf_pages", {"pages": n}), lang) for lang in LANGUAGES for n in (1, 2)
+    ]
+    assert said == [
+        "le PDF a plus de 1 page", "le PDF a plus de 2 pages",
+        "the PDF has more than 1 page", "the PDF has more than 2 pages",
+        "el PDF tiene más de 1 página", "el PDF tiene más de 2 páginas",
+        "das PDF hat mehr als 1 Seite", "das PDF hat mehr als 2 Seiten",
+        "il PDF ha più di 1 pagina", "il PDF ha più di 2 pagine",
+    ]  # fmt: skip
+    # A feed's health keeps the code; a line from before codes is shown as it was written.
+    line = '{"entry": "https://a.example/1", "code": "http_status", "params": {"status": 404}}'
+    assert stored_reason_text(line, "fr") == "https://a.example/1: le serveur a répondu HTTP 404"
+    assert stored_reason_text(line, "it") == "https://a.example/1: il server ha risposto HTTP 404"
+    old = "https://a.example/1: the server answered HTTP 404"
+    assert stored_reason_text(old, "fr") == old
+
+
+def test_every_reason_code_is_in_the_catalog_with_the_index_english() -> None:
+    coded = {key.removeprefix("reason_") for key in MESSAGES if key.startswith("reason_")}
+    assert coded == set(ENGLISH)
+    assert all(MESSAGES[f"reason_{code}"]["en"] == ENGLISH[code] for code in ENGLISH)

@@ -102,7 +102,7 @@ def test_hostile_and_duplicate_files_are_named_and_the_rest_indexed(
     )
     (seeds / "image.png").write_bytes(b"\x89PNG\r\n")
     report = make_indexer(store).sync_folder(seeds)
-    reasons = {Path(p.path).name: p.reason for p in report.problems}
+    reasons = {Path(p.path).name: str(p.reason) for p in report.problems}
     assert set(reasons) == {"deep.json", "image.png", "volcans.txt"} or set(reasons) == {
         "deep.json",
         "image.png",
@@ -159,7 +159,7 @@ def test_the_command_line_adds_and_removes_beside_a_running_bot(
     article.write_text(BEES, encoding="utf-8")
     assert main(["add", str(article), str(tmp_path / "absent.txt")]) == 1
     out, err = capsys.readouterr()
-    assert out == "added abeilles-et-miel: Les abeilles (1 passages)\n"
+    assert out == "added abeilles-et-miel: Les abeilles (1 passage)\n"
     assert "not added" in err and "absent.txt" in err
     assert (seeds / "Abeilles-et-miel.txt").exists()
     assert main(["add", str(article)]) == 0  # sent again: said so, nothing saved

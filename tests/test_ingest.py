@@ -21,7 +21,6 @@ from index.ingest import (
     load_articles,
     safe_filename,
 )
-from index.models import LoadProblem
 from tests.documents import pdf_with_text
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_7774940a137d78f0.txt"
@@ -362,13 +361,13 @@ def test_load_articles(tmp_path: Path) -> None:
 
     assert [a.id for a in articles] == ["000_7774940a137d78f0", "b"]
     assert [a.title for a in articles] == ["« Tirez sur les manifestants »", "B again"]
-    assert problems == [
-        LoadProblem(str(tmp_path / "b.md"), "duplicate article id 'b' (also from B.txt)"),
-        LoadProblem(
+    assert [(p.path, str(p.reason)) for p in problems] == [
+        (str(tmp_path / "b.md"), "duplicate article id 'b' (also from B.txt)"),
+        (
             str(tmp_path / "c.odt"),
             "unsupported file type '.odt' (use .txt, .md, .html, .json, .pdf or .docx)",
         ),
-        LoadProblem(str(tmp_path / "d.txt"), "empty file"),
+        (str(tmp_path / "d.txt"), "empty file"),
     ]
 
 
@@ -383,9 +382,9 @@ def test_hostile_files_are_named_and_the_rest_is_loaded(tmp_path: Path) -> None:
     articles, problems = load_articles(tmp_path)
 
     assert [a.id for a in articles] == ["000_7774940a137d78f0", "dots", "stars"]
-    assert problems == [
-        LoadProblem(str(tmp_path / "deep.json"), "invalid JSON: nested too deeply"),
-        LoadProblem(
+    assert [(p.path, str(p.reason)) for p in problems] == [
+        (str(tmp_path / "deep.json"), "invalid JSON: nested too deeply"),
+        (
             str(tmp_path / "surrogate.json"),
             "invalid JSON: text contains a lone surrogate (\\ud800-\\udfff)",
         ),

@@ -193,7 +193,7 @@ def test_migrate_copies_an_embedded_index_without_embedding_again(
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     assert main(["migrate", "--to", database_url]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("copied 1 articles, 10 passages and ")
+    assert out.startswith("copied 1 article, 10 passages and ")
     assert out.rstrip().endswith("nothing was embedded")
 
     remote = IndexService(
