@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import resource
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["memory_mb"]
+if TYPE_CHECKING:
+    from index.service import IndexService
+
+__all__ = ["Tally", "built_service", "memory_mb"]
 
 
 def memory_mb(field: str = "VmHWM") -> float:
@@ -20,3 +27,52 @@ def memory_mb(field: str = "VmHWM") -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Tally:
+    """Hits counted by the question set's half, kind and language (and "all" languages), as
+    the question-set benchmarks (``bench.conversation``, ``bench.time_questions``) print them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, int]] = {}
+
+    def count(self, row: Mapping[str, Any], **hits: bool) -> None:
+        for lang in (row["lang"], "all"):
+            line = self.rows.setdefault(f"{row['half']} {row['kind']} {lang}", {"n": 0})
+            line["n"] += 1
+            for name, hit in hits.items():
+                line[name] = line.get(name, 0) + int(hit)
+
+    def table(self, columns: Sequence[tuple[str, str]]) -> str:
+        """A Markdown table: half, kind, language, n, then each (name, heading) as a share."""
+        lines = [
+            "| half | kind | lang | n | " + " | ".join(head for _, head in columns) + " |",
+            "|---|---|---|---|" + "---|" * len(columns),
+        ]
+        for key in sorted(self.rows, key=lambda k: (*k.split()[:2], k.split()[2] != "all", k)):
+            line = self.rows[key]
+            cells = [f"{line[n] / line['n']:.2f}" if n in line else "" for n, _ in columns]
+            lines.append(f"| {key.replace(' ', ' | ')} | {line['n']} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+
+def built_service(
+    folder: Path, articles: Iterable[Path], cache: Path, **settings: Any
+) -> IndexService:
+    """An ``IndexService`` over copies of ``articles`` in ``folder``, built from the embedding
+    ``cache`` (vectors are never computed twice), which then keeps the new vectors."""
+    from index.service import IndexService
+    from index.settings import IndexSettings
+
+    seeds, data = folder / "seeds", folder / "data"
+    seeds.mkdir()
+    data.mkdir()
+    for path in articles:
+        shutil.copy(path, seeds / path.name)
+    if cache.exists():
+        shutil.copy(cache, data / "embeddings.sqlite")
+    service = IndexService(IndexSettings(seeds_dir=seeds, data_dir=data, **settings))
+    service.rebuild()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(data / "embeddings.sqlite", cache)
+    return service

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from bench import Tally, built_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "eval" / "conversation.jsonl"
@@ -63,40 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     from index.readers import SqliteReaderStore
-    from index.service import IndexService
     from index.session import ChatSession
-    from index.settings import IndexSettings
 
     small_talk = _small_talk_reader()
     pairs = [json.loads(line) for line in args.pairs.open(encoding="utf-8") if line.strip()]
     if args.half:
         pairs = [p for p in pairs if p["half"] == args.half]
-    rows: dict[str, dict[str, int]] = {}
-
-    def count(pair: dict[str, Any], **hits: bool) -> None:
-        for key in (
-            f"{pair['half']} {pair['kind']} {pair['lang']}",
-            f"{pair['half']} {pair['kind']} all",
-        ):
-            row = rows.setdefault(key, {"n": 0})
-            row["n"] += 1
-            for name, hit in hits.items():
-                row[name] = row.get(name, 0) + int(hit)
-
+    tally = Tally()
+    count = tally.count
     with tempfile.TemporaryDirectory(prefix="conversation-") as tmp:
-        seeds = Path(tmp) / "seeds"
-        seeds.mkdir()
-        for path in ARTICLES:
-            shutil.copy(path, seeds / path.name)
-        data = Path(tmp) / "data"
-        data.mkdir()
-        if args.cache.exists():  # the seed's vectors, when `make run` has built them already
-            shutil.copy(args.cache, data / "embeddings.sqlite")
-        service = IndexService(IndexSettings(seeds_dir=seeds, data_dir=data))
-        service.rebuild()
-        args.cache.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(data / "embeddings.sqlite", args.cache)
-        readers = SqliteReaderStore(data / "readers.sqlite")
+        service = built_service(Path(tmp), ARTICLES, args.cache)
+        readers = SqliteReaderStore(Path(tmp) / "data" / "readers.sqlite")
         session = ChatSession(service, readers=readers, follow_up_seconds=300)
         for n, pair in enumerate(pairs):
             first, second = pair["first"], pair["second"]
@@ -133,20 +110,16 @@ def main(argv: list[str] | None = None) -> int:
         readers.close()
         service.close()
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        print(json.dumps(tally.rows, ensure_ascii=False, indent=1))
         return 0
-    print(
-        "| half | kind | lang | n | expected first | alone: expected first | kept own first | stood alone | small talk |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for key in sorted(rows, key=lambda k: (k.split()[0], k.split()[1], k.split()[2] != "all", k)):
-        half, kind, lang = key.split()
-        row = rows[key]
-        cells = [
-            f"{row[name] / row['n']:.2f}" if name in row else ""
-            for name in ("first_quote", "alone_first_quote", "kept", "stood_alone", "small_talk")
-        ]
-        print(f"| {half} | {kind} | {lang} | {row['n']} | " + " | ".join(cells) + " |")
+    columns = [
+        ("first_quote", "expected first"),
+        ("alone_first_quote", "alone: expected first"),
+        ("kept", "kept own first"),
+        ("stood_alone", "stood alone"),
+        ("small_talk", "small talk"),
+    ]
+    print(tally.table(columns))
     return 0
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
+
+from bench import built_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "eval" / "followups.jsonl"
@@ -34,25 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     args = parser.parse_args(argv)
     from index.readers import SqliteReaderStore
-    from index.service import IndexService
     from index.session import ChatSession
-    from index.settings import IndexSettings
 
     pairs = [json.loads(line) for line in args.pairs.open(encoding="utf-8") if line.strip()]
     with tempfile.TemporaryDirectory(prefix="followups-") as tmp:
-        seeds = Path(tmp) / "seeds"
-        seeds.mkdir()
-        for path in ARTICLES:
-            shutil.copy(path, seeds / path.name)
-        data = Path(tmp) / "data"
-        data.mkdir()
-        cache = ROOT / "data" / "embeddings.sqlite"
-        if cache.exists():  # the seed's vectors, when `make run` has built them already
-            shutil.copy(cache, data / "embeddings.sqlite")
-        settings = IndexSettings(seeds_dir=seeds, data_dir=data)
-        service = IndexService(settings)
-        service.rebuild()
-        readers = SqliteReaderStore(data / "readers.sqlite")
+        service = built_service(Path(tmp), ARTICLES, ROOT / "data" / "embeddings.sqlite")
+        readers = SqliteReaderStore(Path(tmp) / "data" / "readers.sqlite")
         session = ChatSession(service, readers=readers, follow_up_seconds=300)
         rows: dict[str, dict[str, int]] = {}
         for n, pair in enumerate(pairs):

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from bench import Tally, built_service
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "eval" / "time_questions.jsonl"
@@ -45,39 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     from index.overview import listed_period
-    from index.service import IndexService
-    from index.settings import IndexSettings
 
     rows = [json.loads(line) for line in args.questions.open(encoding="utf-8") if line.strip()]
     if args.half:
         rows = [r for r in rows if r["half"] == args.half]
-    figures: dict[str, dict[str, int]] = {}
-
-    def count(row: dict[str, Any], **hits: bool) -> None:
-        for key in (
-            f"{row['half']} {row['kind']} {row['lang']}",
-            f"{row['half']} {row['kind']} all",
-        ):
-            line = figures.setdefault(key, {"n": 0})
-            line["n"] += 1
-            for name, hit in hits.items():
-                line[name] = line.get(name, 0) + int(hit)
-
+    tally = Tally()
+    count = tally.count
+    articles = [ROOT / "seeds" / "000_7774940a137d78f0.txt", *sorted(DATED.glob("*.md"))]
     with tempfile.TemporaryDirectory(prefix="time-questions-") as tmp:
-        seeds = Path(tmp) / "seeds"
-        seeds.mkdir()
-        shutil.copy(ROOT / "seeds" / "000_7774940a137d78f0.txt", seeds)
-        for path in DATED.glob("*.md"):
-            shutil.copy(path, seeds / path.name)
-        data = Path(tmp) / "data"
-        data.mkdir()
-        if args.cache.exists():
-            shutil.copy(args.cache, data / "embeddings.sqlite")
-        settings = IndexSettings(seeds_dir=seeds, data_dir=data, timezone="Europe/Paris")
-        service = IndexService(settings)
-        service.rebuild()
-        args.cache.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(data / "embeddings.sqlite", args.cache)
+        service = built_service(Path(tmp), articles, args.cache, timezone="Europe/Paris")
         dated = {a.id: a.published for a in service.articles()}
         period_asked = getattr(service, "period_asked", None)  # none before issue 23
         for row in rows:
@@ -110,20 +86,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.verbose and (first != row["article"] or answer.widened != row["note"]):
                 print(f"{question!r}: first {first}, note {answer.widened}")
         service.close()
-    print(
-        "| half | kind | lang | n | listed right | expected first | period note right | no undated for latest |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for key in sorted(
-        figures, key=lambda k: (k.split()[0], k.split()[1], k.split()[2] != "all", k)
-    ):
-        half, kind, lang = key.split()
-        line = figures[key]
-        cells = [
-            f"{line[name] / line['n']:.2f}" if name in line else ""
-            for name in ("listed", "first", "note", "no_undated")
-        ]
-        print(f"| {half} | {kind} | {lang} | {line['n']} | " + " | ".join(cells) + " |")
+    columns = [
+        ("listed", "listed right"),
+        ("first", "expected first"),
+        ("note", "period note right"),
+        ("no_undated", "no undated for latest"),
+    ]
+    print(tally.table(columns))
     return 0
 
 
