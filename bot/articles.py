@@ -20,7 +20,7 @@ from bot.callbacks import remove_keyboard
 from bot.collection import in_turn
 from bot.context import BotContext
 from bot.i18n import t, why
-from bot.replies import edit_html, index_error_text, reply_html
+from bot.replies import admin_press, edit_html, index_error_text, reply_html
 from index.collection import EditRefused, Removed, check_value
 from index.dates import display_date
 from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
@@ -100,14 +100,11 @@ def _shown_ids(ids: Iterable[str]) -> str:
 
 async def remove_button(update: Update, context: BotContext) -> None:
     """Carry out or cancel a removal confirmed by an admin's button."""
-    query = update.callback_query
-    if query is None or context.match is None or not isinstance(query.message, Message):
+    pressed = await admin_press(update, context)
+    if pressed is None or context.match is None:
         return
-    user = update.effective_user
-    lang = context.language(user)
-    if not context.is_admin(user):
-        logger.warning("refused a removal button from user %s", user.id if user else None)
-        await query.answer(t("admin_only", lang), show_alert=True)
+    query, lang = pressed
+    if not isinstance(query.message, Message):
         return
     action, token = context.match[1], context.match[2]
     # Taken once, on whichever replica gets the press: a second press finds nothing.

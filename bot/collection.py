@@ -32,7 +32,7 @@ from bot.callbacks import add_keyboard
 from bot.context import BotContext
 from bot.i18n import t, t_plain, why
 from bot.render import format_bytes
-from bot.replies import edit_html, index_error_text, reply_html, typing
+from bot.replies import admin_press, edit_html, index_error_text, reply_html, typing
 from bot.state import ChangeQueueFull
 from index.collection import (
     MIN_POST_CHARS,
@@ -296,14 +296,11 @@ async def offer_document(update: Update, context: BotContext) -> None:
 
 async def add_button(update: Update, context: BotContext) -> None:
     """Add an offered document, as ``/add`` in reply to it would."""
-    query = update.callback_query
-    if query is None or context.match is None or not isinstance(query.message, Message):
+    pressed = await admin_press(update, context)
+    if pressed is None or context.match is None:
         return
-    user = update.effective_user
-    lang = context.language(user)
-    if not context.is_admin(user):
-        logger.warning("refused an add button from user %s", user.id if user else None)
-        await query.answer(t_plain("admin_only", lang), show_alert=True)
+    query, lang = pressed
+    if not isinstance(query.message, Message):
         return
     readers = context.bot_data.readers
     offered = await asyncio.to_thread(readers.take_upload, query.message.chat_id, context.match[1])

@@ -32,7 +32,7 @@ from bot.callbacks import feeds_keyboard
 from bot.context import BotContext
 from bot.i18n import stored_reason_text, t, why
 from bot.render import MAX_MESSAGE, utf16_len
-from bot.replies import NO_PREVIEW, reply_html, typing
+from bot.replies import NO_PREVIEW, admin_press, reply_html, typing
 from bot.state import ChangeQueueFull
 from index.collection import Added
 from index.feeds import (
@@ -94,13 +94,10 @@ async def _remember_language(user: User | None, lang: str, context: BotContext) 
 
 async def feeds_page(update: Update, context: BotContext) -> None:
     """Show another page of /feeds in place (admins only: the data can be forged)."""
-    query = update.callback_query
-    if query is None or context.match is None:
+    pressed = await admin_press(update, context)
+    if pressed is None or context.match is None:
         return
-    lang = context.language(update.effective_user)
-    if not context.is_admin(update.effective_user):
-        await query.answer(t("admin_only", lang), show_alert=True)
-        return
+    query, lang = pressed
     await query.answer()
     feeds = await asyncio.to_thread(context.bot_data.feeds.all)
     zone = ZoneInfo(context.settings.timezone)

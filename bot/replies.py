@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
-from bot.i18n import error_key, t
+from bot.i18n import error_key, t, t_plain
 from index.errors import IndexFailure
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "NO_PREVIEW",
     "addressed_question",
+    "admin_press",
     "clean_question",
     "edit_html",
     "index_error_text",
@@ -138,3 +149,18 @@ async def edit_html(message: object, text: str) -> None:
             await message.edit_text(
                 text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
             )
+
+
+async def admin_press(update: Update, context: BotContext) -> tuple[CallbackQuery, str] | None:
+    """The pressed button's query and the presser's language when an admin pressed it and its
+    data matched; a reader's press (the data can be forged) is refused with an alert, logged."""
+    query = update.callback_query
+    if query is None or context.match is None:
+        return None
+    user = update.effective_user
+    lang = context.language(user)
+    if not context.is_admin(user):
+        logger.warning("refused an admin button from user %s", user.id if user else None)
+        await query.answer(t_plain("admin_only", lang), show_alert=True)
+        return None
+    return query, lang
