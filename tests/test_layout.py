@@ -21,6 +21,7 @@ BOT_MAY_IMPORT = {
     "index.smalltalk",  # greetings and thanks told from questions: a pure function
     "index.lang",  # sure_language: the language of a reply to a question, a pure function
     "index.overview",  # questions about the collection itself, and its summaries: plain data
+    "index.reasons",  # a refusal's code and values (plain data), rendered in the bot's language
     "index.indexer",  # SyncReport, the summary of a reindex
     "index.settings",  # bot.settings.Settings extends IndexSettings
 }
