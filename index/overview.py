@@ -37,7 +37,7 @@ LEAD_CHARS = 240  # a lead longer than this is cut at a word, with "…"
 # The questions that ask what the articles are about, in the languages of the evaluation sets.
 # Anchored at both ends: "De quoi parle Ablyazov ?" is a question about a subject.
 _ARTICLES = (
-    r"(?:(?:l'|l’|les?\s+|ces?\s+|vos\s+|tes\s+)?(?:article|articles|texte|textes|documents?|"
+    r"(?:(?:l['’]\s*|l\s+|les?\s+|ces?\s+|cet\s+|vos\s+|tes\s+)?(?:article|articles|texte|textes|documents?|"
     r"collection|sources))"
 )
 _ABOUT = [
