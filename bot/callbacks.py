@@ -95,11 +95,20 @@ def answer_keyboard(page: Page, lang: str, feedback: str = "ask") -> InlineKeybo
 
 def sources_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
     """Prev/Next under a page of /sources."""
+    return _pager("src", page, pages, lang)
+
+
+def _pager(prefix: str, page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
+    """Prev/Next buttons carrying ``prefix:page``, each only where that page exists."""
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(t("prev_button", lang), callback_data=f"src:{page - 1}"))
+        row.append(
+            InlineKeyboardButton(t("prev_button", lang), callback_data=f"{prefix}:{page - 1}")
+        )
     if page < pages - 1:
-        row.append(InlineKeyboardButton(t("next_button", lang), callback_data=f"src:{page + 1}"))
+        row.append(
+            InlineKeyboardButton(t("next_button", lang), callback_data=f"{prefix}:{page + 1}")
+        )
     return InlineKeyboardMarkup([row]) if row else None
 
 
@@ -138,9 +147,4 @@ def overview_keyboard(
 
 def feeds_keyboard(page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
     """Prev/Next under a page of /feeds."""
-    row = []
-    if page > 0:
-        row.append(InlineKeyboardButton(t("prev_button", lang), callback_data=f"feeds:{page - 1}"))
-    if page < pages - 1:
-        row.append(InlineKeyboardButton(t("next_button", lang), callback_data=f"feeds:{page + 1}"))
-    return InlineKeyboardMarkup([row]) if row else None
+    return _pager("feeds", page, pages, lang)

@@ -25,14 +25,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update, User
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot.callbacks import feeds_keyboard
 from bot.context import BotContext
 from bot.i18n import stored_reason_text, t, why
 from bot.render import MAX_MESSAGE, utf16_len
-from bot.replies import NO_PREVIEW, admin_press, reply_html, typing
+from bot.replies import admin_press, edit_page, reply_html, typing
 from bot.state import ChangeQueueFull
 from index.collection import Added
 from index.feeds import (
@@ -102,16 +101,7 @@ async def feeds_page(update: Update, context: BotContext) -> None:
     feeds = await asyncio.to_thread(context.bot_data.feeds.all)
     zone = ZoneInfo(context.settings.timezone)
     text, page, pages = render_feeds(feeds, int(context.match[1]), lang, zone)
-    try:
-        await query.edit_message_text(
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=feeds_keyboard(page, pages, lang),
-            link_preview_options=NO_PREVIEW,
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit_page(query, text, feeds_keyboard(page, pages, lang))
 
 
 async def _subscribe(message: Message, url: str, context: BotContext, lang: str) -> None:

@@ -39,6 +39,7 @@ from bot.replies import (
     NO_PREVIEW,
     addressed_question,
     clean_question,
+    edit_page,
     index_error_text,
     reply_html,
     typing,
@@ -334,16 +335,7 @@ async def sources_page(update: Update, context: BotContext) -> None:
     articles, scope = await asyncio.to_thread(scoped_articles, context, chat_id)
     number = int(context.match[1])
     text, page, pages = render_sources(articles, number, lang, SOURCES_PER_PAGE, scope)
-    try:
-        await query.edit_message_text(
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=sources_keyboard(page, pages, lang),
-            link_preview_options=NO_PREVIEW,
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit_page(query, text, sources_keyboard(page, pages, lang))
 
 
 async def _pressed(

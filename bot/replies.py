@@ -31,6 +31,7 @@ __all__ = [
     "admin_press",
     "clean_question",
     "edit_html",
+    "edit_page",
     "index_error_text",
     "reply_html",
     "typing",
@@ -149,6 +150,18 @@ async def edit_html(message: object, text: str) -> None:
             await message.edit_text(
                 text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
             )
+
+
+async def edit_page(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Show another page of a paged list in place of the pressed one; pressing the page shown
+    already (Telegram: "message is not modified") is no error."""
+    try:
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def admin_press(update: Update, context: BotContext) -> tuple[CallbackQuery, str] | None:

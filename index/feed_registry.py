@@ -40,6 +40,7 @@ from typing import Any
 
 from index.fetch import check_url
 from index.reasons import Reason, ReasonError
+from index.stores.sqlite import immediate
 
 __all__ = [
     "MAX_FEEDS",
@@ -167,14 +168,8 @@ class FeedRegistry:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._locked() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._locked() as db, immediate(db):
+            yield db
 
     def close(self) -> None:
         with self._lock:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from index.errors import ReaderKeyError
 from index.reader_key import KEY_FILE, ReaderKey
+from index.stores.sqlite import immediate
 
 if TYPE_CHECKING:
     from index.settings import IndexSettings
@@ -511,14 +512,8 @@ class SqliteReaderStore(_SqlReaderStore):
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._connection
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
-            self._connection.execute("COMMIT")
+        with self._lock, immediate(self._connection) as db:
+            yield db
 
     def close(self) -> None:
         self._connection.close()

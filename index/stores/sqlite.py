@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -34,11 +35,27 @@ __all__ = [
     "blob",
     "export_articles",
     "filter_sql",
+    "immediate",
     "marks",
     "migrate",
     "vector",
     "vectors",
 ]
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``db`` in one write transaction taken at once (``BEGIN IMMEDIATE``: no other writer
+    slips in between a read and the write it decides), committed, or rolled back on any error.
+    ``db`` is opened with ``isolation_level=None``."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
 
 BATCH = 500  # ids per "IN (...)" query
 
