@@ -33,23 +33,25 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
 
-# Where a cold build's time goes (README, "Build"): 30 PIAF articles, an empty cache; ~1 minute.
+# Where a cold build's time goes (docs/benchmarks.md, "Build"): 30 PIAF articles, an empty
+# cache; ~1 minute.
 bench-build: $(STAMP)
 	$(BIN)/python -m bench.build
 
-# The store at 10k, 100k and 1M passages (README, "Scale"); DATABASE_URL=postgresql://… for
-# PostgreSQL (each size in a new database of that server). Minutes, and ~6 GB of RAM at 1M.
+# The store at 10k, 100k and 1M passages (docs/benchmarks.md, "Scale");
+# DATABASE_URL=postgresql://… for PostgreSQL (each size in a new database of that server).
+# Minutes, and ~6 GB of RAM at 1M.
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench.scale $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
-# Load, Bot API faults, kill -9 during changes and a full disk (README, "Load and faults").
-# The disk phase mounts a tmpfs: run as root, or it says it skipped.
+# Load, Bot API faults, kill -9 during changes and a full disk (docs/operations.md, "Load and
+# faults"). The disk phase mounts a tmpfs: run as root, or it says it skipped.
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.crash
 
-# The README's evaluations: PIAF test with the off-topic test questions (the reported figures),
-# then the multilingual dev set.
+# The evaluations of docs/evaluation.md: PIAF test with the off-topic test questions (the
+# reported figures), then the multilingual dev set.
 # Minutes of CPU on an empty embedding cache (data/eval-piaf keeps it between runs).
 eval: $(STAMP)
 	$(BIN)/python -m index eval --articles $(PIAF)/articles \
