@@ -32,6 +32,7 @@ from bot import admin, articles, callbacks, collection, feeds, gaps, handlers, s
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
 from bot.i18n import LANGUAGES, t_plain
+from bot.metrics import BotMetrics
 from bot.settings import Settings
 from index.service import IndexService
 
@@ -95,6 +96,14 @@ async def post_init(application: BotApplication) -> None:
     background, so that the first /add does not wait for them."""
     await set_commands(application)
     application.create_task(_warm_wire_index(application), name="wire-index")
+    admins = application.bot_data.settings.admin_ids
+    logger.info(
+        "@%s is up; send /id to the bot to learn your numeric Telegram id for ADMIN_IDS%s",
+        application.bot.username,
+        f" ({len(admins)} admin{'s' if len(admins) != 1 else ''} set)"
+        if admins
+        else " (ADMIN_IDS is empty: nobody can manage the articles yet)",
+    )
 
 
 async def _warm_wire_index(application: BotApplication) -> None:
@@ -107,8 +116,23 @@ async def _warm_wire_index(application: BotApplication) -> None:
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
-def build_application(settings: Settings, service: IndexService) -> BotApplication:
-    """The bot, ready for ``run_polling``/``run_webhook`` (or ``initialize``/``start`` in tests)."""
+def build_application(
+    settings: Settings, service: IndexService, metrics: BotMetrics | None = None
+) -> BotApplication:
+    """The bot, ready for ``run_polling``/``run_webhook`` (or ``initialize``/``start`` in tests).
+
+    Args:
+        settings: the bot's settings.
+        service: the index, built or loaded.
+        metrics: where the bot counts questions, polls... (served by ``python -m bot`` on
+            METRICS_PORT); None: a registry of its own that nobody reads.
+
+    Returns:
+        The Application, its handlers and jobs added.
+
+    Raises:
+        ValueError: TELEGRAM_BOT_TOKEN is not set.
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     application: BotApplication = (
@@ -129,7 +153,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         .post_init(post_init)
         .build()
     )
-    application.bot_data.setup(settings, service)
+    application.bot_data.setup(settings, service, metrics or BotMetrics())
 
     admins = filters.User(user_id=settings.admin_ids)
     private = filters.ChatType.PRIVATE
@@ -143,6 +167,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         [
             CommandHandler("start", handlers.start, filters=new_message),
             CommandHandler("help", handlers.help_command, filters=new_message),
+            CommandHandler("id", handlers.id_command, filters=new_message),
             CommandHandler("ask", handlers.ask_command, filters=new_message),
             CommandHandler("sources", handlers.sources_command, filters=new_message),
             # Admin commands: the guard at registration, then a polite refusal for the others.
