@@ -95,7 +95,10 @@ async def post_init(application: BotApplication) -> None:
     """Once the bot is up: its command menus, and the wire-copy fingerprints made in the
     background, so that the first /add does not wait for them."""
     await set_commands(application)
-    application.create_task(_warm_wire_index(application), name="wire-index")
+    # As a job, which runs once the Application has started: a task made here (post_init runs
+    # before) drew PTB's "won't be automatically awaited" warning at every start.
+    if application.job_queue is not None:
+        application.job_queue.run_once(_warm_wire_index, when=0, name="wire-index")
     admins = application.bot_data.settings.admin_ids
     logger.info(
         "@%s is up; send /id to the bot to learn your numeric Telegram id for ADMIN_IDS%s",
@@ -106,9 +109,9 @@ async def post_init(application: BotApplication) -> None:
     )
 
 
-async def _warm_wire_index(application: BotApplication) -> None:
+async def _warm_wire_index(context: BotContext) -> None:
     try:
-        await asyncio.to_thread(application.bot_data.collection.wire_index)
+        await asyncio.to_thread(context.bot_data.collection.wire_index)
     except Exception as exc:  # the index closed meanwhile (shutdown): the next /add makes it
         logger.info("wire fingerprints not made in the background: %r", exc)
 

@@ -22,7 +22,16 @@ from socketserver import BaseServer
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import (
+    GC_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    make_wsgi_app,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -72,6 +81,11 @@ class BotMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        # The process's memory, CPU and open files, Python's version and GC, as the default
+        # registry would give them.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        registry.register(GC_COLLECTOR)
         self.questions = Counter(
             "qabot_questions",
             "Questions searched, by outcome (answer, closest, declined, error), reply language "
