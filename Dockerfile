@@ -8,7 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     SEEDS_DIR=/seeds \
     DATA_DIR=/data \
-    WEBHOOK_LISTEN=0.0.0.0
+    WEBHOOK_LISTEN=0.0.0.0 \
+    METRICS_HOST=0.0.0.0 \
+    METRICS_PORT=9464
 
 WORKDIR /app
 
@@ -27,9 +29,11 @@ RUN useradd --create-home --uid 10001 bot \
     && chown -R bot:bot /data /seeds
 USER bot
 VOLUME ["/data", "/seeds"]
+EXPOSE 9464
 
-# Healthy once the index loads (the first start builds it from /seeds).
-HEALTHCHECK --interval=60s --timeout=20s --start-period=300s --retries=3 \
-    CMD python -m index stats > /dev/null || exit 1
+# Healthy once the bot has loaded its index and model (/healthz: 503 while the first start
+# builds the index from /seeds, 200 after). No proxy for this local request; no curl in -slim.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
+    CMD python -c "import os, urllib.request as u; u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:%s/healthz' % (os.environ.get('METRICS_PORT') or '9464'), timeout=4)" || exit 1
 
 CMD ["python", "-m", "bot"]

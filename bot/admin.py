@@ -37,7 +37,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # The command menus, in order; each has its description as the i18n key "command_<name>".
-READER_COMMANDS = ("ask", "sources", "help")
+READER_COMMANDS = ("ask", "sources", "help", "id")
 ADMIN_COMMANDS = ("reindex", "add", "remove", "edit", "feeds", "gaps", "stats")
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram limits edits per chat)
 MAX_PROBLEMS_SHOWN = 10

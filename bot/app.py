@@ -32,6 +32,7 @@ from bot import admin, articles, callbacks, collection, feeds, gaps, handlers, s
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
 from bot.i18n import LANGUAGES, t_plain
+from bot.metrics import BotMetrics
 from bot.settings import Settings
 from index.service import IndexService
 
@@ -94,12 +95,23 @@ async def post_init(application: BotApplication) -> None:
     """Once the bot is up: its command menus, and the wire-copy fingerprints made in the
     background, so that the first /add does not wait for them."""
     await set_commands(application)
-    application.create_task(_warm_wire_index(application), name="wire-index")
+    # As a job, which runs once the Application has started: a task made here (post_init runs
+    # before) drew PTB's "won't be automatically awaited" warning at every start.
+    if application.job_queue is not None:
+        application.job_queue.run_once(_warm_wire_index, when=0, name="wire-index")
+    admins = application.bot_data.settings.admin_ids
+    logger.info(
+        "@%s is up; send /id to the bot to learn your numeric Telegram id for ADMIN_IDS%s",
+        application.bot.username,
+        f" ({len(admins)} admin{'s' if len(admins) != 1 else ''} set)"
+        if admins
+        else " (ADMIN_IDS is empty: nobody can manage the articles yet)",
+    )
 
 
-async def _warm_wire_index(application: BotApplication) -> None:
+async def _warm_wire_index(context: BotContext) -> None:
     try:
-        await asyncio.to_thread(application.bot_data.collection.wire_index)
+        await asyncio.to_thread(context.bot_data.collection.wire_index)
     except Exception as exc:  # the index closed meanwhile (shutdown): the next /add makes it
         logger.info("wire fingerprints not made in the background: %r", exc)
 
@@ -107,8 +119,23 @@ async def _warm_wire_index(application: BotApplication) -> None:
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
-def build_application(settings: Settings, service: IndexService) -> BotApplication:
-    """The bot, ready for ``run_polling``/``run_webhook`` (or ``initialize``/``start`` in tests)."""
+def build_application(
+    settings: Settings, service: IndexService, metrics: BotMetrics | None = None
+) -> BotApplication:
+    """The bot, ready for ``run_polling``/``run_webhook`` (or ``initialize``/``start`` in tests).
+
+    Args:
+        settings: the bot's settings.
+        service: the index, built or loaded.
+        metrics: where the bot counts questions, polls... (served by ``python -m bot`` on
+            METRICS_PORT); None: a registry of its own that nobody reads.
+
+    Returns:
+        The Application, its handlers and jobs added.
+
+    Raises:
+        ValueError: TELEGRAM_BOT_TOKEN is not set.
+    """
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     application: BotApplication = (
@@ -129,7 +156,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         .post_init(post_init)
         .build()
     )
-    application.bot_data.setup(settings, service)
+    application.bot_data.setup(settings, service, metrics or BotMetrics())
 
     admins = filters.User(user_id=settings.admin_ids)
     private = filters.ChatType.PRIVATE
@@ -143,6 +170,7 @@ def build_application(settings: Settings, service: IndexService) -> BotApplicati
         [
             CommandHandler("start", handlers.start, filters=new_message),
             CommandHandler("help", handlers.help_command, filters=new_message),
+            CommandHandler("id", handlers.id_command, filters=new_message),
             CommandHandler("ask", handlers.ask_command, filters=new_message),
             CommandHandler("sources", handlers.sources_command, filters=new_message),
             # Admin commands: the guard at registration, then a polite refusal for the others.

@@ -6,6 +6,7 @@ instead of string keys: ``context.bot_data.session`` is a ``ChatSession``, and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -14,6 +15,7 @@ from telegram import User
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.i18n import pick_language, reply_language
+from bot.metrics import BotMetrics
 from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
 from index.collection import ArticleCollection
@@ -38,6 +40,7 @@ class BotData:
     changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
     feeds: FeedRegistry = field(init=False)
     stats: BotStats = field(default_factory=BotStats)
+    metrics: BotMetrics = field(init=False)  # Prometheus (METRICS_PORT): this bot's registry
     # /gaps and the digest: one thread of their own, so that a long report never holds up the
     # threads that answer readers; and the admins whose /gaps is being made.
     reports: ThreadPoolExecutor = field(
@@ -45,8 +48,9 @@ class BotData:
     )
     reports_for: set[int] = field(default_factory=set)
 
-    def setup(self, settings: Settings, service: IndexService) -> None:
+    def setup(self, settings: Settings, service: IndexService, metrics: BotMetrics) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.service = service
         self.collection = ArticleCollection(settings, service)
         self.readers = open_readers(settings)
@@ -59,6 +63,16 @@ class BotData:
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.changes = ChangeQueue()
         self.feeds = FeedRegistry(settings.data_dir)
+        metrics.watch_queue(self.changes.depth)
+        metrics.watch_index(_index_counts(service))
+
+
+def _index_counts(service: IndexService) -> Callable[[], tuple[int, int]]:
+    def counts() -> tuple[int, int]:
+        stats = service.stats()
+        return stats.articles, stats.chunks
+
+    return counts
 
 
 @dataclass

@@ -198,7 +198,10 @@ class DeliveryRateLimiter(AIORateLimiter):
             if isinstance(error, RetryAfter):
                 loop = asyncio.get_running_loop()
                 self._paused_until = max(self._paused_until, loop.time() + delay)
-            logger.warning(
+            # getMe is the start's first call: if it fails for good, ``python -m bot`` says
+            # why in one line; its retries are not worth a warning each.
+            logger.log(
+                logging.DEBUG if endpoint == "getMe" else logging.WARNING,
                 "%s failed (%s), attempt %d of %d: retrying in %.1f s",
                 endpoint,
                 error.message,

@@ -171,6 +171,7 @@ async def _poll(feed: Feed, context: BotContext) -> PollReport:
         reason = Reason("internal_error", {"kind": type(exc).__name__}).to_json()
         report = PollReport(failed(latest, reason), error=reason)
     await asyncio.to_thread(data.feeds.save, report.feed, report.seen)
+    data.metrics.feed_polled(feed.id, report.error is not None, len(report.added))
     return report
 
 

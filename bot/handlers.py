@@ -58,6 +58,7 @@ __all__ = [
     "error_handler",
     "group_text",
     "help_command",
+    "id_command",
     "inline_query",
     "more_button",
     "overview_more",
@@ -79,7 +80,10 @@ def _limit(context: BotContext, user: User | None) -> Limit:
     """The rate limit's verdict on one more search by ``user`` (admins are not limited)."""
     if user is None or context.is_admin(user):
         return Limit.ALLOW
-    return context.bot_data.limiter.check(user.id)
+    verdict = context.bot_data.limiter.check(user.id)
+    if verdict is not Limit.ALLOW:
+        context.bot_data.metrics.refused(verdict.value)
+    return verdict
 
 
 async def _allowed(message: Message, context: BotContext, lang: str) -> bool:
@@ -152,12 +156,15 @@ async def answer_question(message: Message, context: BotContext, question: str, 
         except IndexFailure as exc:
             logger.warning("question not answered: %s", exc)
             await reply_html(message, index_error_text(exc, lang))
+            context.bot_data.metrics.question("error", lang, time.perf_counter() - started)
             return
         scope = ""
         if not page.answer.quotes and not page.scope.empty:  # declined in a scoped group
             scope = await asyncio.to_thread(scope_words, context, page.scope)
         await _send_page(message, page, lang, scope)
-    context.bot_data.stats.record_answer(time.perf_counter() - started, page.answer.outcome)
+    seconds = time.perf_counter() - started
+    context.bot_data.stats.record_answer(seconds, page.answer.outcome)
+    context.bot_data.metrics.question(page.answer.outcome, page.lang or lang, seconds)
 
 
 async def small_talk_reply(talk: SmallTalk, context: BotContext) -> str:
@@ -251,6 +258,24 @@ async def help_command(update: Update, context: BotContext) -> None:
     if context.is_admin(update.effective_user):
         text += "\n\n" + t("admin_help", lang)
     await reply_html(message, text)
+
+
+async def id_command(update: Update, context: BotContext) -> None:
+    """``/id``: the sender's numeric user id, the chat's id, and whether they are an admin:
+    what an operator puts in ADMIN_IDS (anything after the command is ignored)."""
+    message = update.effective_message
+    if message is None:
+        return
+    user = message.from_user
+    lang = context.language(user)
+    if not await _allowed(message, context, lang):
+        return
+    if user is None or message.sender_chat is not None:  # an anonymous group admin, a channel
+        await reply_html(message, t("id_anonymous", lang, chat=message.chat_id))
+        return
+    role = "id_admin" if context.is_admin(user) else "id_not_admin"
+    text = t("id_reply", lang, user=user.id, chat=message.chat_id)
+    await reply_html(message, text + "\n" + t(role, lang, user=user.id))
 
 
 async def ask_command(update: Update, context: BotContext) -> None:
@@ -482,6 +507,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
         answer = await asyncio.to_thread(context.bot_data.service.ask, question, INLINE_RESULTS)
     except IndexFailure as exc:
         await _inline_hint(query.answer, t_plain(error_key(exc), lang))
+        context.bot_data.metrics.question("error", lang, time.perf_counter() - started, "inline")
         return
     results = [
         InlineQueryResultArticle(
@@ -507,7 +533,9 @@ async def inline_query(update: Update, context: BotContext) -> None:
         await _inline_hint(query.answer, t_plain("inline_no_answer", lang))
     else:
         await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
-    context.bot_data.stats.record_answer(time.perf_counter() - started, answer.outcome)
+    seconds = time.perf_counter() - started
+    context.bot_data.stats.record_answer(seconds, answer.outcome)
+    context.bot_data.metrics.question(answer.outcome, lang, seconds, "inline")
 
 
 async def _inline_hint(answer: Callable[..., Awaitable[bool]], text: str) -> None:

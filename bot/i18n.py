@@ -1223,6 +1223,77 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "de": "Wie man fragt",
         "it": "Come fare una domanda",
     },
+    "command_id": {
+        "fr": "Votre identifiant Telegram et celui de la discussion",
+        "en": "Your Telegram id and this chat's",
+        "es": "Su identificador de Telegram y el de este chat",
+        "de": "Ihre Telegram-ID und die dieses Chats",
+        "it": "Il tuo ID Telegram e quello di questa chat",
+    },
+    "id_reply": {
+        "fr": (
+            "Votre identifiant Telegram : <code>{user}</code>\n"
+            "Cette discussion : <code>{chat}</code>"
+        ),
+        "en": "Your Telegram user id: <code>{user}</code>\nThis chat: <code>{chat}</code>",
+        "es": (
+            "Su identificador de usuario de Telegram: <code>{user}</code>\n"
+            "Este chat: <code>{chat}</code>"
+        ),
+        "de": "Ihre Telegram-Nutzer-ID: <code>{user}</code>\nDieser Chat: <code>{chat}</code>",
+        "it": "Il tuo ID utente Telegram: <code>{user}</code>\nQuesta chat: <code>{chat}</code>",
+    },
+    "id_admin": {
+        "fr": "Vous êtes administrateur du bot.",
+        "en": "You are an admin of the bot.",
+        "es": "Usted es administrador del bot.",
+        "de": "Sie sind Administrator des Bots.",
+        "it": "Sei un amministratore del bot.",
+    },
+    "id_not_admin": {
+        "fr": (
+            "Vous n'êtes pas administrateur du bot : pour le devenir, l'opérateur ajoute "
+            "<code>{user}</code> à ADMIN_IDS et redémarre le bot."
+        ),
+        "en": (
+            "You are not an admin of the bot: to become one, the operator adds "
+            "<code>{user}</code> to ADMIN_IDS and restarts the bot."
+        ),
+        "es": (
+            "Usted no es administrador del bot: para serlo, el operador añade "
+            "<code>{user}</code> a ADMIN_IDS y reinicia el bot."
+        ),
+        "de": (
+            "Sie sind kein Administrator des Bots: dazu trägt der Betreiber "
+            "<code>{user}</code> in ADMIN_IDS ein und startet den Bot neu."
+        ),
+        "it": (
+            "Non sei un amministratore del bot: per diventarlo, l'operatore aggiunge "
+            "<code>{user}</code> ad ADMIN_IDS e riavvia il bot."
+        ),
+    },
+    "id_anonymous": {
+        "fr": (
+            "Vous écrivez au nom du groupe ou d'une chaîne : Telegram ne me donne pas votre "
+            "identifiant. Envoyez /id en privé.\nCette discussion : <code>{chat}</code>"
+        ),
+        "en": (
+            "You are writing as the group or a channel: Telegram does not give me your id. "
+            "Send /id in a private chat.\nThis chat: <code>{chat}</code>"
+        ),
+        "es": (
+            "Escribe en nombre del grupo o de un canal: Telegram no me da su identificador. "
+            "Envíe /id en un chat privado.\nEste chat: <code>{chat}</code>"
+        ),
+        "de": (
+            "Sie schreiben als Gruppe oder Kanal: Telegram nennt mir Ihre ID nicht. "
+            "Senden Sie /id im privaten Chat.\nDieser Chat: <code>{chat}</code>"
+        ),
+        "it": (
+            "Scrivi a nome del gruppo o di un canale: Telegram non mi dà il tuo ID. "
+            "Invia /id in una chat privata.\nQuesta chat: <code>{chat}</code>"
+        ),
+    },
     "command_reindex": {
         "fr": "Reconstruire l'index",
         "en": "Rebuild the index",

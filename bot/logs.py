@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-__all__ = ["RedactingFormatter", "configure_logging", "redact"]
+__all__ = ["BootstrapFailureFilter", "RedactingFormatter", "configure_logging", "redact"]
 
 REDACTED = "<redacted>"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -54,3 +54,33 @@ def configure_logging(level: str, secrets: Iterable[str], stream: TextIO | None 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # bm25s sets its own logger to DEBUG and would print a line on every build.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    # faiss's loader says at INFO which CPU build it tries ("Could not load library with
+    # AVX512 support due to: ModuleNotFoundError…", 8 lines a start): normal, yet read as errors.
+    logging.getLogger("faiss").setLevel(logging.WARNING)
+    # The JobQueue's scheduler says at INFO each job it adds and runs ("Adding job
+    # tentatively…", "Running job…" every FEED_INTERVAL_SECONDS): noise in an operator's log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # A start that cannot reach Telegram is said in one line by ``python -m bot``; PTB's own
+    # traceback of the same failure would come first (tens of lines of httpx frames).
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, BootstrapFailureFilter) for f in ptb.filters):
+        ptb.addFilter(BootstrapFailureFilter())
+
+
+class BootstrapFailureFilter(logging.Filter):
+    """Drops PTB's log of a failed start (``initialize``, ``deleteWebhook``, ``setWebhook``):
+    the failure is raised to ``python -m bot`` as well, which says what to check. Failures
+    once running (a ``getUpdates`` that fails) are still logged.
+
+    >>> record = logging.LogRecord("telegram.ext", logging.ERROR, "", 0,
+    ...     "%s Failed run number %s of %s. Aborting.",
+    ...     ("Network Retry Loop (Bootstrap Initialize Application):", 0, 0), None)
+    >>> BootstrapFailureFilter().filter(record)
+    False
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno >= logging.ERROR
+            and record.getMessage().startswith("Network Retry Loop (Bootstrap")
+        )

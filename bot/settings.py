@@ -84,6 +84,18 @@ class Settings(IndexSettings):
         description="Time of day (HH:MM in TIMEZONE) the admins get a note of what the feeds "
         "added since the last one; unset: no note.",
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of the Prometheus metrics (/metrics) and the health check "
+        "(/healthz: 503 while starting, 200 once the index and model are loaded); unset: off.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the metrics server binds: loopback by default; 0.0.0.0 in a "
+        "container, where Prometheus or the health check reach it from outside.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -116,6 +128,7 @@ class Settings(IndexSettings):
         "telegram_bot_token",
         "webhook_url",
         "webhook_secret",
+        "metrics_port",
         mode="before",
     )
     @classmethod

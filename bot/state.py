@@ -125,6 +125,10 @@ class ChangeQueue:
         self._waiting: Counter[str] = Counter()
         self.running: str | None = None  # what holds the turn ("/reindex", "/add", "/remove")
 
+    def depth(self) -> int:
+        """Changes running or waiting (the metrics' queue depth)."""
+        return self._waiting.total() + (self.running is not None)
+
     def has(self, what: str) -> bool:
         """True while a change of this kind runs or waits (one /reindex is enough)."""
         return self.running == what or self._waiting[what] > 0

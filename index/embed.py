@@ -11,8 +11,10 @@ import hashlib
 import os
 import re
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,11 +26,13 @@ from index.errors import IndexFailure
 
 __all__ = [
     "E5Embedder",
+    "EmbedObserver",
     "Embedder",
     "EmbeddingModelError",
     "HashingEmbedder",
     "QueryCache",
     "SentenceTransformerEmbedder",
+    "TimedEmbedder",
     "make_embedder",
 ]
 
@@ -356,3 +360,46 @@ class QueryCache:
 
     def embed_passages(self, texts: list[str]) -> Vectors:
         return self.inner.embed_passages(texts)
+
+
+# observe(kind, seconds): kind is "query" or "passage"; one call per call of the model.
+EmbedObserver = Callable[[str, float], None]
+
+
+class TimedEmbedder:
+    """An embedder that tells ``observe`` how long each call of the model took (the bot's
+    embedding latency metric); the index knows nothing of what is done with it.
+
+    >>> seen = []
+    >>> timed = TimedEmbedder(HashingEmbedder(dim=8), lambda kind, s: seen.append(kind))
+    >>> _ = timed.embed_queries(["a"]), timed.embed_passages(["b", "c"])
+    >>> seen
+    ['query', 'passage']
+    """
+
+    def __init__(self, inner: Embedder, observe: EmbedObserver) -> None:
+        self.inner = inner
+        self.observe = observe
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def _timed(
+        self, kind: str, encode: Callable[[list[str]], Vectors], texts: list[str]
+    ) -> Vectors:
+        started = time.perf_counter()
+        vectors = encode(texts)
+        if texts:  # no call of the model for nothing
+            self.observe(kind, time.perf_counter() - started)
+        return vectors
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self._timed("query", self.inner.embed_queries, texts)
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self._timed("passage", self.inner.embed_passages, texts)

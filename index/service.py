@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from index.chunk import paragraph_spans
 from index.confidence import E5_CONFIDENCE, ConfidenceModel
 from index.dates import TimeFrame, time_frame
-from index.embed import Embedder, QueryCache, make_embedder
+from index.embed import Embedder, EmbedObserver, QueryCache, TimedEmbedder, make_embedder
 from index.errors import (
     AnswerOutOfDateError,
     ArticleNotFoundError,
@@ -98,7 +98,18 @@ class IndexService:
         embedder: Embedder | None = None,
         search_params: SearchParams | None = None,
         store: IndexStore | None = None,
+        on_embed: EmbedObserver | None = None,
     ) -> None:
+        """Open the store (the model loads on its first use, or in ``warm_up``).
+
+        Args:
+            settings: the index's settings (the bot's extend them).
+            embedder: the model; None makes the one ``settings.embedding_model`` names.
+            search_params: the search's tuning; None for the defaults of the model.
+            store: where the index lives; None opens the one the settings name.
+            on_embed: told ``(kind, seconds)`` after each call of the model ("query" or
+                "passage"); the bot's metrics.
+        """
         self.settings = settings
         model = embedder or make_embedder(
             settings.embedding_model,
@@ -110,6 +121,8 @@ class IndexService:
             settings.data_dir / "models",
             settings.embed_threads,
         )
+        if on_embed is not None:  # under the cache: a remembered question calls no model
+            model = TimedEmbedder(model, on_embed)
         self.embedder: Embedder = (
             QueryCache(model, settings.query_cache_size) if settings.query_cache_size else model
         )
@@ -252,6 +265,20 @@ class IndexService:
             )
 
     # -- reading ---------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Load the model and open the index now, so that the first question is answered as
+        fast as the next: one made-up question embedded and searched, as a reader's is.
+
+        An index missing or of another model is not an error here: questions are refused
+        with "reindex" until an admin rebuilds it, and the model is loaded all the same.
+
+        Raises:
+            EmbeddingModelError: the model cannot be loaded.
+        """
+        self.embedder.embed_queries([WARM_UP_QUESTION])
+        with contextlib.suppress(IndexMissingError, ModelMismatchError):
+            self.ask(WARM_UP_QUESTION, k=1)
 
     def ask(
         self,
@@ -459,6 +486,8 @@ class IndexService:
         self.store.close()
 
 
+# Asked once at start (``warm_up``): a plain question, no date in it, in the default language.
+WARM_UP_QUESTION = "De quoi parlent les articles ?"
 _RANK = {"answer": 2, "closest": 1, "declined": 0}
 # A follow-up's answer from the articles just quoted wins a near tie of probabilities.
 _WITHIN_BONUS = 0.05

@@ -29,8 +29,8 @@ async def start_bot(
         DATA_DIR=str(space.data),
         LOG_LEVEL="INFO",
         PYTHONPATH=str(ROOT),
-        **env,
     )
+    values.update(env)  # a test's own token or Bot API address replaces the server's
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -301,7 +301,7 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
     await set_commands(bot.app)  # post_init runs only inside run_polling/run_webhook
     server = bot.server
     default = BotCommandScopeDefault().to_dict()
-    assert [c["command"] for c in server.get_commands(default)] == ["ask", "sources", "help"]
+    assert [c["command"] for c in server.get_commands(default)] == ["ask", "sources", "help", "id"]
     assert (
         server.get_commands(default, "en")[0]["description"] == "Ask a question about the articles"
     )
@@ -310,7 +310,7 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
     group_admins = BotCommandScopeAllChatAdministrators().to_dict()
     for lang in ("", "fr", "en"):
         names = [c["command"] for c in server.get_commands(group_admins, lang)]
-        assert names == ["ask", "sources", "help", "scope"]
+        assert names == ["ask", "sources", "help", "id", "scope"]
     assert server.get_commands(group_admins, "en")[-1]["description"] == (
         "The group's scope (group administrators)"
     )
@@ -321,6 +321,7 @@ async def test_commands_registered_for_readers_and_admins(bot: BotHarness) -> No
             "ask",
             "sources",
             "help",
+            "id",
             "reindex",
             "add",
             "remove",
