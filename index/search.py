@@ -26,6 +26,7 @@ from index.stores.base import Candidates, Filters, IndexStore, QueryTerms, Sente
 __all__ = [
     "E5_MIN_SCORE",
     "Candidate",
+    "EvidenceInputs",
     "Feedback",
     "SearchParams",
     "answer_scores",
@@ -256,32 +257,69 @@ def best_sentence(
     return s, e
 
 
-def evidence(
-    similarity: npt.NDArray[np.float32],
-    passage_sims: npt.NDArray[np.float32],
-    sentence_sims: npt.NDArray[np.float32],
-    lexical: npt.NDArray[np.float32],
-    spans: list[tuple[str, int, int]],
-    baseline: float,
-    baseline_weight: float,
-    same_language: bool,
-    names_coverage: float | None = None,
-    background: npt.NDArray[np.float32] | None = None,
-    passage_vectors: npt.NDArray[np.float32] | None = None,
-    query: npt.NDArray[np.float32] | None = None,
-    names_not_in_article: float = 0.0,
-) -> Evidence:
+@dataclass(frozen=True, slots=True)
+class EvidenceInputs:
+    """What one search measured of its candidates, from which ``evidence`` derives its signals.
+
+    The arrays hold one value (or row) per candidate, in the candidates' order.
+
+    Attributes:
+        similarity: The ranking cosine of each candidate: the ``SearchParams.sentence_mix``
+            of its passage's and its best sentence's cosine to the question.
+        passage_sims: Each candidate's whole-passage cosine to the question.
+        sentence_sims: Each candidate's best sentence's cosine (its passage's own cosine
+            when it has no sentences).
+        lexical: Each candidate's BM25 score; zeros when the lexical leg did not vote.
+        spans: Each candidate's ``(article id, start, end)`` in its article's text.
+        baseline: The question's median cosine to text that does not answer it
+            (``answer_scores``).
+        baseline_weight: The share of ``baseline`` taken off the best similarity for the
+            answer score (``SearchParams.baseline_weight``).
+        same_language: Whether the question is in one of the articles' languages.
+        names_coverage: The share of the question's names that some article holds; None
+            when the question names nothing.
+        background: The background passages' vectors (rows), for the hub signals; None or
+            empty to leave those at zero.
+        passage_vectors: The candidates' passage vectors (rows), needed with ``background``.
+        query: The question's vector, needed with ``background``.
+        names_not_in_article: The share of the question's names missing from the best
+            passage's article (``lexical.names_missing``).
+    """
+
+    similarity: Vector
+    passage_sims: Vector
+    sentence_sims: Vector
+    lexical: Vector
+    spans: list[tuple[str, int, int]]
+    baseline: float
+    baseline_weight: float
+    same_language: bool
+    names_coverage: float | None = None
+    background: Vector | None = None
+    passage_vectors: Vector | None = None
+    query: Vector | None = None
+    names_not_in_article: float = 0.0
+
+
+def evidence(inputs: EvidenceInputs) -> Evidence:
     """The signals of one search's candidates (``index.confidence``), from plain arrays.
 
-    ``similarity`` is the ranking cosine per candidate (passage/sentence mix), ``lexical``
-    its BM25 (zeros when the lexical leg did not vote), ``spans`` its (article, start, end).
+    Args:
+        inputs: What the search measured of its candidates (see ``EvidenceInputs``).
 
-    >>> e = evidence(np.array([0.9, 0.8], np.float32), np.array([0.88, 0.8], np.float32),
-    ...     np.array([0.92, 0.8], np.float32), np.array([2.0, 4.0], np.float32),
-    ...     [("a", 0, 10), ("b", 0, 10)], 0.7, 1.0, True)
+    Returns:
+        The best candidate's evidence: its answer score, its margin over the best candidate
+        that does not overlap it, how far it stands above the top ten, whether BM25 agrees,
+        the language and names signals and the hub signals (zero without ``background``).
+
+    >>> e = evidence(EvidenceInputs(np.array([0.9, 0.8], np.float32),
+    ...     np.array([0.88, 0.8], np.float32), np.array([0.92, 0.8], np.float32),
+    ...     np.array([2.0, 4.0], np.float32), [("a", 0, 10), ("b", 0, 10)], 0.7, 1.0, True))
     >>> round(e.answer, 2), round(e.margin, 2), e.lexical_agreement
     (0.2, 0.1, 0.5)
     """
+    similarity, lexical, spans = inputs.similarity, inputs.lexical, inputs.spans
+    baseline, background, query = inputs.baseline, inputs.background, inputs.query
     best = int(np.argmax(similarity))
     top = float(similarity[best])
     article, start, end = spans[best]
@@ -293,26 +331,27 @@ def evidence(
     runner_up = max(others, default=baseline)
     ten = np.sort(similarity)[::-1][:10]
     hub = question_hub = 0.0
-    if background is not None and len(background) and passage_vectors is not None:
+    if background is not None and len(background) and inputs.passage_vectors is not None:
         # Only the best passage's: matrix-vector products, never a matrix product, whose
         # BLAS threads would still spin when the next question's embedding starts.
-        hub = _mean_top(background @ passage_vectors[best], 10)
+        hub = _mean_top(background @ inputs.passage_vectors[best], 10)
         question_hub = _mean_top(background @ query, 10) if query is not None else 0.0
     lex_top = float(lexical.max()) if len(lexical) else 0.0
+    coverage = inputs.names_coverage
     return Evidence(
-        answer=top - baseline_weight * baseline,
+        answer=top - inputs.baseline_weight * baseline,
         similarity=top,
         baseline=baseline,
         margin=top - runner_up,
         spread=top - float(ten.mean()),
         lexical_agreement=float(lexical[best]) / lex_top if lex_top > 0 else 0.0,
-        sentence_gain=float(sentence_sims[best] - passage_sims[best]),
-        same_language=1.0 if same_language else 0.0,
-        unknown_names=1.0 - names_coverage if names_coverage is not None else 0.0,
-        has_names=0.0 if names_coverage is None else 1.0,
+        sentence_gain=float(inputs.sentence_sims[best] - inputs.passage_sims[best]),
+        same_language=1.0 if inputs.same_language else 0.0,
+        unknown_names=1.0 - coverage if coverage is not None else 0.0,
+        has_names=0.0 if coverage is None else 1.0,
         hub=hub,
         csls=2 * top - question_hub - hub,
-        names_not_in_article=names_not_in_article,
+        names_not_in_article=inputs.names_not_in_article,
     )
 
 
@@ -342,6 +381,7 @@ def search(
     embedder: Embedder,
     question: str,
     params: SearchParams,
+    *,
     k: int = 3,
     offset: int = 0,
     filters: Filters | None = None,
@@ -352,12 +392,32 @@ def search(
     retrieve (both legs, in the store, within ``filters``) -> score (fusion, answer score,
     evidence) -> decide (``index.confidence``) -> rank -> select (merge, gap, de-duplicate)
     -> quote (verbatim text, best sentence).
+
+    Args:
+        store: The index searched.
+        embedder: Embeds the question (as a query).
+        question: The question as asked; cut to ``params.max_question_chars``.
+        params: The pipeline's knobs.
+        k: At most this many quotes on the page returned (at most
+            ``params.closest_quotes`` when the answer is only the closest passages).
+        offset: The page's first quote in the whole ranked list: 0 for the first page
+            (cut by ``first_page``), else that many quotes are skipped ("More").
+        filters: Only passages of the articles these let through (a group's scope, a
+            time frame); None for all.
+        feedback: Readers' votes by passage hash, which reorder the quotes that passed;
+            None to ignore them.
+
+    Returns:
+        The answer: its page of quotes, the rest in ``more``, the question's language, and
+        the probability and evidence that decided it (no quotes when declined or when
+        nothing matched).
     """
     question = question.strip()[: params.max_question_chars]
     languages = store.languages()
     query_lang = detect_language(question, default=languages[0])
+    nothing = Answer(question=question, quotes=(), question_lang=query_lang)
     if not question:
-        return Answer(question=question, quotes=(), question_lang=query_lang)
+        return nothing
     query = embedder.embed_queries([question])[0]
     terms = store.analyse(question, query_lang)
     same_language = query_lang in languages
@@ -366,22 +426,32 @@ def search(
         query, terms if lex_w > 0 else None, params.dense_k, params.lexical_k, filters
     )
     if not len(candidates):
-        return Answer(question=question, quotes=(), question_lang=query_lang)
+        return nothing
     # Names are looked for in the best article only for a question in the articles' language.
     names = question_names(question, query_lang) if same_language else []
     scored = _score(store, candidates, query, lex_w, same_language, terms, names, params)
     model = params.decision()
     probability = model.probability(scored.evidence)
     outcome = model.outcome(probability)
-    declined = Answer(
-        question=question,
-        quotes=(),
-        question_lang=query_lang,
-        probability=probability,
-        evidence=scored.evidence,
-    )
+    declined = replace(nothing, probability=probability, evidence=scored.evidence)
     if outcome == "declined":
         return declined
+    quotes, scores = _quotes(store, scored, outcome, params, feedback)
+    if outcome == "closest":
+        k = min(k, params.closest_quotes)
+    page = first_page(quotes, k, params, scores) if offset == 0 else quotes[offset : offset + k]
+    return replace(declined, quotes=tuple(page), more=tuple(quotes[offset + len(page) :]))
+
+
+def _quotes(
+    store: IndexStore,
+    scored: _Scored,
+    outcome: Outcome,
+    params: SearchParams,
+    feedback: Feedback | None,
+) -> tuple[list[Quote], list[float]]:
+    """Every quote shown for an answer, best first, with the score each is ranked and cut by:
+    its answer score, shifted by readers' votes."""
     ranked, sentence_hits = _rank(scored, params)
     wanted = {c.article_id for c in ranked}
     read = scored.best_article
@@ -393,7 +463,6 @@ def search(
         _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
         for c, copies in shown
     ]
-    # The score each quote is ranked and cut by: its answer score, shifted by readers' votes.
     scores = [q.score for q in quotes]
     if feedback is not None and len(quotes) > 1:
         # Readers' votes reorder what passed the gate (``index.feedback``); they add nothing.
@@ -403,10 +472,7 @@ def search(
             scores = [score + shifts.get(h, 0.0) for score, h in zip(scores, hashes, strict=True)]
             order = sorted(range(len(quotes)), key=lambda i: -scores[i])
             quotes, scores = [quotes[i] for i in order], [scores[i] for i in order]
-    if outcome == "closest":
-        k = min(k, params.closest_quotes)
-    page = first_page(quotes, k, params, scores) if offset == 0 else quotes[offset : offset + k]
-    return replace(declined, quotes=tuple(page), more=tuple(quotes[offset + len(page) :]))
+    return quotes, scores
 
 
 def first_page(
@@ -489,19 +555,21 @@ def _score(
         if best_article is not None:
             missing = names_missing(names, f"{best_article.title}\n{best_article.text}")
     found = evidence(
-        similarity,
-        passage_sims,
-        best_sentence_sims,
-        np.asarray(lexical, np.float32),
-        spans,
-        baseline,
-        params.baseline_weight,
-        same_language,
-        terms.names_coverage,
-        background,
-        candidates.vectors,
-        query,
-        missing,
+        EvidenceInputs(
+            similarity=similarity,
+            passage_sims=passage_sims,
+            sentence_sims=best_sentence_sims,
+            lexical=np.asarray(lexical, np.float32),
+            spans=spans,
+            baseline=baseline,
+            baseline_weight=params.baseline_weight,
+            same_language=same_language,
+            names_coverage=terms.names_coverage,
+            background=background,
+            passage_vectors=candidates.vectors,
+            query=query,
+            names_not_in_article=missing,
+        )
     )
     return _Scored(candidates, sentences, fused, answer, sentence_sims, found, best_article)
 
