@@ -524,17 +524,8 @@ def _score(
     sentences = store.sentences(candidates.ids.tolist())
     # All the candidates' sentences are scored in one product.
     sentence_sims = (sentences.vectors @ query).astype(np.float32)
-    starts, counts = sentences.ptr[:-1], np.diff(sentences.ptr)
-    best_sentence_sims = np.array(
-        [
-            sentence_sims[s : s + c].max() if c else -1.0
-            for s, c in zip(starts, counts, strict=True)
-        ],
-        np.float32,
-    )
     passage_sims = (candidates.vectors @ query).astype(np.float32)
-    # A passage without sentences (never written so) counts its own cosine twice.
-    best_sentence_sims = np.where(counts > 0, best_sentence_sims, passage_sims).astype(np.float32)
+    best_sentence_sims = _best_sentence_sims(sentence_sims, sentences.ptr, passage_sims)
     mix = params.sentence_mix
     similarity = ((1 - mix) * passage_sims + mix * best_sentence_sims).astype(np.float32)
     fused = fuse_scores(similarity, candidates.lexical, lex_w)
@@ -572,6 +563,23 @@ def _score(
         )
     )
     return _Scored(candidates, sentences, fused, answer, sentence_sims, found, best_article)
+
+
+def _best_sentence_sims(
+    sentence_sims: Vector, ptr: npt.NDArray[np.int64], passage_sims: Vector
+) -> Vector:
+    """Each candidate's best sentence cosine, its sentences being ``sentence_sims[ptr[i] :
+    ptr[i + 1]]``. A passage without sentences (never written so) has its own cosine instead:
+    the mix counts it twice."""
+    starts, counts = ptr[:-1], np.diff(ptr)
+    best = np.array(
+        [
+            sentence_sims[s : s + c].max() if c else -1.0
+            for s, c in zip(starts, counts, strict=True)
+        ],
+        np.float32,
+    )
+    return np.where(counts > 0, best, passage_sims).astype(np.float32)
 
 
 def _rank(
