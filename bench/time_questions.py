@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             if row["kind"] == "frame_only":
                 listed: list[str] = []
                 if frame is not None:
-                    bounds = listed_period(frame)
-                    items, _ = service.overview(0, 50, *bounds, dated_only=True)
+                    start, end = listed_period(frame)
+                    items, _ = service.overview(0, 50, start=start, end=end, dated_only=True)
                     listed = [item.article_id for item in items]
                 right = listed == row["listed"]
                 count(row, listed=right)

@@ -148,7 +148,9 @@ class _Console:
     def _list(self, page: int, frame: TimeFrame | None) -> str:
         """A page of the articles, or of a period's, newest first (the chat's overview)."""
         start, end = listed_period(frame) if frame is not None else (None, None)
-        items, total = self.service.overview(page, OVERVIEW_PER_PAGE, start, end, frame is not None)
+        items, total = self.service.overview(
+            page, OVERVIEW_PER_PAGE, start=start, end=end, dated_only=frame is not None
+        )
         pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
         self.page, self.listing = None, _Listing(page, pages, frame)
         words = ""

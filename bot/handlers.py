@@ -184,10 +184,10 @@ async def _send_overview(
         lambda: context.bot_data.service.overview(
             page,
             OVERVIEW_PER_PAGE,
-            _iso(start),
-            _iso(end),
-            period is not None,
-            scope_filters(session.scope(message.chat_id)),  # a group lists its scope's
+            start=_iso(start),
+            end=_iso(end),
+            dated_only=period is not None,
+            filters=scope_filters(session.scope(message.chat_id)),  # a group lists its scope's
         )
     )
     pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
