@@ -493,7 +493,14 @@ class IndexService:
         return sorted(listed, key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:
-        """The article of this id, text included; None when there is none."""
+        """One indexed article, text included.
+
+        Args:
+            article_id: The article's id.
+
+        Returns:
+            The article; None when no article has this id.
+        """
         return self.store.article(article_id)
 
     def overview(
