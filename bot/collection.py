@@ -241,7 +241,7 @@ async def add_forwarded(update: Update, context: BotContext) -> None:
             return
         filename, data = fetched[0], with_source(fetched[1], outlet, published)
     elif text.strip():
-        filename, data = post_article(text, outlet, published, url, name)
+        filename, data = post_article(text, outlet=outlet, published=published, url=url, name=name)
     else:
         await reply_html(message, t("forward_empty", lang))
         return

@@ -166,7 +166,7 @@ class _Console:
         else:
             key = "overview_period" if words else "overview_latest"
             heading = t_plain(key, self.lang, count=total, period=words)
-        return render_overview_plain(items, heading, page, pages, self.lang)
+        return render_overview_plain(items, heading, page=page, pages=pages, lang=self.lang)
 
     def _number(self, word: str) -> int | None:
         """Quote ``word`` (1-based) of the last answer; None when it has none such."""

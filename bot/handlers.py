@@ -197,11 +197,11 @@ async def _send_overview(
         text = t("sources_empty" if period is None else key, lang, period=words)
     elif period is None:
         heading = t_plain("overview_heading", lang, count=total)
-        text = render_overview(items, heading, page, pages, lang)
+        text = render_overview(items, heading, page=page, pages=pages, lang=lang)
     else:
         key = "overview_period" if words else "overview_latest"
         heading = t_plain(key, lang, count=total, period=words)
-        text = render_overview(items, heading, page, pages, lang)
+        text = render_overview(items, heading, page=page, pages=pages, lang=lang)
     more = page + 1 if page + 1 < pages else None
     await reply_html(message, text, overview_keyboard(more, lang, period))
 
@@ -290,7 +290,7 @@ async def sources_command(update: Update, context: BotContext) -> None:
     if not await _allowed(message, context, lang):
         return
     articles, scope = await asyncio.to_thread(scoped_articles, context, message.chat_id)
-    text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE, scope)
+    text, page, pages = render_sources(articles, 0, lang, per_page=SOURCES_PER_PAGE, scope=scope)
     await reply_html(message, text, sources_keyboard(page, pages, lang))
 
 
@@ -334,7 +334,9 @@ async def sources_page(update: Update, context: BotContext) -> None:
     chat_id = query.message.chat.id if query.message is not None else 0
     articles, scope = await asyncio.to_thread(scoped_articles, context, chat_id)
     number = int(context.match[1])
-    text, page, pages = render_sources(articles, number, lang, SOURCES_PER_PAGE, scope)
+    text, page, pages = render_sources(
+        articles, number, lang, per_page=SOURCES_PER_PAGE, scope=scope
+    )
     await edit_page(query, text, sources_keyboard(page, pages, lang))
 
 

@@ -213,7 +213,12 @@ def _pack(blocks: Sequence[str], limit: int) -> list[str]:
 
 
 def render_answer(
-    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE, scope: str = ""
+    answer: Answer,
+    lang: str,
+    *,
+    first_number: int = 1,
+    limit: int = MAX_MESSAGE,
+    scope: str = "",
 ) -> list[str]:
     """The reply to a question as HTML messages (usually one), each at most ``limit`` long.
 
@@ -334,7 +339,12 @@ def _fit(lines: Sequence[str], room: int, lang: str) -> list[str]:
 
 
 def render_sources(
-    articles: Sequence[ArticleSummary], page: int, lang: str, per_page: int = 10, scope: str = ""
+    articles: Sequence[ArticleSummary],
+    page: int,
+    lang: str,
+    *,
+    per_page: int = 10,
+    scope: str = "",
 ) -> tuple[str, int, int]:
     """One page of the article list as HTML; returns (text, page actually shown, page count).
     ``scope``: a scoped group's scope in words, said under the header."""
@@ -401,7 +411,7 @@ def _lead_html(item: ArticleLead, lang: str) -> str:
 
 
 def render_overview(
-    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
+    items: Sequence[ArticleLead], heading: str, *, page: int, pages: int, lang: str
 ) -> str:
     """A page of the collection's articles (title, outlet, date, lead sentence) under
     ``heading``, a plain line (``t_plain``): what "De quoi parlent les articles ?" and a question
@@ -415,7 +425,7 @@ def render_overview(
 
 
 def render_overview_plain(
-    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
+    items: Sequence[ArticleLead], heading: str, *, page: int, pages: int, lang: str
 ) -> str:
     """``render_overview`` for the console: the same list as plain text."""
     header = heading + (t_plain("page_of", lang, page=page + 1, pages=pages) if pages > 1 else "")

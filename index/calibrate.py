@@ -55,7 +55,7 @@ def load_evidence(paths: Sequence[Path]) -> list[EvidenceRow]:
 
 
 def fit_logistic(
-    x: Matrix, y: Matrix, weights: Matrix, l2: float = 1.0, steps: int = 50
+    x: Matrix, y: Matrix, weights: Matrix, *, l2: float = 1.0, steps: int = 50
 ) -> tuple[Matrix, float]:
     """Weights and bias of a weighted, L2-regularised logistic regression (Newton's method).
 
@@ -117,7 +117,7 @@ def fit(
     weights *= len(rows) / weights.sum()
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales < 1e-9] = 1.0
-    w, b = fit_logistic((x - means) / scales, y, weights, l2)
+    w, b = fit_logistic((x - means) / scales, y, weights, l2=l2)
     model = ConfidenceModel(
         means=tuple(round(float(v), 6) for v in means),
         scales=tuple(round(float(v), 6) for v in scales),

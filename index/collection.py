@@ -433,13 +433,23 @@ class ArticleCollection:
 
 
 def post_article(
-    text: str, outlet: str, published: str | None, url: str | None, name: str
+    text: str, *, outlet: str, published: str | None, url: str | None, name: str
 ) -> tuple[str, bytes]:
     """A forwarded post (a channel's, a chat's) as a JSON article file: its first line is the
     title when it is short and more follows, else the outlet is; the post's date and link kept.
 
-    >>> name, data = post_article("Grève\\n\\nLes enseignants cessent le travail.", "Le Canal",
-    ...                           "2026-11-30T08:00:00Z", None, "le-canal-12")
+    Args:
+        text: The post's text.
+        outlet: Who posted it (the channel's or the sender's name).
+        published: When it was posted (ISO 8601); None when unknown.
+        url: The post's link; None when it has none (a private chat's).
+        name: The file's name without suffix.
+
+    Returns:
+        The file's name and bytes.
+
+    >>> name, data = post_article("Grève\\n\\nLes enseignants cessent le travail.",
+    ...     outlet="Le Canal", published="2026-11-30T08:00:00Z", url=None, name="le-canal-12")
     >>> name, json.loads(data)["title"]
     ('le-canal-12.json', 'Grève')
     """

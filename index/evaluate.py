@@ -271,7 +271,14 @@ def run_eval(
         questions += [replace(q, offtopic=True) for q in load_questions(offtopic_file, split)]
     texts = {a.id: a.text for a in indexed}
     try:
-        asked = _ask_all(store, texts, embedder, questions, held, search_params)
+        asked = _ask_all(
+            store,
+            texts=texts,
+            embedder=embedder,
+            questions=questions,
+            held=held,
+            search_params=search_params,
+        )
     finally:
         store.close()
     if evidence_file is not None:
@@ -343,6 +350,7 @@ def _report(
 
 def _ask_all(
     store: IndexStore,
+    *,
     texts: dict[str, str],
     embedder: Embedder,
     questions: list[Question],
@@ -368,13 +376,7 @@ def _ask_all(
         for quote in answer.quotes:
             if texts[quote.article_id][quote.start : quote.end] != quote.text:
                 raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
-        kind = (
-            "offtopic"
-            if q.offtopic
-            else "unanswerable"
-            if q.unanswerable or q.article_id in held
-            else "answerable"
-        )
+        kind = _kind(q, held)
         rank = (
             _rank_of_hit((qt.text for qt in answer.quotes), q.answers)
             if kind == "answerable"
@@ -400,6 +402,15 @@ def _ask_all(
             )
         )
     return asked
+
+
+def _kind(question: Question, held: set[str]) -> str:
+    """ "offtopic", "unanswerable" (so marked, or its article held out) or "answerable"."""
+    if question.offtopic:
+        return "offtopic"
+    if question.unanswerable or question.article_id in held:
+        return "unanswerable"
+    return "answerable"
 
 
 def _shown(

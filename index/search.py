@@ -429,14 +429,23 @@ def search(
         return nothing
     # Names are looked for in the best article only for a question in the articles' language.
     names = question_names(question, query_lang) if same_language else []
-    scored = _score(store, candidates, query, lex_w, same_language, terms, names, params)
+    scored = _score(
+        store,
+        candidates,
+        query=query,
+        lex_w=lex_w,
+        same_language=same_language,
+        terms=terms,
+        names=names,
+        params=params,
+    )
     model = params.decision()
     probability = model.probability(scored.evidence)
     outcome = model.outcome(probability)
     declined = replace(nothing, probability=probability, evidence=scored.evidence)
     if outcome == "declined":
         return declined
-    quotes, scores = _quotes(store, scored, outcome, params, feedback)
+    quotes, scores = _quotes(store, scored, outcome=outcome, params=params, feedback=feedback)
     if outcome == "closest":
         k = min(k, params.closest_quotes)
     page = first_page(quotes, k, params, scores) if offset == 0 else quotes[offset : offset + k]
@@ -446,6 +455,7 @@ def search(
 def _quotes(
     store: IndexStore,
     scored: _Scored,
+    *,
     outcome: Outcome,
     params: SearchParams,
     feedback: Feedback | None,
@@ -460,7 +470,13 @@ def _quotes(
         articles.update((a.id, a) for a in store.articles(wanted - articles.keys()))
     shown = _select(articles, ranked, params)
     quotes = [
-        _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
+        _quote(
+            articles[c.article_id],
+            c,
+            sentence_hits=sentence_hits.get(c.article_id, []),
+            confidence=outcome,
+            copies=copies,
+        )
         for c, copies in shown
     ]
     scores = [q.score for q in quotes]
@@ -513,6 +529,7 @@ def first_page(
 def _score(
     store: IndexStore,
     candidates: Candidates,
+    *,
     query: Vector,
     lex_w: float,
     same_language: bool,
@@ -631,6 +648,7 @@ def _select(
 def _quote(
     article: Article,
     cand: Candidate,
+    *,
     sentence_hits: list[tuple[Span, float]],
     confidence: Outcome,
     copies: tuple[Article, ...] = (),
