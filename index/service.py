@@ -360,14 +360,20 @@ class IndexService:
         moment = now or datetime.now(ZoneInfo(self.settings.timezone))
         frame = time_frame(question, moment)
         if frame is None:
-            return self._search(question, k, offset, filters, feedback)
-        framed = self._search(frame.question, k, offset, _within(filters, frame), feedback)
+            return self._search(question, k=k, offset=offset, filters=filters, feedback=feedback)
+        framed = self._search(
+            frame.question,
+            k=k,
+            offset=offset,
+            filters=_within(filters, frame),
+            feedback=feedback,
+        )
         framed = replace(framed, question=question, time_frame=frame)
         if framed.outcome == "answer":
             return framed
         # An undated article never answers a "latest" question, even widened.
         wider = _dated(filters) if frame.latest else filters
-        everywhere = self._search(question, k, offset, wider, feedback)
+        everywhere = self._search(question, k=k, offset=offset, filters=wider, feedback=feedback)
         better = _RANK[everywhere.outcome] > _RANK[framed.outcome]
         if frame.relative:
             if not better:
@@ -461,6 +467,7 @@ class IndexService:
     def _search(
         self,
         question: str,
+        *,
         k: int | None,
         offset: int,
         filters: Filters | None,
