@@ -46,6 +46,12 @@ class BotData:
     reports_for: set[int] = field(default_factory=set)
 
     def setup(self, settings: Settings, service: IndexService) -> None:
+        """Make the services handlers share, once, before the application starts.
+
+        Args:
+            settings: The bot's settings.
+            service: The index the bot answers from.
+        """
         self.settings = settings
         self.service = service
         self.collection = ArticleCollection(settings, service)
@@ -71,6 +77,7 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
 
     @property
     def settings(self) -> Settings:
+        """The bot's settings (``BotData.settings``)."""
         return self.bot_data.settings
 
     def language(self, user: User | None) -> str:
@@ -85,6 +92,7 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
         return reply_language(question, code, self.settings.default_language)
 
     def is_admin(self, user: User | None) -> bool:
+        """Whether ``user`` is one of ``ADMIN_IDS`` (no user never is)."""
         return user is not None and user.id in self.settings.admin_ids
 
 

@@ -38,6 +38,7 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as the base format writes it, every secret replaced."""
         return redact(super().format(record), self.secrets)
 
 

@@ -111,6 +111,7 @@ class EvalReport:
     page_gap_sweep: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> str:
+        """The report as indented JSON (``python -m index eval --json``)."""
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
 
 
