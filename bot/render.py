@@ -223,9 +223,18 @@ def render_answer(
     """The reply to a question as HTML messages (usually one), each at most ``limit`` long.
 
     Quotes are trimmed around their highlight to fit in one message; only when even trimmed
-    quotes cannot share one (many quotes) are they split into several messages. ``scope``: a
-    scoped group's scope in words, which a declined answer names (the rest of the collection
-    may answer).
+    quotes cannot share one (many quotes) are they split into several messages.
+
+    Args:
+        answer: The index's answer.
+        lang: The reply's language.
+        first_number: The number shown on the first quote (a "More" page goes on counting).
+        limit: The most UTF-16 code units a message may have (Telegram's 4,096).
+        scope: A scoped group's scope in words, which a declined answer names (the rest of
+            the collection may answer); empty for none.
+
+    Returns:
+        The messages, in order.
     """
     period = period_line(answer.time_frame, lang, answer.widened)
     # The period first: a reader sees which articles were searched before what was found.
@@ -346,8 +355,18 @@ def render_sources(
     per_page: int = 10,
     scope: str = "",
 ) -> tuple[str, int, int]:
-    """One page of the article list as HTML; returns (text, page actually shown, page count).
-    ``scope``: a scoped group's scope in words, said under the header."""
+    """One page of the article list as HTML.
+
+    Args:
+        articles: Every article listed, in order.
+        page: The page asked for, from 0; one out of range shows the nearest (the last).
+        lang: The reply's language.
+        per_page: Articles on a page.
+        scope: A scoped group's scope in words, said under the header; empty for none.
+
+    Returns:
+        The page's text, the page actually shown and the number of pages.
+    """
     if not articles:
         empty = t("sources_scope_empty", lang, scope=scope) if scope else t("sources_empty", lang)
         return empty, 0, 1
@@ -413,9 +432,19 @@ def _lead_html(item: ArticleLead, lang: str) -> str:
 def render_overview(
     items: Sequence[ArticleLead], heading: str, *, page: int, pages: int, lang: str
 ) -> str:
-    """A page of the collection's articles (title, outlet, date, lead sentence) under
-    ``heading``, a plain line (``t_plain``): what "De quoi parlent les articles ?" and a question
-    that is only a time frame get."""
+    """A page of the collection's articles (title, outlet, date, lead sentence): what "De quoi
+    parlent les articles ?" and a question that is only a time frame get.
+
+    Args:
+        items: The page's articles with their lead sentences.
+        heading: The list's heading, a plain line (``t_plain``), escaped here.
+        page: The page's number, from 0.
+        pages: The number of pages; "page N of M" is said when there are several.
+        lang: The reply's language.
+
+    Returns:
+        The page as HTML, one message.
+    """
     header = _escape(heading)
     if pages > 1:
         header += _escape(t_plain("page_of", lang, page=page + 1, pages=pages))
