@@ -359,7 +359,7 @@ def render_sources(
 
     Args:
         articles: Every article listed, in order.
-        page: The page asked for, from 0; one out of range shows the nearest (the last).
+        page: The page asked for, from 0, brought within the pages there are.
         lang: The reply's language.
         per_page: Articles on a page.
         scope: A scoped group's scope in words, said under the header; empty for none.
