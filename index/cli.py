@@ -235,8 +235,8 @@ def _stats(args: argparse.Namespace, settings: IndexSettings) -> int:
 
 def _add_or_remove(args: argparse.Namespace, settings: IndexSettings) -> int:
     """``add`` / ``remove``: through ``ArticleCollection``, as the bot's /add and /remove."""
-    # A one-shot process: making every article's wire fingerprint would cost more than the
-    # add (the CLI does not report copies).
+    # No wire copies: in a one-shot process, fingerprinting every article would cost more
+    # than the add, and the CLI does not report copies anyway.
     service = IndexService(settings)
     return _change(ArticleCollection(settings, service, find_copies=False), args)
 

@@ -92,8 +92,8 @@ _TAG = re.compile(r"<[^>]+>")
 
 # add(filename, bytes) -> Added: the collection's add, run in the caller's turn for changes.
 AddArticle = Callable[[str, bytes], Awaitable[Added]]
-# save(feed, tried): keep a feed's state and one entry tried now (the registry's record, off
-# the event loop).
+# save(feed, tried): record a feed's state and the entry just tried, in the registry, off the
+# event loop.
 SaveProgress = Callable[[Feed, Tried], Awaitable[None]]
 
 
@@ -262,7 +262,8 @@ async def poll_feed(
     finished = stopped is None and tried == len(waiting)
     polled = replace(
         _progress(feed, parsed.title, now, added, skipped),
-        # Kept only when nothing is left to try: a 304 would hide the rest of a long feed.
+        # The validators are kept only when no entry is left to try: with them, the next poll
+        # could get a 304 and never see the rest of a long feed.
         etag=response.etag if finished else None,
         last_modified=response.last_modified if finished else None,
         last_poll_at=now,

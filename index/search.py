@@ -58,8 +58,9 @@ class SearchParams:
     lexical_k: int = 50
     # Weight of the BM25 leg's z-score when the question is in the collection's language.
     lexical_weight: float = 0.6
-    # ... and when it is in another language, times the share of its words the articles
-    # know: shared stems and names help a little, accidental matches hurt a lot.
+    # Its weight when the question is in another language, multiplied by the share of the
+    # question's words the articles hold: shared stems and names help a little there, and
+    # accidental matches hurt a lot.
     cross_lingual_lexical_weight: float = 0.12
     # Passage similarity = this mix of the whole passage's and its best sentence's cosine.
     sentence_mix: float = 0.5
@@ -67,7 +68,8 @@ class SearchParams:
     # None: the single threshold ``min_score`` on the answer score (models without a fit).
     confidence: ConfidenceModel | None = None
     min_score: float = E5_MIN_SCORE
-    # Quotes shown when only the closest passages are (the rest stay behind "More").
+    # Quotes on the first page when the answer is only the closest passages (the rest stay
+    # behind "More").
     closest_quotes: int = 2
     # Answer score = similarity minus this share of the question's typical similarity to
     # unrelated text (``answer_scores``).
@@ -332,8 +334,8 @@ def evidence(inputs: EvidenceInputs) -> Evidence:
     ten = np.sort(similarity)[::-1][:10]
     hub = question_hub = 0.0
     if background is not None and len(background) and inputs.passage_vectors is not None:
-        # Only the best passage's: matrix-vector products, never a matrix product, whose
-        # BLAS threads would still spin when the next question's embedding starts.
+        # For the best passage only, as matrix-vector products: a matrix product would start
+        # BLAS threads that still spin when the next question's embedding starts.
         hub = _mean_top(background @ inputs.passage_vectors[best], 10)
         question_hub = _mean_top(background @ query, 10) if query is not None else 0.0
     lex_top = float(lexical.max()) if len(lexical) else 0.0
@@ -634,7 +636,8 @@ def _select(
         return []
     floor = max(c.answer_score for c in merged) - params.max_score_gap
     shown = [c for c in merged if c.answer_score >= floor]
-    # De-duplication last: it compares texts, the costliest step, so only those shown.
+    # De-duplication comes last: comparing texts is the costliest step, so it runs on the
+    # passages shown only.
     texts = [articles[c.article_id].text[c.start : c.end] for c in shown]
     selected = []
     for kept, copies in near_duplicate_groups(texts):

@@ -378,7 +378,7 @@ class IndexService:
         if frame.relative:
             if not better:
                 return framed
-            # "Nothing of the period answers" only while no quote shown is of the period.
+            # The note "nothing of the period answers" is wrong when a quote shown is from it.
             of_period = any(_in_period(q.published, frame) for q in everywhere.quotes)
             return replace(everywhere, time_frame=frame, widened=not of_period)
         return everywhere if better or not framed.quotes else framed
@@ -440,8 +440,8 @@ class IndexService:
         lean = max(leans_on_previous(question), 0.5 if replied else 0.0)
         if lean == 0:
             return alone, question, filters  # it does not say it continues: a new subject
-        # Answered alone, a question that only may lean back keeps its answer unless joining
-        # it to the last subject is clearly better.
+        # A question that may or may not lean back, and that has an answer of its own, keeps
+        # that answer unless joining it to the last subject is clearly better.
         own = _OWN_ANSWER_MARGIN if alone.outcome == "answer" and lean < 1 else 0.0
         tries: list[tuple[Answer, str, Filters | None, float]] = [(alone, question, filters, own)]
         if previous.article_ids:
