@@ -32,7 +32,7 @@ DATED = ROOT / "eval" / "dated"
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.time_questions", description=__doc__)
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--half", choices=("tune", "test"), default=None)
@@ -43,8 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT / "data" / "embeddings.sqlite",
         help="an embedding cache to start from and keep (vectors are never computed twice)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Ask the time questions and print how many of each kind were answered right."""
     from index.overview import listed_period
+
+    args = _arguments(argv)
 
     rows = [json.loads(line) for line in args.questions.open(encoding="utf-8") if line.strip()]
     if args.half:
@@ -62,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             if row["kind"] == "frame_only":
                 listed: list[str] = []
                 if frame is not None:
-                    bounds = listed_period(frame)
-                    items, _ = service.overview(0, 50, *bounds, dated_only=True)
+                    start, end = listed_period(frame)
+                    items, _ = service.overview(0, 50, start=start, end=end, dated_only=True)
                     listed = [item.article_id for item in items]
                 right = listed == row["listed"]
                 count(row, listed=right)

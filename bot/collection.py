@@ -132,13 +132,16 @@ async def _add_document(
 ) -> None:
     """Check, download, check again, save and index an uploaded article file."""
     name = document.file_name or "upload.txt"
-    await _add_file(message, context, lang, document.file_id, name, document.file_size)
+    await _add_file(
+        message, context, lang, file_id=document.file_id, name=name, size=document.file_size
+    )
 
 
 async def _add_file(
     message: Message,
     context: BotContext,
     lang: str,
+    *,
     file_id: str,
     name: str,
     size: int | None,
@@ -241,7 +244,7 @@ async def add_forwarded(update: Update, context: BotContext) -> None:
             return
         filename, data = fetched[0], with_source(fetched[1], outlet, published)
     elif text.strip():
-        filename, data = post_article(text, outlet, published, url, name)
+        filename, data = post_article(text, outlet=outlet, published=published, url=url, name=name)
     else:
         await reply_html(message, t("forward_empty", lang))
         return
@@ -311,7 +314,12 @@ async def add_button(update: Update, context: BotContext) -> None:
     document = json.loads(offered)
     await edit_html(query.message, t("upload_taken", lang, name=document["name"]))
     await _add_file(
-        query.message, context, lang, document["file_id"], document["name"], document["size"]
+        query.message,
+        context,
+        lang,
+        file_id=document["file_id"],
+        name=document["name"],
+        size=document["size"],
     )
 
 

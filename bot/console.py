@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -147,7 +148,9 @@ class _Console:
     def _list(self, page: int, frame: TimeFrame | None) -> str:
         """A page of the articles, or of a period's, newest first (the chat's overview)."""
         start, end = listed_period(frame) if frame is not None else (None, None)
-        items, total = self.service.overview(page, OVERVIEW_PER_PAGE, start, end, frame is not None)
+        items, total = self.service.overview(
+            page, OVERVIEW_PER_PAGE, start=start, end=end, dated_only=frame is not None
+        )
         pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
         self.page, self.listing = None, _Listing(page, pages, frame)
         words = ""
@@ -163,7 +166,7 @@ class _Console:
         else:
             key = "overview_period" if words else "overview_latest"
             heading = t_plain(key, self.lang, count=total, period=words)
-        return render_overview_plain(items, heading, page, pages, self.lang)
+        return render_overview_plain(items, heading, page=page, pages=pages, lang=self.lang)
 
     def _number(self, word: str) -> int | None:
         """Quote ``word`` (1-based) of the last answer; None when it has none such."""
@@ -208,10 +211,19 @@ def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
-    """Answer questions read from ``stdin`` until EOF or /quit; return the exit code.
+    """Answer questions read from ``stdin`` until EOF or /quit.
 
     A reply is in the question's language when it is sure of it, as in the chat, else in
     ``DEFAULT_LANGUAGE`` (the console's only language of its own); /more keeps its answer's.
+
+    Args:
+        settings: The bot's settings (languages, follow-ups, the readers' store).
+        service: The index the questions are asked of.
+        stdin: Where the lines are read; None for ``sys.stdin``.
+        stdout: Where the replies are written; None for ``sys.stdout``.
+
+    Returns:
+        The exit code, 0.
     """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
@@ -228,19 +240,25 @@ def run_console(
         follow_up_seconds=settings.follow_up_seconds,
     )
     console = _Console(settings, service, session)
-    while True:
-        if interactive:
-            print("\n> ", end="", file=out, flush=True)
-        line = stdin.readline()
-        if not line:
-            break
-        text = line.strip()
-        if not text:
-            continue
-        if text.lower() in QUIT:
-            break
+    for text in _lines(stdin, out, interactive):
         if not interactive:  # a transcript: the line read, then its reply, as in a chat
             print(f"\n> {text}", file=out)
         print(file=out)
         print(console.reply(text), file=out, flush=True)
     return 0
+
+
+def _lines(stdin: TextIO, out: TextIO, interactive: bool) -> Iterator[str]:
+    """The non-blank lines read, stripped, until EOF or a quit command; a prompt before each
+    read when ``interactive``."""
+    while True:
+        if interactive:
+            print("\n> ", end="", file=out, flush=True)
+        line = stdin.readline()
+        if not line:
+            return
+        text = line.strip()
+        if text.lower() in QUIT:
+            return
+        if text:
+            yield text

@@ -49,6 +49,13 @@ class BotData:
     reports_for: set[int] = field(default_factory=set)
 
     def setup(self, settings: Settings, service: IndexService, metrics: BotMetrics) -> None:
+        """Make the services handlers share, once, before the application starts.
+
+        Args:
+            settings: The bot's settings.
+            service: The index the bot answers from.
+            metrics: The process's Prometheus metrics (its registry and /healthz).
+        """
         self.settings = settings
         self.metrics = metrics
         self.service = service
@@ -85,6 +92,7 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
 
     @property
     def settings(self) -> Settings:
+        """The bot's settings (``BotData.settings``)."""
         return self.bot_data.settings
 
     def language(self, user: User | None) -> str:
@@ -99,6 +107,7 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], ChatData, BotData]
         return reply_language(question, code, self.settings.default_language)
 
     def is_admin(self, user: User | None) -> bool:
+        """Whether ``user`` is one of ``ADMIN_IDS`` (no user never is)."""
         return user is not None and user.id in self.settings.admin_ids
 
 

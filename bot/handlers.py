@@ -191,10 +191,10 @@ async def _send_overview(
         lambda: context.bot_data.service.overview(
             page,
             OVERVIEW_PER_PAGE,
-            _iso(start),
-            _iso(end),
-            period is not None,
-            scope_filters(session.scope(message.chat_id)),  # a group lists its scope's
+            start=_iso(start),
+            end=_iso(end),
+            dated_only=period is not None,
+            filters=scope_filters(session.scope(message.chat_id)),  # a group lists its scope's
         )
     )
     pages = max(1, math.ceil(total / OVERVIEW_PER_PAGE))
@@ -204,11 +204,11 @@ async def _send_overview(
         text = t("sources_empty" if period is None else key, lang, period=words)
     elif period is None:
         heading = t_plain("overview_heading", lang, count=total)
-        text = render_overview(items, heading, page, pages, lang)
+        text = render_overview(items, heading, page=page, pages=pages, lang=lang)
     else:
         key = "overview_period" if words else "overview_latest"
         heading = t_plain(key, lang, count=total, period=words)
-        text = render_overview(items, heading, page, pages, lang)
+        text = render_overview(items, heading, page=page, pages=pages, lang=lang)
     more = page + 1 if page + 1 < pages else None
     await reply_html(message, text, overview_keyboard(more, lang, period))
 
@@ -315,7 +315,7 @@ async def sources_command(update: Update, context: BotContext) -> None:
     if not await _allowed(message, context, lang):
         return
     articles, scope = await asyncio.to_thread(scoped_articles, context, message.chat_id)
-    text, page, pages = render_sources(articles, 0, lang, SOURCES_PER_PAGE, scope)
+    text, page, pages = render_sources(articles, 0, lang, per_page=SOURCES_PER_PAGE, scope=scope)
     await reply_html(message, text, sources_keyboard(page, pages, lang))
 
 
@@ -359,7 +359,9 @@ async def sources_page(update: Update, context: BotContext) -> None:
     chat_id = query.message.chat.id if query.message is not None else 0
     articles, scope = await asyncio.to_thread(scoped_articles, context, chat_id)
     number = int(context.match[1])
-    text, page, pages = render_sources(articles, number, lang, SOURCES_PER_PAGE, scope)
+    text, page, pages = render_sources(
+        articles, number, lang, per_page=SOURCES_PER_PAGE, scope=scope
+    )
     await edit_page(query, text, sources_keyboard(page, pages, lang))
 
 

@@ -38,6 +38,7 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as the base format writes it, every secret replaced."""
         return redact(super().format(record), self.secrets)
 
 
@@ -80,6 +81,7 @@ class BootstrapFailureFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Drop PTB's error record of a failed bootstrap: the bot says why in one line."""
         return not (
             record.levelno >= logging.ERROR
             and record.getMessage().startswith("Network Retry Loop (Bootstrap")

@@ -152,6 +152,7 @@ class BotMetrics:
         self.embedding_seconds.labels(kind).observe(seconds)
 
     def feed_polled(self, feed_id: str, failed: bool, added: int) -> None:
+        """One poll of a feed: whether it failed and how many articles it added."""
         self.feed_polls.labels(feed_id).inc()
         if failed:
             self.feed_errors.labels(feed_id).inc()
@@ -179,6 +180,7 @@ class BotMetrics:
 
     @property
     def ready(self) -> bool:
+        """Whether the index and the model are loaded."""
         return self._ready.is_set()
 
 
@@ -236,6 +238,7 @@ class MetricsServer:
     port: int
 
     def close(self) -> None:
+        """Stop serving and wait for the server's thread."""
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)

@@ -213,14 +213,28 @@ def _pack(blocks: Sequence[str], limit: int) -> list[str]:
 
 
 def render_answer(
-    answer: Answer, lang: str, first_number: int = 1, limit: int = MAX_MESSAGE, scope: str = ""
+    answer: Answer,
+    lang: str,
+    *,
+    first_number: int = 1,
+    limit: int = MAX_MESSAGE,
+    scope: str = "",
 ) -> list[str]:
     """The reply to a question as HTML messages (usually one), each at most ``limit`` long.
 
     Quotes are trimmed around their highlight to fit in one message; only when even trimmed
-    quotes cannot share one (many quotes) are they split into several messages. ``scope``: a
-    scoped group's scope in words, which a declined answer names (the rest of the collection
-    may answer).
+    quotes cannot share one (many quotes) are they split into several messages.
+
+    Args:
+        answer: The index's answer.
+        lang: The reply's language.
+        first_number: The number shown on the first quote (a "More" page goes on counting).
+        limit: The most UTF-16 code units a message may have (Telegram's 4,096).
+        scope: A scoped group's scope in words, which a declined answer names (the rest of
+            the collection may answer); empty for none.
+
+    Returns:
+        The messages, in order.
     """
     period = period_line(answer.time_frame, lang, answer.widened)
     # The period first: a reader sees which articles were searched before what was found.
@@ -334,10 +348,25 @@ def _fit(lines: Sequence[str], room: int, lang: str) -> list[str]:
 
 
 def render_sources(
-    articles: Sequence[ArticleSummary], page: int, lang: str, per_page: int = 10, scope: str = ""
+    articles: Sequence[ArticleSummary],
+    page: int,
+    lang: str,
+    *,
+    per_page: int = 10,
+    scope: str = "",
 ) -> tuple[str, int, int]:
-    """One page of the article list as HTML; returns (text, page actually shown, page count).
-    ``scope``: a scoped group's scope in words, said under the header."""
+    """One page of the article list as HTML.
+
+    Args:
+        articles: Every article listed, in order.
+        page: The page asked for, from 0, brought within the pages there are.
+        lang: The reply's language.
+        per_page: Articles on a page.
+        scope: A scoped group's scope in words, said under the header; empty for none.
+
+    Returns:
+        The page's text, the page actually shown and the number of pages.
+    """
     if not articles:
         empty = t("sources_scope_empty", lang, scope=scope) if scope else t("sources_empty", lang)
         return empty, 0, 1
@@ -401,11 +430,21 @@ def _lead_html(item: ArticleLead, lang: str) -> str:
 
 
 def render_overview(
-    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
+    items: Sequence[ArticleLead], heading: str, *, page: int, pages: int, lang: str
 ) -> str:
-    """A page of the collection's articles (title, outlet, date, lead sentence) under
-    ``heading``, a plain line (``t_plain``): what "De quoi parlent les articles ?" and a question
-    that is only a time frame get."""
+    """A page of the collection's articles (title, outlet, date, lead sentence): what "De quoi
+    parlent les articles ?" and a question that is only a time frame get.
+
+    Args:
+        items: The page's articles with their lead sentences.
+        heading: The list's heading, a plain line (``t_plain``), escaped here.
+        page: The page's number, from 0.
+        pages: The number of pages; "page N of M" is said when there are several.
+        lang: The reply's language.
+
+    Returns:
+        The page as HTML, one message.
+    """
     header = _escape(heading)
     if pages > 1:
         header += _escape(t_plain("page_of", lang, page=page + 1, pages=pages))
@@ -415,7 +454,7 @@ def render_overview(
 
 
 def render_overview_plain(
-    items: Sequence[ArticleLead], heading: str, page: int, pages: int, lang: str
+    items: Sequence[ArticleLead], heading: str, *, page: int, pages: int, lang: str
 ) -> str:
     """``render_overview`` for the console: the same list as plain text."""
     header = heading + (t_plain("page_of", lang, page=page + 1, pages=pages) if pages > 1 else "")

@@ -96,6 +96,13 @@ class BotStats:
     )
 
     def record_answer(self, seconds: float, outcome: str | None = None) -> None:
+        """Count one question answered in ``seconds``, by its outcome when it has one.
+
+        Args:
+            seconds: How long the answer took.
+            outcome: "answer", "closest" or "declined"; None (or another word) counts the
+                question and its latency only.
+        """
         self.questions += 1
         if outcome in self.outcomes:
             self.outcomes[outcome] += 1
@@ -104,6 +111,8 @@ class BotStats:
             self.latencies.popleft()
 
     def latency(self, q: float) -> float | None:
+        """The ``q``-th percentile (0-100) of the last ``window`` answers' seconds; None
+        before any answer."""
         return percentile(list(self.latencies), q)
 
 

@@ -41,6 +41,17 @@ class EvidenceRow:
 
 
 def load_evidence(paths: Sequence[Path]) -> list[EvidenceRow]:
+    """The rows of evidence files (``python -m index eval --evidence``), in order.
+
+    Args:
+        paths: The JSONL files.
+
+    Returns:
+        Each line's question language, kind and evidence; blank lines are skipped.
+
+    Raises:
+        IndexFailure: A line is not an evidence line (its file and line number said).
+    """
     rows: list[EvidenceRow] = []
     for path in paths:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -55,7 +66,7 @@ def load_evidence(paths: Sequence[Path]) -> list[EvidenceRow]:
 
 
 def fit_logistic(
-    x: Matrix, y: Matrix, weights: Matrix, l2: float = 1.0, steps: int = 50
+    x: Matrix, y: Matrix, weights: Matrix, *, l2: float = 1.0, steps: int = 50
 ) -> tuple[Matrix, float]:
     """Weights and bias of a weighted, L2-regularised logistic regression (Newton's method).
 
@@ -117,7 +128,7 @@ def fit(
     weights *= len(rows) / weights.sum()
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales < 1e-9] = 1.0
-    w, b = fit_logistic((x - means) / scales, y, weights, l2)
+    w, b = fit_logistic((x - means) / scales, y, weights, l2=l2)
     model = ConfidenceModel(
         means=tuple(round(float(v), 6) for v in means),
         scales=tuple(round(float(v), 6) for v in scales),
@@ -175,6 +186,14 @@ def _literal(model: ConfidenceModel) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m index calibrate``: fit and print a confidence model, then its shares.
+
+    Args:
+        argv: The arguments after ``calibrate``; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit code, 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m index calibrate", description=__doc__)
     parser.add_argument("evidence", nargs="+", type=Path)
     parser.add_argument("--max-unanswerable-answer", type=float, default=0.12)

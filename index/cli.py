@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command of ``python -m index``.
+
+    Args:
+        argv: The command line after the program name; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit code: 0 done, 1 when the index refused or part of the command failed, 2 on
+        bad settings, 130 when interrupted.
+    """
     args = _parser().parse_args(argv)
     if args.command == "calibrate":
         from index.calibrate import main as calibrate
@@ -174,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {describe_validation_error(exc)}", file=sys.stderr)
         return 2
     try:
-        return _run(args, settings)
+        return _COMMANDS[args.command](args, settings)
     except IndexFailure as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -183,62 +192,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
-    if args.command == "migrate":
-        return _migrate(settings, args.to)
-    if args.command == "eval":
-        return _eval(settings, args)
+def _build(args: argparse.Namespace, settings: IndexSettings) -> int:
+    """``build``: the index of SEEDS_DIR, with a progress bar per stage."""
     service = IndexService(settings)
-    if args.command == "embed-worker":
-        return _embed_worker(service, args.folders or [settings.seeds_dir], args.watch)
-    if args.command == "build":
-        progress = _ProgressBar()
-        try:
-            report = service.rebuild(progress)
-        finally:
-            progress.close()
-        _print_build(report)
-        return 0
-    if args.command in ("add", "remove"):
-        # A one-shot process: making every article's wire fingerprint would cost more than the
-        # add (the CLI does not report copies).
-        return _change(ArticleCollection(settings, service, find_copies=False), args)
-    if args.command == "search":
-        answer = service.ask(args.question, k=args.k)
-        if args.json:
-            print(json.dumps([_quote_json(q) for q in answer.quotes], ensure_ascii=False, indent=1))
-        elif not answer.quotes:
-            print("The articles do not answer this question.")
-        elif answer.outcome == "closest":
-            print("No sure answer; the closest passages (they may not answer it):\n")
-        for n, quote in enumerate(answer.quotes if not args.json else (), 1):
-            print(f"[{n}] {quote.title} ({quote.article_id}, score {quote.score:.3f})")
-            before = quote.text[: quote.highlight_start - quote.start]
-            after = quote.text[quote.highlight_end - quote.start :]
-            print(f"    {before}>>{quote.highlight}<<{after}\n")
-        return 0
-    if args.command == "stats":
-        stats = service.stats()
-        if args.json:
-            print(json.dumps(asdict(stats), indent=1))
-        else:
-            for key, value in asdict(stats).items():
-                print(f"{key}: {value}")
-        return 0
-    raise AssertionError(f"unknown command {args.command}")  # argparse allows no other
+    progress = _ProgressBar()
+    try:
+        report = service.rebuild(progress)
+    finally:
+        progress.close()
+    _print_build(report)
+    return 0
 
 
-def _eval(settings: IndexSettings, args: argparse.Namespace) -> int:
+def _search(args: argparse.Namespace, settings: IndexSettings) -> int:
+    """``search QUESTION``: the quotes, highlight marked, or ``--json`` for other tools."""
+    answer = IndexService(settings).ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps([_quote_json(q) for q in answer.quotes], ensure_ascii=False, indent=1))
+        return 0
+    if not answer.quotes:
+        print("The articles do not answer this question.")
+    elif answer.outcome == "closest":
+        print("No sure answer; the closest passages (they may not answer it):\n")
+    for n, quote in enumerate(answer.quotes, 1):
+        print(f"[{n}] {quote.title} ({quote.article_id}, score {quote.score:.3f})")
+        before = quote.text[: quote.highlight_start - quote.start]
+        after = quote.text[quote.highlight_end - quote.start :]
+        print(f"    {before}>>{quote.highlight}<<{after}\n")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: IndexSettings) -> int:
+    """``stats``: what the index holds, one ``key: value`` a line or ``--json``."""
+    stats = asdict(IndexService(settings).stats())
+    if args.json:
+        print(json.dumps(stats, indent=1))
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _add_or_remove(args: argparse.Namespace, settings: IndexSettings) -> int:
+    """``add`` / ``remove``: through ``ArticleCollection``, as the bot's /add and /remove."""
+    # No wire copies: in a one-shot process, fingerprinting every article would cost more
+    # than the add, and the CLI does not report copies anyway.
+    service = IndexService(settings)
+    return _change(ArticleCollection(settings, service, find_copies=False), args)
+
+
+def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
     """``eval``: its own index, in ``--data`` or DATA_DIR/eval-<articles folder>."""
     data_dir = args.data or settings.data_dir / f"eval-{args.articles.resolve().name}"
     service = IndexService(settings.model_copy(update={"data_dir": data_dir}))
     evaluation = run_eval(
         args.articles,
         args.questions,
-        data_dir,
-        service.embedder,
-        service.build_params(),
-        service.search_params,
+        data_dir=data_dir,
+        embedder=service.embedder,
+        build_params=service.build_params(),
+        search_params=service.search_params,
         split=None if args.split == "all" else args.split,
         holdout=args.holdout,
         store=_eval_store(args.database_url) if args.database_url else None,
@@ -285,13 +298,17 @@ def _change(collection: ArticleCollection, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _embed_worker(service: IndexService, folders: list[Path], watch: float | None) -> int:
-    """Embed what the folders' articles need into the vector cache, once or every ``watch``
-    seconds; articles already done in an earlier round are not looked at again."""
+def _embed_worker(args: argparse.Namespace, settings: IndexSettings) -> int:
+    """``embed-worker``: embed what the articles of ``args.folders`` (default SEEDS_DIR) need
+    into the vector cache, once or every ``args.watch`` seconds; articles already done in an
+    earlier round are not looked at again."""
     import time
 
     from index.ingest import load_articles
 
+    service = IndexService(settings)
+    folders: list[Path] = args.folders or [settings.seeds_dir]
+    watch: float | None = args.watch
     meta = service.store.meta()
     model = service.embedder.model_id
     if meta is not None and meta.model_id != model:
@@ -324,9 +341,11 @@ def _embed_worker(service: IndexService, folders: list[Path], watch: float | Non
         time.sleep(watch)
 
 
-def _migrate(settings: IndexSettings, url: str) -> int:
-    """Copy the embedded store of DATA_DIR (articles, passages, vectors, cache) into ``url``,
-    and the readers' records (scopes, votes, gaps, turns, pages) beside it."""
+def _migrate(args: argparse.Namespace, settings: IndexSettings) -> int:
+    """``migrate``: copy the embedded store of DATA_DIR (articles, passages, vectors, cache)
+    into the database at ``args.to``, and the readers' records (scopes, votes, gaps, turns,
+    pages) beside it."""
+    url: str = args.to
     from index.stores.embedded import EmbeddedStore
     from index.stores.migrate import copy_store
 
@@ -373,3 +392,17 @@ def _migrate_readers(settings: IndexSettings, url: str) -> None:
             f"they are keyed by {key.path}: give the bot that file in its DATA_DIR, "
             "or its content as READERS_KEY, on every replica"
         )
+
+
+# Each subcommand of ``_parser`` (but ``calibrate``, which parses its own arguments) and the
+# function that runs it: a new command is a subparser there and a line here.
+_COMMANDS: dict[str, Callable[[argparse.Namespace, IndexSettings], int]] = {
+    "build": _build,
+    "search": _search,
+    "stats": _stats,
+    "add": _add_or_remove,
+    "remove": _add_or_remove,
+    "migrate": _migrate,
+    "embed-worker": _embed_worker,
+    "eval": _eval,
+}

@@ -116,6 +116,14 @@ class ArticleCollection:
     def __init__(
         self, settings: IndexSettings, service: IndexService, find_copies: bool = True
     ) -> None:
+        """Keep SEEDS_DIR and ``service``'s index in step.
+
+        Args:
+            settings: SEEDS_DIR, DATA_DIR (its trash) and the upload and fetch limits.
+            service: The index the articles go into.
+            find_copies: Whether an add names the articles that carry the same story (wire
+                copies), which costs every article's fingerprint once per process.
+        """
         self.settings = settings
         self.service = service
         # Naming an add's wire copies needs every article's fingerprint, made once per process
@@ -143,9 +151,20 @@ class ArticleCollection:
     def add_bytes(self, filename: str, data: bytes, url: str | None = None) -> Added:
         """Check an article file, save it under a free safe name, and index it.
 
-        ``ArticleLoadError`` (nothing saved) when the bytes are not a usable article. An
-        article the collection has already (the same title and text under any name) is not
-        saved again: ``unchanged``.
+        An article the collection has already (the same title and text under any name) is
+        not saved again: ``unchanged``.
+
+        Args:
+            filename: The file's name as sent; its suffix says its format.
+            data: The file's bytes.
+            url: The page it came from, kept with the article; None when it has none.
+
+        Returns:
+            The article added (or the one the collection had), with its file and copies.
+
+        Raises:
+            ArticleLoadError: The bytes are not a usable article; nothing is saved.
+            StorageWriteError: The file could not be written (a full disk).
         """
         parsed = article_from_bytes(filename, data, url, self.settings.max_upload_bytes)
         same = self._same_text(parsed)
@@ -187,10 +206,19 @@ class ArticleCollection:
         return Added(article, passages, path, created, copies)
 
     async def fetch(self, url: str) -> tuple[str, bytes]:
-        """A web page's article as a JSON article file (name, bytes) ready for ``add_bytes``.
+        """A web page's article as a JSON article file ready for ``add_bytes``.
 
-        The JSON keeps the page's URL, so it survives every reindex. ``FetchError`` when the
-        page cannot be had, ``ArticleLoadError`` when it holds no article.
+        The JSON keeps the page's URL, so it survives every reindex.
+
+        Args:
+            url: The page's address (http or https).
+
+        Returns:
+            The file's name and bytes.
+
+        Raises:
+            FetchError: The page cannot be had (refused address, timeout, too large).
+            ArticleLoadError: The page holds no article.
         """
         settings = self.settings
         page = await fetch_url(
@@ -206,12 +234,30 @@ class ArticleCollection:
         return str(PurePosixPath(fetched_name).with_suffix(".json")), _as_json(article, page.url)
 
     async def add_url(self, url: str) -> Added:
-        """Fetch a page and add its article (the indexing runs in a worker thread)."""
+        """Fetch a page and add its article (the indexing runs in a worker thread).
+
+        Args:
+            url: The page's address.
+
+        Returns:
+            The article added, as ``add_bytes`` says.
+
+        Raises:
+            FetchError: The page cannot be had.
+            ArticleLoadError: The page holds no article.
+        """
         filename, data = await self.fetch(url)
         return await asyncio.to_thread(self.add_bytes, filename, data)
 
     def add_files(self, paths: list[Path]) -> tuple[list[Added], list[LoadProblem]]:
-        """Add several files (the command line); one that cannot be added is reported, not fatal."""
+        """Add several files (the command line); one that cannot be added is reported, not fatal.
+
+        Args:
+            paths: The article files, anywhere: each is copied into SEEDS_DIR.
+
+        Returns:
+            The articles added, and the files that could not be, with why.
+        """
         added: list[Added] = []
         problems: list[LoadProblem] = []
         for path in paths:
@@ -229,7 +275,14 @@ class ArticleCollection:
     def remove(self, article_id: str) -> Removed:
         """Move the article's file to the trash, then drop it from the index.
 
-        ``ArticleNotFoundError`` when no article has this id (its file, if any, stays put).
+        Args:
+            article_id: The article's id.
+
+        Returns:
+            The article removed and where its file went.
+
+        Raises:
+            ArticleNotFoundError: No article has this id (its file, if any, stays put).
         """
         removed, missing = self.remove_many([article_id])
         if missing:
@@ -238,7 +291,14 @@ class ArticleCollection:
 
     def remove_many(self, article_ids: Sequence[str]) -> tuple[list[Removed], list[str]]:
         """Move the articles' files (and corrections) to the trash, then drop them from the
-        index in one write; the ids no article has are returned, nothing done for them."""
+        index in one write.
+
+        Args:
+            article_ids: The articles' ids; repeated ones count once.
+
+        Returns:
+            The articles removed, and the ids no article has (nothing done for them).
+        """
         settings = self.settings
         found = [i for i in dict.fromkeys(article_ids) if self.service.article(i) is not None]
         missing = [i for i in dict.fromkeys(article_ids) if i not in found]
@@ -274,8 +334,23 @@ class ArticleCollection:
     def edit(self, article_id: str, field: str, value: str, now: datetime | None = None) -> Edited:
         """Correct an article's title, date or outlet where its file is (``index.corrections``)
         and index it again: one write, its text unchanged, so nothing but a new title's
-        passages is embedded. ``EditRefused`` for a value that cannot be used,
-        ``ArticleNotFoundError``, ``ArticleLoadError`` when the article has no file here."""
+        passages is embedded.
+
+        Args:
+            article_id: The article's id.
+            field: What is corrected: "title", "date" or "outlet".
+            value: The new value as the admin wrote it.
+            now: The moment a date is checked against (none in the future); None for the
+                clock's.
+
+        Returns:
+            The article before and after.
+
+        Raises:
+            EditRefused: The value cannot be used for this field.
+            ArticleNotFoundError: No article has this id.
+            ArticleLoadError: The article has no file in SEEDS_DIR.
+        """
         stored = check_value(field, value, now or datetime.now(UTC))
         before = self.service.article(article_id)
         if before is None:
@@ -342,7 +417,14 @@ class ArticleCollection:
         return self._indexed_file(article_id)
 
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
-        """Make the index match SEEDS_DIR (a reindex)."""
+        """Make the index match SEEDS_DIR (a reindex).
+
+        Args:
+            progress: Told each stage's progress; None to tell nothing.
+
+        Returns:
+            What changed.
+        """
         report = self.service.rebuild(progress)
         with self._wire_lock:
             self._wire = None  # made again from the new index at its next use
@@ -351,13 +433,23 @@ class ArticleCollection:
 
 
 def post_article(
-    text: str, outlet: str, published: str | None, url: str | None, name: str
+    text: str, *, outlet: str, published: str | None, url: str | None, name: str
 ) -> tuple[str, bytes]:
     """A forwarded post (a channel's, a chat's) as a JSON article file: its first line is the
     title when it is short and more follows, else the outlet is; the post's date and link kept.
 
-    >>> name, data = post_article("Grève\\n\\nLes enseignants cessent le travail.", "Le Canal",
-    ...                           "2026-11-30T08:00:00Z", None, "le-canal-12")
+    Args:
+        text: The post's text.
+        outlet: Who posted it (the channel's or the sender's name).
+        published: When it was posted (ISO 8601); None when unknown.
+        url: The post's link; None when it has none (a private chat's).
+        name: The file's name without suffix.
+
+    Returns:
+        The file's name and bytes.
+
+    >>> name, data = post_article("Grève\\n\\nLes enseignants cessent le travail.",
+    ...     outlet="Le Canal", published="2026-11-30T08:00:00Z", url=None, name="le-canal-12")
     >>> name, json.loads(data)["title"]
     ('le-canal-12.json', 'Grève')
     """

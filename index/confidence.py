@@ -73,6 +73,7 @@ class Evidence:
     names_not_in_article: float = 0.0
 
     def values(self) -> tuple[float, ...]:
+        """The signals in ``FEATURES`` order, as the model weighs them."""
         return astuple(self)
 
 
@@ -112,6 +113,7 @@ class ConfidenceModel:
             raise ValueError("need 0 <= closest_at <= answer_at <= 1")
 
     def probability(self, evidence: Evidence) -> float:
+        """How likely the articles answer, from one search's ``evidence`` (0 to 1)."""
         z = self.bias + sum(
             w * (x - m) / s
             for x, m, s, w in zip(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -64,7 +65,8 @@ _POINT = (
     rf"(?:{_DAY}|{_DAY_EN}|{_MONTH_YEAR}|{_YEAR}|(?:(?:le\s+|last\s+|el\s+|il\s+)?(?:{_WEEKDAYS})))"
 )
 
-# (pattern, kind): each kind is resolved by ``_resolve``; the first match in this order wins.
+# (pattern, kind): each kind is resolved by ``_RESOLVERS[kind]``; the first match in this order
+# wins.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
@@ -183,7 +185,7 @@ def time_frame(question: str, now: datetime) -> TimeFrame | None:
         if match is None:
             continue
         try:
-            bounds = _resolve(kind, match, now)
+            bounds = _RESOLVERS[kind](match, now)
             if bounds is None:
                 continue
             start, end = bounds
@@ -262,56 +264,116 @@ def display_date(published: str | None, lang: str) -> str | None:
     return template.format(day=day.day, month=month, year=day.year)
 
 
-def _resolve(
-    kind: str, match: re.Match[str], now: datetime
-) -> tuple[datetime | None, datetime | None] | None:
-    zone = now.tzinfo
+# A period's start (included) and end (excluded), either open (None).
+Bounds = tuple[datetime | None, datetime | None]
+# The period one kind of phrase names, from its match and the chat's now; None when it names
+# none ("les 0 derniers jours", a date dateparser cannot read).
+Resolver = Callable[[re.Match[str], datetime], Bounds | None]
+
+
+def _since(match: re.Match[str], now: datetime) -> Bounds | None:
+    first = _period(match.group("a"), now)
+    return (first[0], None) if first is not None else None
+
+
+def _after(match: re.Match[str], now: datetime) -> Bounds | None:
+    first = _period(match.group("a"), now)
+    return (first[1], None) if first is not None else None
+
+
+def _before(match: re.Match[str], now: datetime) -> Bounds | None:
+    first = _period(match.group("a"), now)
+    return (None, first[0]) if first is not None else None
+
+
+def _during(match: re.Match[str], now: datetime) -> Bounds | None:
+    return _period(match.group("a"), now)
+
+
+def _between(match: re.Match[str], now: datetime) -> Bounds | None:
+    first = _period(match.group("a"), now)
+    if first is None:
+        return None
+    later = match.group("b")
+    # "entre mars et mai 2022": the first date takes the year written after the second.
+    year = re.search(_YEAR + r"$", later)
+    if year and not re.search(_YEAR, match.group("a")):
+        first = _period(f"{match.group('a')} {year.group(0)}", now) or first
+    second = _period(later, now)
+    return (first[0], second[1]) if second is not None else None
+
+
+def _last_days(match: re.Match[str], now: datetime) -> Bounds | None:
+    found = match.groupdict()
+    count = int(found.get("n") or found.get("m") or found.get("p") or found.get("q") or 0)
+    if not 0 < count <= 366:
+        return None
+    return _midnight(now.date() - timedelta(days=count), now.tzinfo), None
+
+
+def _since_yesterday(match: re.Match[str], now: datetime) -> Bounds | None:
+    return _midnight(now.date() - timedelta(days=1), now.tzinfo), None
+
+
+def _day(days_ago: int) -> Resolver:
+    """The resolver of one whole day, ``days_ago`` days before today."""
+
+    def resolve(match: re.Match[str], now: datetime) -> Bounds | None:
+        day = now.date() - timedelta(days=days_ago)
+        return _midnight(day, now.tzinfo), _midnight(day + timedelta(days=1), now.tzinfo)
+
+    return resolve
+
+
+def _this_week(match: re.Match[str], now: datetime) -> Bounds | None:
     today = now.date()
-    if kind in ("since", "after", "before", "during", "between"):
-        first = _period(match.group("a"), now)
-        if first is None:
-            return None
-        if kind == "since":
-            return first[0], None
-        if kind == "after":
-            return first[1], None
-        if kind == "before":
-            return None, first[0]
-        if kind == "during":
-            return first
-        later = match.group("b")
-        year = re.search(_YEAR + r"$", later)
-        if year and not re.search(_YEAR, match.group("a")):
-            first = _period(f"{match.group('a')} {year.group(0)}", now) or first
-        second = _period(later, now)
-        return (first[0], second[1]) if second is not None else None
-    if kind == "days":
-        found = match.groupdict()
-        count = int(found.get("n") or found.get("m") or found.get("p") or found.get("q") or 0)
-        if not 0 < count <= 366:
-            return None
-        return _midnight(today - timedelta(days=count), zone), None
-    if kind == "since_yesterday":
-        return _midnight(today - timedelta(days=1), zone), None
-    if kind in ("today", "yesterday"):
-        day = today - timedelta(days=0 if kind == "today" else 1)
-        return _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
-    if kind in ("this_week", "last_week"):
-        monday = today - timedelta(days=today.weekday())
-        if kind == "this_week":
-            return _midnight(monday, zone), None
-        return _midnight(monday - timedelta(days=7), zone), _midnight(monday, zone)
-    if kind in ("this_month", "last_month"):
-        first_day = today.replace(day=1)
-        if kind == "this_month":
-            return _midnight(first_day, zone), None
-        previous = (first_day - timedelta(days=1)).replace(day=1)
-        return _midnight(previous, zone), _midnight(first_day, zone)
-    if kind in ("this_year", "last_year"):
-        number = today.year - (kind == "last_year")
-        end = _midnight(date(number + 1, 1, 1), zone) if kind == "last_year" else None
-        return _midnight(date(number, 1, 1), zone), end
-    return None
+    return _midnight(today - timedelta(days=today.weekday()), now.tzinfo), None
+
+
+def _last_week(match: re.Match[str], now: datetime) -> Bounds | None:
+    today, zone = now.date(), now.tzinfo
+    monday = today - timedelta(days=today.weekday())
+    return _midnight(monday - timedelta(days=7), zone), _midnight(monday, zone)
+
+
+def _this_month(match: re.Match[str], now: datetime) -> Bounds | None:
+    return _midnight(now.date().replace(day=1), now.tzinfo), None
+
+
+def _last_month(match: re.Match[str], now: datetime) -> Bounds | None:
+    first_day = now.date().replace(day=1)
+    previous = (first_day - timedelta(days=1)).replace(day=1)
+    return _midnight(previous, now.tzinfo), _midnight(first_day, now.tzinfo)
+
+
+def _this_year(match: re.Match[str], now: datetime) -> Bounds | None:
+    return _midnight(date(now.year, 1, 1), now.tzinfo), None
+
+
+def _last_year(match: re.Match[str], now: datetime) -> Bounds | None:
+    year = now.date().year - 1
+    return _midnight(date(year, 1, 1), now.tzinfo), _midnight(date(year + 1, 1, 1), now.tzinfo)
+
+
+# How each kind of ``_PATTERNS`` becomes bounds: a new kind of phrase is a pattern there and a
+# resolver here (tests/test_dates.py checks that every kind has one).
+_RESOLVERS: dict[str, Resolver] = {
+    "between": _between,
+    "since": _since,
+    "before": _before,
+    "after": _after,
+    "days": _last_days,
+    "last_week": _last_week,
+    "this_week": _this_week,
+    "last_month": _last_month,
+    "this_month": _this_month,
+    "last_year": _last_year,
+    "this_year": _this_year,
+    "since_yesterday": _since_yesterday,
+    "yesterday": _day(1),
+    "today": _day(0),
+    "during": _during,
+}
 
 
 def _period(phrase: str, now: datetime) -> tuple[datetime, datetime] | None:

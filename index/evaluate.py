@@ -111,6 +111,7 @@ class EvalReport:
     page_gap_sweep: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> str:
+        """The report as indented JSON (``python -m index eval --json``)."""
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
 
 
@@ -221,6 +222,7 @@ def _percentile(values: list[int] | list[float], share: float) -> float:
 def run_eval(
     articles_dir: Path,
     questions_file: Path,
+    *,
     data_dir: Path,
     embedder: Embedder,
     build_params: BuildParams,
@@ -234,11 +236,30 @@ def run_eval(
 ) -> EvalReport:
     """Index the articles (less ``holdout``), ask every question of ``split``, and score.
 
-    The index is the embedded store of ``data_dir``, or ``store`` when given (PostgreSQL);
-    either is made to hold exactly these articles, so it must be one kept for evaluations.
-    ``offtopic_file``: general-knowledge questions of the same split, which must be declined.
-    ``evidence_file``: each question's evidence written as JSONL (``python -m index calibrate``).
-    ``shown_k``: quotes an answer shows at most (``SEARCH_K``), for the first page's figures.
+    Args:
+        articles_dir: The folder of the QA set's articles.
+        questions_file: Its questions (JSONL, ``load_questions``).
+        data_dir: The folder of the embedded store used when ``store`` is None.
+        embedder: Embeds the articles and the questions.
+        build_params: How the articles are chunked and embedded.
+        search_params: The answer pipeline's knobs.
+        split: The questions' split asked ("dev", "test"); None for all of them.
+        holdout: Articles left out of the index (``held_out_ids``): their questions become
+            unanswerable ones, which must be declined.
+        store: The store to evaluate instead of ``data_dir``'s (PostgreSQL). Either is made
+            to hold exactly these articles, so it must be one kept for evaluations.
+        offtopic_file: General-knowledge questions (JSONL) of the same split, which must be
+            declined; None for none.
+        evidence_file: Where each question's evidence is written as JSONL (for ``python -m
+            index calibrate``); None to write nothing.
+        shown_k: The quotes an answer shows at most (``SEARCH_K``), for the first page's
+            figures.
+
+    Returns:
+        The figures: hits by rank, declines, quote lengths, latency and the sweeps.
+
+    Raises:
+        IndexFailure: An article file cannot be read, or the index refused the articles.
     """
     articles, problems = load_articles(articles_dir)
     if problems:
@@ -246,28 +267,58 @@ def run_eval(
     held = held_out_ids(articles, holdout)
     indexed = [a for a in articles if a.id not in held]
     store, sync = _index(store or EmbeddedStore(data_dir), indexed, embedder, build_params)
-    changed = sync.rebuilt or sync.added or sync.updated or sync.removed
-    build_seconds, embedded = (sync.seconds, sync.embedded) if changed else (None, None)
     questions = load_questions(questions_file, split)
     if offtopic_file is not None:
         questions += [replace(q, offtopic=True) for q in load_questions(offtopic_file, split)]
     texts = {a.id: a.text for a in indexed}
-    model = search_params.decision()
     try:
-        asked = _ask_all(store, texts, embedder, questions, held, search_params)
+        asked = _ask_all(
+            store,
+            texts=texts,
+            embedder=embedder,
+            questions=questions,
+            held=held,
+            search_params=search_params,
+        )
     finally:
         store.close()
     if evidence_file is not None:
         _write_evidence(evidence_file, asked)
+    return _report(
+        asked,
+        split=split or "all",
+        indexed=len(indexed),
+        held_out=len(held),
+        sync=sync,
+        params=search_params,
+        shown_k=shown_k,
+    )
+
+
+def _report(
+    asked: list[_Asked],
+    *,
+    split: str,
+    indexed: int,
+    held_out: int,
+    sync: SyncReport,
+    params: SearchParams,
+    shown_k: int,
+) -> EvalReport:
+    """The figures of the questions ``asked`` of an index of ``indexed`` articles, built
+    (or only brought up to date) as ``sync`` says."""
+    model = params.decision()
+    changed = sync.rebuilt or sync.added or sync.updated or sync.removed
+    build_seconds, embedded = (sync.seconds, sync.embedded) if changed else (None, None)
     answerable = [a for a in asked if a.kind == "answerable"]
     unanswerable = [a for a in asked if a.kind == "unanswerable"]
     offtopic = [a for a in asked if a.kind == "offtopic"]
     lengths = [a.first_quote_chars for a in answerable if a.first_quote_chars is not None]
     ms = [a.seconds * 1000 for a in asked] or [0.0]
     return EvalReport(
-        split=split or "all",
-        articles_indexed=len(indexed),
-        articles_held_out=len(held),
+        split=split,
+        articles_indexed=indexed,
+        articles_held_out=held_out,
         chunks=sync.chunks,
         overall=_figures(answerable, model),
         by_lang={lang: _figures(rows, model) for lang, rows in _by_lang(answerable).items()},
@@ -289,17 +340,18 @@ def run_eval(
         ),
         quotes_checked=sum(a.quotes for a in asked),
         confidence_sweep=_sweep(asked, model),
-        shown=_shown(answerable, model, search_params, shown_k),
+        shown=_shown(answerable, model, params, shown_k),
         shown_by_lang={
-            lang: _shown(rows, model, search_params, shown_k)
+            lang: _shown(rows, model, params, shown_k)
             for lang, rows in _by_lang(answerable).items()
         },
-        page_gap_sweep=_page_gap_sweep(answerable, model, search_params, shown_k),
+        page_gap_sweep=_page_gap_sweep(answerable, model, params, shown_k),
     )
 
 
 def _ask_all(
     store: IndexStore,
+    *,
     texts: dict[str, str],
     embedder: Embedder,
     questions: list[Question],
@@ -325,13 +377,7 @@ def _ask_all(
         for quote in answer.quotes:
             if texts[quote.article_id][quote.start : quote.end] != quote.text:
                 raise AssertionError(f"quote of {quote.article_id} is not verbatim: {quote}")
-        kind = (
-            "offtopic"
-            if q.offtopic
-            else "unanswerable"
-            if q.unanswerable or q.article_id in held
-            else "answerable"
-        )
+        kind = _kind(q, held)
         rank = (
             _rank_of_hit((qt.text for qt in answer.quotes), q.answers)
             if kind == "answerable"
@@ -357,6 +403,15 @@ def _ask_all(
             )
         )
     return asked
+
+
+def _kind(question: Question, held: set[str]) -> str:
+    """ "offtopic", "unanswerable" (so marked, or its article held out) or "answerable"."""
+    if question.offtopic:
+        return "offtopic"
+    if question.unanswerable or question.article_id in held:
+        return "unanswerable"
+    return "answerable"
 
 
 def _shown(

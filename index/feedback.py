@@ -7,8 +7,8 @@ that at least ``MIN_VOTERS`` different readers voted on move at all, so one read
 a passage for everyone, and a vote's weight halves every ``HALF_LIFE_DAYS``. An answer reads
 only the votes of its passages cast within ``HORIZON_DAYS`` (older ones weigh a sixteenth or
 less), at most ``VOTES_PER_PASSAGE`` per passage, the latest: its cost does not grow with the
-votes kept. The adjustment
-reorders the quotes that passed the evidence gate and never lets a passage through it.
+votes kept. The adjustment reorders the quotes that passed the evidence gate and never lets a
+passage through it.
 
 >>> votes = [Vote("Qui a tiré ?", "p", -1, f"r{n}", "2026-12-01T00:00:00Z") for n in range(3)]
 >>> adjustments("Qui a tiré sur la foule ?", votes, datetime(2026, 12, 1, tzinfo=UTC))
@@ -90,7 +90,37 @@ def _similar(a: str, first: frozenset[str], b: str, second: frozenset[str]) -> b
 
 
 def adjustments(question: str, votes: Sequence[Vote], now: datetime) -> dict[str, float]:
-    """Each voted passage's shift of its answer score for ``question`` (omitted when none)."""
+    """Each voted passage's shift of its answer score for ``question``.
+
+    Args:
+        question: The question being answered.
+        votes: The votes cast on its candidate passages, for any question.
+        now: When it is asked: the votes' weights halve every ``HALF_LIFE_DAYS`` before it.
+
+    Returns:
+        The shift of each passage (by hash) that enough readers voted on for similar
+        questions, within ``MAX_SHIFT`` either way; passages that do not move are omitted.
+    """
+    shifts: dict[str, float] = {}
+    weights: dict[str, float] = {}  # votes cast in the same second weigh the same
+
+    def decays(at: str) -> float:
+        if at not in weights:
+            weights[at] = _decay(at, now)
+        return weights[at]
+
+    for passage, passage_votes in _votes_by_passage(question, votes).items():
+        if len(passage_votes) < MIN_VOTERS:
+            continue
+        net = sum(v.value * decays(v.at) for v in passage_votes)
+        shift = MAX_SHIFT * max(-1.0, min(1.0, net / MIN_VOTERS))
+        if abs(shift) >= 1e-4:
+            shifts[passage] = round(shift, 4)
+    return shifts
+
+
+def _votes_by_passage(question: str, votes: Sequence[Vote]) -> dict[str, list[Vote]]:
+    """Each passage's votes for questions similar to ``question``, the latest of each reader."""
     asked = question_words(question)
     verdicts: dict[str, bool] = {}  # many votes share a wording: each is compared once
     latest: dict[tuple[str, str], Vote] = {}
@@ -107,22 +137,7 @@ def adjustments(question: str, votes: Sequence[Vote], now: datetime) -> dict[str
     by_passage: dict[str, list[Vote]] = {}
     for (passage, _), vote in latest.items():
         by_passage.setdefault(passage, []).append(vote)
-    shifts: dict[str, float] = {}
-    weights: dict[str, float] = {}  # votes cast in the same second weigh the same
-
-    def decays(at: str) -> float:
-        if at not in weights:
-            weights[at] = _decay(at, now)
-        return weights[at]
-
-    for passage, passage_votes in by_passage.items():
-        if len(passage_votes) < MIN_VOTERS:
-            continue
-        net = sum(v.value * decays(v.at) for v in passage_votes)
-        shift = MAX_SHIFT * max(-1.0, min(1.0, net / MIN_VOTERS))
-        if abs(shift) >= 1e-4:
-            shifts[passage] = round(shift, 4)
-    return shifts
+    return by_passage
 
 
 def _decay(at: str, now: datetime) -> float:

@@ -46,7 +46,14 @@ from index.collection import Added, ArticleCollection, with_source
 from index.dates import published_iso
 from index.errors import ArticleLoadError, IndexFailure, StorageWriteError
 from index.feed_registry import Feed, FeedError, FeedNews, FeedRegistry, Tried, now_iso
-from index.fetch import FetchError, check_url, fetch_url, filename_for_url, usable_validator
+from index.fetch import (
+    Fetched,
+    FetchError,
+    check_url,
+    fetch_url,
+    filename_for_url,
+    usable_validator,
+)
 from index.ingest import article_from_bytes
 from index.reasons import Reason, ReasonError
 
@@ -85,8 +92,8 @@ _TAG = re.compile(r"<[^>]+>")
 
 # add(filename, bytes) -> Added: the collection's add, run in the caller's turn for changes.
 AddArticle = Callable[[str, bytes], Awaitable[Added]]
-# save(feed, tried): keep a feed's state and one entry tried now (the registry's record, off
-# the event loop).
+# save(feed, tried): record a feed's state and the entry just tried, in the registry, off the
+# event loop.
 SaveProgress = Callable[[Feed, Tried], Awaitable[None]]
 
 
@@ -209,12 +216,91 @@ async def poll_feed(
 ) -> PollReport:
     """Read one feed and add its new entries; never raises for what the feed or its pages do.
 
-    ``seen`` are the keys of the entries tried before (``FeedRegistry.seen``). ``save`` is
-    given the feed's state and the entry after each entry tried (marked seen in the same
-    step); the caller saves the returned ``PollReport.feed`` and ``seen`` at the end.
+    Args:
+        feed: The subscription polled, with its validators and health.
+        collection: The collection the entries' pages are fetched for (its settings: timeouts,
+            sizes, private addresses).
+        add: Adds one article file to the collection, in the caller's turn for changes.
+        save: Given the feed's state and the entry after each entry tried (marked seen in the
+            same step); None to save nothing as the poll goes.
+        seen: The keys of the entries tried before (``FeedRegistry.seen``).
+
+    Returns:
+        What the poll did: the feed's new state and the keys to remember (``seen``), which the
+        caller saves at the end, the articles added and the entries skipped with why, or the
+        feed's own error.
     """
-    settings = collection.settings
     now = now_iso()
+    fetched = await _fetch_feed(feed, collection, now)
+    if isinstance(fetched, PollReport):
+        return fetched
+    response, parsed = fetched
+    before = tuple(seen)
+    tried_keys = set(before)
+    waiting = [e for e in parsed.entries if e.key not in tried_keys]
+    added: list[Added] = []
+    skipped: list[str] = []
+    stopped: str | None = None  # why the poll stopped before its last entry
+    tried = 0
+    for entry in waiting[:MAX_NEW_PER_POLL]:
+        try:
+            outcome, new = await _try_entry(entry, feed, parsed.title or None, collection, add)
+        except FeedBusy:
+            break  # not marked seen: the next poll tries it again
+        except StorageWriteError as exc:  # the disk or the database, not the entry
+            stopped = str(exc)
+            break
+        if new is not None:
+            added.append(new)
+        if outcome.skipped is not None:
+            skipped.append(outcome.skipped)
+        tried += 1
+        tried_keys.add(entry.key)  # tried once: a broken page is not fetched at every poll
+        if save is not None:
+            progress = _progress(feed, parsed.title, now, added, skipped)
+            await save(progress, outcome)  # what it became and seen, in the same step
+    finished = stopped is None and tried == len(waiting)
+    polled = replace(
+        _progress(feed, parsed.title, now, added, skipped),
+        # The validators are kept only when no entry is left to try: with them, the next poll
+        # could get a 304 and never see the rest of a long feed.
+        etag=response.etag if finished else None,
+        last_modified=response.last_modified if finished else None,
+        last_poll_at=now,
+        last_success_at=now,
+        last_error=stopped[:MAX_ERROR_CHARS] if stopped else None,
+        last_error_at=now if stopped else feed.last_error_at,
+    )
+    return PollReport(
+        polled,
+        tuple(added),
+        skipped=tuple(skipped),
+        error=stopped,
+        seen=_remembered(parsed.entries, tried_keys, before),
+    )
+
+
+def _progress(
+    feed: Feed, title: str, now: str, added: Sequence[Added], skipped: Sequence[str]
+) -> Feed:
+    """The feed's state once the entries ``added`` and ``skipped`` so far are counted, read
+    with the feed document's ``title`` at ``now``."""
+    return replace(
+        feed,
+        title=title or feed.title,
+        added=feed.added + len(added),
+        skipped=feed.skipped + len(skipped),
+        last_skipped=skipped[-1] if skipped else feed.last_skipped,
+        last_skipped_at=now if skipped else feed.last_skipped_at,
+    )
+
+
+async def _fetch_feed(
+    feed: Feed, collection: ArticleCollection, now: str
+) -> tuple[Fetched, ParsedFeed] | PollReport:
+    """The feed's document and its entries, or the poll's whole report when there are none to
+    read: the feed unchanged since the validators (304), or failed."""
+    settings = collection.settings
     headers = {}
     if etag := usable_validator(feed.etag):  # one kept before they were checked may not be
         headers["If-None-Match"] = etag
@@ -235,71 +321,38 @@ async def poll_feed(
     except (FetchError, FeedError) as exc:
         stored = exc.reason.to_json()
         return PollReport(failed(feed, stored, now), error=stored)
-    before = tuple(seen)
-    tried_keys = set(before)
-    waiting = [e for e in parsed.entries if e.key not in tried_keys]
-    added: list[Added] = []
-    skipped: list[str] = []
-    outlet = parsed.title or None
-    stopped: str | None = None  # why the poll stopped before its last entry
+    return response, parsed
 
-    def progress() -> Feed:
-        return replace(
-            feed,
-            title=parsed.title or feed.title,
-            added=feed.added + len(added),
-            skipped=feed.skipped + len(skipped),
-            last_skipped=skipped[-1] if skipped else feed.last_skipped,
-            last_skipped_at=now if skipped else feed.last_skipped_at,
-        )
 
-    tried = 0
-    for entry in waiting[:MAX_NEW_PER_POLL]:
-        outcome: Tried
-        try:
-            if entry.problem:
-                raise ArticleLoadError(entry.problem)
-            name, data = await _article_of(entry, feed, outlet, collection)
-            result = await add(name, data)
-            if result.unchanged:  # already in the collection (another feed, an /add): not new
-                outcome = Tried(entry.key)
-            else:
-                added.append(result)
-                outcome = Tried(entry.key, added=result.article.title)
-        except FeedBusy:
-            break  # not marked seen: the next poll tries it again
-        except StorageWriteError as exc:  # the disk or the database, not the entry
-            stopped = str(exc)
-            break
-        except (FetchError, ArticleLoadError, IndexFailure) as exc:
-            skipped.append(_line(entry, exc.reason if isinstance(exc, ReasonError) else str(exc)))
-            outcome = Tried(entry.key, skipped=skipped[-1])
-        except Exception as exc:  # a bug on this entry's input: logged, said, not fatal
-            logger.exception("feed %s: entry %s failed", feed.id, entry.link or entry.key)
-            skipped.append(_line(entry, Reason("internal_error", {"kind": type(exc).__name__})))
-            outcome = Tried(entry.key, skipped=skipped[-1])
-        tried += 1
-        tried_keys.add(entry.key)  # tried once: a broken page is not fetched at every poll
-        if save is not None:
-            await save(progress(), outcome)  # what it became and seen, in the same step
-    finished = stopped is None and tried == len(waiting)
-    polled = replace(
-        progress(),
-        # Kept only when nothing is left to try: a 304 would hide the rest of a long feed.
-        etag=response.etag if finished else None,
-        last_modified=response.last_modified if finished else None,
-        last_poll_at=now,
-        last_success_at=now,
-        last_error=stopped[:MAX_ERROR_CHARS] if stopped else None,
-        last_error_at=now if stopped else feed.last_error_at,
-    )
-    return PollReport(
-        polled,
-        tuple(added),
-        skipped=tuple(skipped),
-        error=stopped,
-        seen=_remembered(parsed.entries, tried_keys, before),
-    )
+async def _try_entry(
+    entry: FeedEntry,
+    feed: Feed,
+    outlet: str | None,
+    collection: ArticleCollection,
+    add: AddArticle,
+) -> tuple[Tried, Added | None]:
+    """One entry tried: what the feed's record keeps of it, and the article when it is new.
+
+    What the entry or its page does wrong becomes the entry's skipped line; ``FeedBusy`` and
+    ``StorageWriteError``, the bot's failures and not the entry's, stop the poll: they pass.
+    """
+    try:
+        if entry.problem:
+            raise ArticleLoadError(entry.problem)
+        name, data = await _article_of(entry, feed, outlet, collection)
+        result = await add(name, data)
+    except (FeedBusy, StorageWriteError):
+        raise
+    except (FetchError, ArticleLoadError, IndexFailure) as exc:
+        line = _line(entry, exc.reason if isinstance(exc, ReasonError) else str(exc))
+        return Tried(entry.key, skipped=line), None
+    except Exception as exc:  # a bug on this entry's input: logged, said, not fatal
+        logger.exception("feed %s: entry %s failed", feed.id, entry.link or entry.key)
+        line = _line(entry, Reason("internal_error", {"kind": type(exc).__name__}))
+        return Tried(entry.key, skipped=line), None
+    if result.unchanged:  # already in the collection (another feed, an /add): not new
+        return Tried(entry.key), None
+    return Tried(entry.key, added=result.article.title), result
 
 
 def _remembered(

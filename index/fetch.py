@@ -162,6 +162,7 @@ async def fetch_url(
     url: str,
     timeout: float,
     max_bytes: int,
+    *,
     allow_private: bool = False,
     resolve: Resolver = system_resolver,
     headers: Mapping[str, str] | None = None,

@@ -71,7 +71,15 @@ def group_wordings(questions: Sequence[str]) -> list[list[int]]:
     postings: defaultdict[str, list[int]] = defaultdict(list)  # a prefix word -> groups
     heads: list[frozenset[str]] = []  # each group's first wording's words
     for position, (question, found) in enumerate(zip(questions, words, strict=True)):
-        group = _find(question, found, frequency, by_text, by_words, postings, heads)
+        group = _find(
+            question,
+            found,
+            frequency=frequency,
+            by_text=by_text,
+            by_words=by_words,
+            postings=postings,
+            heads=heads,
+        )
         if group is None:
             group = len(groups)
             groups.append([])
@@ -90,6 +98,7 @@ def group_wordings(questions: Sequence[str]) -> list[list[int]]:
 def _find(
     question: str,
     found: frozenset[str],
+    *,
     frequency: Counter[str],
     by_text: dict[str, int],
     by_words: dict[frozenset[str], int],

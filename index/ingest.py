@@ -111,10 +111,10 @@ def load_article(path: Path, max_bytes: int = MAX_BYTES) -> Article:
     return _parse(
         path.name,
         data,
-        None,
-        str(path),
-        max_bytes,
-        read_correction(path),  # /edit's fields
+        url=None,
+        source_path=str(path),
+        max_bytes=max_bytes,
+        correction=read_correction(path),  # /edit's fields
     )
 
 
@@ -223,6 +223,7 @@ def _too_large(max_bytes: int) -> Reason:
 def _parse(
     filename: str,
     data: bytes,
+    *,
     url: str | None,
     source_path: str | None,
     max_bytes: int,

@@ -26,6 +26,7 @@ from index.stores.base import Candidates, Filters, IndexStore, QueryTerms, Sente
 __all__ = [
     "E5_MIN_SCORE",
     "Candidate",
+    "EvidenceInputs",
     "Feedback",
     "SearchParams",
     "answer_scores",
@@ -57,8 +58,9 @@ class SearchParams:
     lexical_k: int = 50
     # Weight of the BM25 leg's z-score when the question is in the collection's language.
     lexical_weight: float = 0.6
-    # ... and when it is in another language, times the share of its words the articles
-    # know: shared stems and names help a little, accidental matches hurt a lot.
+    # Its weight when the question is in another language, multiplied by the share of the
+    # question's words the articles hold: shared stems and names help a little there, and
+    # accidental matches hurt a lot.
     cross_lingual_lexical_weight: float = 0.12
     # Passage similarity = this mix of the whole passage's and its best sentence's cosine.
     sentence_mix: float = 0.5
@@ -66,7 +68,8 @@ class SearchParams:
     # None: the single threshold ``min_score`` on the answer score (models without a fit).
     confidence: ConfidenceModel | None = None
     min_score: float = E5_MIN_SCORE
-    # Quotes shown when only the closest passages are (the rest stay behind "More").
+    # Quotes on the first page when the answer is only the closest passages (the rest stay
+    # behind "More").
     closest_quotes: int = 2
     # Answer score = similarity minus this share of the question's typical similarity to
     # unrelated text (``answer_scores``).
@@ -256,32 +259,69 @@ def best_sentence(
     return s, e
 
 
-def evidence(
-    similarity: npt.NDArray[np.float32],
-    passage_sims: npt.NDArray[np.float32],
-    sentence_sims: npt.NDArray[np.float32],
-    lexical: npt.NDArray[np.float32],
-    spans: list[tuple[str, int, int]],
-    baseline: float,
-    baseline_weight: float,
-    same_language: bool,
-    names_coverage: float | None = None,
-    background: npt.NDArray[np.float32] | None = None,
-    passage_vectors: npt.NDArray[np.float32] | None = None,
-    query: npt.NDArray[np.float32] | None = None,
-    names_not_in_article: float = 0.0,
-) -> Evidence:
+@dataclass(frozen=True, slots=True)
+class EvidenceInputs:
+    """What one search measured of its candidates, from which ``evidence`` derives its signals.
+
+    The arrays hold one value (or row) per candidate, in the candidates' order.
+
+    Attributes:
+        similarity: The ranking cosine of each candidate: the ``SearchParams.sentence_mix``
+            of its passage's and its best sentence's cosine to the question.
+        passage_sims: Each candidate's whole-passage cosine to the question.
+        sentence_sims: Each candidate's best sentence's cosine (its passage's own cosine
+            when it has no sentences).
+        lexical: Each candidate's BM25 score; zeros when the lexical leg did not vote.
+        spans: Each candidate's ``(article id, start, end)`` in its article's text.
+        baseline: The question's median cosine to text that does not answer it
+            (``answer_scores``).
+        baseline_weight: The share of ``baseline`` taken off the best similarity for the
+            answer score (``SearchParams.baseline_weight``).
+        same_language: Whether the question is in one of the articles' languages.
+        names_coverage: The share of the question's names that some article holds; None
+            when the question names nothing.
+        background: The background passages' vectors (rows), for the hub signals; None or
+            empty to leave those at zero.
+        passage_vectors: The candidates' passage vectors (rows), needed with ``background``.
+        query: The question's vector, needed with ``background``.
+        names_not_in_article: The share of the question's names missing from the best
+            passage's article (``lexical.names_missing``).
+    """
+
+    similarity: Vector
+    passage_sims: Vector
+    sentence_sims: Vector
+    lexical: Vector
+    spans: list[tuple[str, int, int]]
+    baseline: float
+    baseline_weight: float
+    same_language: bool
+    names_coverage: float | None = None
+    background: Vector | None = None
+    passage_vectors: Vector | None = None
+    query: Vector | None = None
+    names_not_in_article: float = 0.0
+
+
+def evidence(inputs: EvidenceInputs) -> Evidence:
     """The signals of one search's candidates (``index.confidence``), from plain arrays.
 
-    ``similarity`` is the ranking cosine per candidate (passage/sentence mix), ``lexical``
-    its BM25 (zeros when the lexical leg did not vote), ``spans`` its (article, start, end).
+    Args:
+        inputs: What the search measured of its candidates (see ``EvidenceInputs``).
 
-    >>> e = evidence(np.array([0.9, 0.8], np.float32), np.array([0.88, 0.8], np.float32),
-    ...     np.array([0.92, 0.8], np.float32), np.array([2.0, 4.0], np.float32),
-    ...     [("a", 0, 10), ("b", 0, 10)], 0.7, 1.0, True)
+    Returns:
+        The best candidate's evidence: its answer score, its margin over the best candidate
+        that does not overlap it, how far it stands above the top ten, whether BM25 agrees,
+        the language and names signals and the hub signals (zero without ``background``).
+
+    >>> e = evidence(EvidenceInputs(np.array([0.9, 0.8], np.float32),
+    ...     np.array([0.88, 0.8], np.float32), np.array([0.92, 0.8], np.float32),
+    ...     np.array([2.0, 4.0], np.float32), [("a", 0, 10), ("b", 0, 10)], 0.7, 1.0, True))
     >>> round(e.answer, 2), round(e.margin, 2), e.lexical_agreement
     (0.2, 0.1, 0.5)
     """
+    similarity, lexical, spans = inputs.similarity, inputs.lexical, inputs.spans
+    baseline, background, query = inputs.baseline, inputs.background, inputs.query
     best = int(np.argmax(similarity))
     top = float(similarity[best])
     article, start, end = spans[best]
@@ -293,26 +333,27 @@ def evidence(
     runner_up = max(others, default=baseline)
     ten = np.sort(similarity)[::-1][:10]
     hub = question_hub = 0.0
-    if background is not None and len(background) and passage_vectors is not None:
-        # Only the best passage's: matrix-vector products, never a matrix product, whose
-        # BLAS threads would still spin when the next question's embedding starts.
-        hub = _mean_top(background @ passage_vectors[best], 10)
+    if background is not None and len(background) and inputs.passage_vectors is not None:
+        # For the best passage only, as matrix-vector products: a matrix product would start
+        # BLAS threads that still spin when the next question's embedding starts.
+        hub = _mean_top(background @ inputs.passage_vectors[best], 10)
         question_hub = _mean_top(background @ query, 10) if query is not None else 0.0
     lex_top = float(lexical.max()) if len(lexical) else 0.0
+    coverage = inputs.names_coverage
     return Evidence(
-        answer=top - baseline_weight * baseline,
+        answer=top - inputs.baseline_weight * baseline,
         similarity=top,
         baseline=baseline,
         margin=top - runner_up,
         spread=top - float(ten.mean()),
         lexical_agreement=float(lexical[best]) / lex_top if lex_top > 0 else 0.0,
-        sentence_gain=float(sentence_sims[best] - passage_sims[best]),
-        same_language=1.0 if same_language else 0.0,
-        unknown_names=1.0 - names_coverage if names_coverage is not None else 0.0,
-        has_names=0.0 if names_coverage is None else 1.0,
+        sentence_gain=float(inputs.sentence_sims[best] - inputs.passage_sims[best]),
+        same_language=1.0 if inputs.same_language else 0.0,
+        unknown_names=1.0 - coverage if coverage is not None else 0.0,
+        has_names=0.0 if coverage is None else 1.0,
         hub=hub,
         csls=2 * top - question_hub - hub,
-        names_not_in_article=names_not_in_article,
+        names_not_in_article=inputs.names_not_in_article,
     )
 
 
@@ -342,6 +383,7 @@ def search(
     embedder: Embedder,
     question: str,
     params: SearchParams,
+    *,
     k: int = 3,
     offset: int = 0,
     filters: Filters | None = None,
@@ -352,12 +394,32 @@ def search(
     retrieve (both legs, in the store, within ``filters``) -> score (fusion, answer score,
     evidence) -> decide (``index.confidence``) -> rank -> select (merge, gap, de-duplicate)
     -> quote (verbatim text, best sentence).
+
+    Args:
+        store: The index searched.
+        embedder: Embeds the question (as a query).
+        question: The question as asked; cut to ``params.max_question_chars``.
+        params: The pipeline's knobs.
+        k: At most this many quotes on the page returned (at most
+            ``params.closest_quotes`` when the answer is only the closest passages).
+        offset: The page's first quote in the whole ranked list: 0 for the first page
+            (cut by ``first_page``), else that many quotes are skipped ("More").
+        filters: Only passages of the articles these let through (a group's scope, a
+            time frame); None for all.
+        feedback: Readers' votes by passage hash, which reorder the quotes that passed;
+            None to ignore them.
+
+    Returns:
+        The answer: its page of quotes, the rest in ``more``, the question's language, and
+        the probability and evidence that decided it (no quotes when declined or when
+        nothing matched).
     """
     question = question.strip()[: params.max_question_chars]
     languages = store.languages()
     query_lang = detect_language(question, default=languages[0])
+    nothing = Answer(question=question, quotes=(), question_lang=query_lang)
     if not question:
-        return Answer(question=question, quotes=(), question_lang=query_lang)
+        return nothing
     query = embedder.embed_queries([question])[0]
     terms = store.analyse(question, query_lang)
     same_language = query_lang in languages
@@ -366,22 +428,42 @@ def search(
         query, terms if lex_w > 0 else None, params.dense_k, params.lexical_k, filters
     )
     if not len(candidates):
-        return Answer(question=question, quotes=(), question_lang=query_lang)
+        return nothing
     # Names are looked for in the best article only for a question in the articles' language.
     names = question_names(question, query_lang) if same_language else []
-    scored = _score(store, candidates, query, lex_w, same_language, terms, names, params)
+    scored = _score(
+        store,
+        candidates,
+        query=query,
+        lex_w=lex_w,
+        same_language=same_language,
+        terms=terms,
+        names=names,
+        params=params,
+    )
     model = params.decision()
     probability = model.probability(scored.evidence)
     outcome = model.outcome(probability)
-    declined = Answer(
-        question=question,
-        quotes=(),
-        question_lang=query_lang,
-        probability=probability,
-        evidence=scored.evidence,
-    )
+    declined = replace(nothing, probability=probability, evidence=scored.evidence)
     if outcome == "declined":
         return declined
+    quotes, scores = _quotes(store, scored, outcome=outcome, params=params, feedback=feedback)
+    if outcome == "closest":
+        k = min(k, params.closest_quotes)
+    page = first_page(quotes, k, params, scores) if offset == 0 else quotes[offset : offset + k]
+    return replace(declined, quotes=tuple(page), more=tuple(quotes[offset + len(page) :]))
+
+
+def _quotes(
+    store: IndexStore,
+    scored: _Scored,
+    *,
+    outcome: Outcome,
+    params: SearchParams,
+    feedback: Feedback | None,
+) -> tuple[list[Quote], list[float]]:
+    """Every quote shown for an answer, best first, with the score each is ranked and cut by:
+    its answer score, shifted by readers' votes."""
     ranked, sentence_hits = _rank(scored, params)
     wanted = {c.article_id for c in ranked}
     read = scored.best_article
@@ -390,10 +472,15 @@ def search(
         articles.update((a.id, a) for a in store.articles(wanted - articles.keys()))
     shown = _select(articles, ranked, params)
     quotes = [
-        _quote(articles[c.article_id], c, sentence_hits.get(c.article_id, []), outcome, copies)
+        _quote(
+            articles[c.article_id],
+            c,
+            sentence_hits=sentence_hits.get(c.article_id, []),
+            confidence=outcome,
+            copies=copies,
+        )
         for c, copies in shown
     ]
-    # The score each quote is ranked and cut by: its answer score, shifted by readers' votes.
     scores = [q.score for q in quotes]
     if feedback is not None and len(quotes) > 1:
         # Readers' votes reorder what passed the gate (``index.feedback``); they add nothing.
@@ -403,10 +490,7 @@ def search(
             scores = [score + shifts.get(h, 0.0) for score, h in zip(scores, hashes, strict=True)]
             order = sorted(range(len(quotes)), key=lambda i: -scores[i])
             quotes, scores = [quotes[i] for i in order], [scores[i] for i in order]
-    if outcome == "closest":
-        k = min(k, params.closest_quotes)
-    page = first_page(quotes, k, params, scores) if offset == 0 else quotes[offset : offset + k]
-    return replace(declined, quotes=tuple(page), more=tuple(quotes[offset + len(page) :]))
+    return quotes, scores
 
 
 def first_page(
@@ -447,6 +531,7 @@ def first_page(
 def _score(
     store: IndexStore,
     candidates: Candidates,
+    *,
     query: Vector,
     lex_w: float,
     same_language: bool,
@@ -458,17 +543,8 @@ def _score(
     sentences = store.sentences(candidates.ids.tolist())
     # All the candidates' sentences are scored in one product.
     sentence_sims = (sentences.vectors @ query).astype(np.float32)
-    starts, counts = sentences.ptr[:-1], np.diff(sentences.ptr)
-    best_sentence_sims = np.array(
-        [
-            sentence_sims[s : s + c].max() if c else -1.0
-            for s, c in zip(starts, counts, strict=True)
-        ],
-        np.float32,
-    )
     passage_sims = (candidates.vectors @ query).astype(np.float32)
-    # A passage without sentences (never written so) counts its own cosine twice.
-    best_sentence_sims = np.where(counts > 0, best_sentence_sims, passage_sims).astype(np.float32)
+    best_sentence_sims = _best_sentence_sims(sentence_sims, sentences.ptr, passage_sims)
     mix = params.sentence_mix
     similarity = ((1 - mix) * passage_sims + mix * best_sentence_sims).astype(np.float32)
     fused = fuse_scores(similarity, candidates.lexical, lex_w)
@@ -489,21 +565,40 @@ def _score(
         if best_article is not None:
             missing = names_missing(names, f"{best_article.title}\n{best_article.text}")
     found = evidence(
-        similarity,
-        passage_sims,
-        best_sentence_sims,
-        np.asarray(lexical, np.float32),
-        spans,
-        baseline,
-        params.baseline_weight,
-        same_language,
-        terms.names_coverage,
-        background,
-        candidates.vectors,
-        query,
-        missing,
+        EvidenceInputs(
+            similarity=similarity,
+            passage_sims=passage_sims,
+            sentence_sims=best_sentence_sims,
+            lexical=np.asarray(lexical, np.float32),
+            spans=spans,
+            baseline=baseline,
+            baseline_weight=params.baseline_weight,
+            same_language=same_language,
+            names_coverage=terms.names_coverage,
+            background=background,
+            passage_vectors=candidates.vectors,
+            query=query,
+            names_not_in_article=missing,
+        )
     )
     return _Scored(candidates, sentences, fused, answer, sentence_sims, found, best_article)
+
+
+def _best_sentence_sims(
+    sentence_sims: Vector, ptr: npt.NDArray[np.int64], passage_sims: Vector
+) -> Vector:
+    """Each candidate's best sentence cosine, its sentences being ``sentence_sims[ptr[i] :
+    ptr[i + 1]]``. A passage without sentences (never written so) has its own cosine instead:
+    the mix counts it twice."""
+    starts, counts = ptr[:-1], np.diff(ptr)
+    best = np.array(
+        [
+            sentence_sims[s : s + c].max() if c else -1.0
+            for s, c in zip(starts, counts, strict=True)
+        ],
+        np.float32,
+    )
+    return np.where(counts > 0, best, passage_sims).astype(np.float32)
 
 
 def _rank(
@@ -541,7 +636,8 @@ def _select(
         return []
     floor = max(c.answer_score for c in merged) - params.max_score_gap
     shown = [c for c in merged if c.answer_score >= floor]
-    # De-duplication last: it compares texts, the costliest step, so only those shown.
+    # De-duplication comes last: comparing texts is the costliest step, so it runs on the
+    # passages shown only.
     texts = [articles[c.article_id].text[c.start : c.end] for c in shown]
     selected = []
     for kept, copies in near_duplicate_groups(texts):
@@ -555,6 +651,7 @@ def _select(
 def _quote(
     article: Article,
     cand: Candidate,
+    *,
     sentence_hits: list[tuple[Span, float]],
     confidence: Outcome,
     copies: tuple[Article, ...] = (),

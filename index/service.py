@@ -58,6 +58,8 @@ ProgressCallback = Progress
 
 @dataclass(frozen=True, slots=True)
 class IndexStats:
+    """What the index holds: counts, the model it was built with, its size on disk."""
+
     articles: int
     chunks: int
     model: str
@@ -100,14 +102,17 @@ class IndexService:
         store: IndexStore | None = None,
         on_embed: EmbedObserver | None = None,
     ) -> None:
-        """Open the store (the model loads on its first use, or in ``warm_up``).
+        """Open the index the settings name; nothing is built or embedded yet (``warm_up`` loads the model).
 
         Args:
-            settings: the index's settings (the bot's extend them).
-            embedder: the model; None makes the one ``settings.embedding_model`` names.
-            search_params: the search's tuning; None for the defaults of the model.
-            store: where the index lives; None opens the one the settings name.
-            on_embed: told ``(kind, seconds)`` after each call of the model ("query" or
+            settings: Where the articles and the index are, the model, chunking and search
+                settings.
+            embedder: The embedding model; None to load ``EMBEDDING_MODEL``.
+            search_params: The answer pipeline's knobs; None for the defaults with the
+                model's calibrated confidence model (``default_confidence``).
+            store: The store to serve; None to open the one the settings name
+                (``DATABASE_URL``, else DATA_DIR's embedded store).
+            on_embed: Told ``(kind, seconds)`` after each call of the model ("query" or
                 "passage"); the bot's metrics.
         """
         self.settings = settings
@@ -192,10 +197,16 @@ class IndexService:
         return self.store.meta() is not None
 
     def ensure_built(self, progress: ProgressCallback | None = None) -> SyncReport | None:
-        """Build from SEEDS_DIR when there is no index; None when one was there.
+        """Build from SEEDS_DIR when there is no index.
 
         An index of another model is not replaced behind the admins' back (that can mean
         minutes of embedding): questions are refused with "reindex" until they do.
+
+        Args:
+            progress: Told each build stage's progress; None to tell nothing.
+
+        Returns:
+            The build's report; None when an index was there (of any model).
         """
         if self.has_index():
             return None
@@ -219,20 +230,46 @@ class IndexService:
         process left half done (a file saved but not indexed), are taken in, so the folder
         and the index agree again. Cheap when nothing changed: files are read and hashed,
         nothing is parsed or embedded (0.2 s for 3,746 articles, README "Growth").
+
+        Args:
+            progress: Told each stage's progress; None to tell nothing.
+
+        Returns:
+            What the sync changed; None when there is no index of this model.
         """
         if self.store.meta() != self.indexer.meta():
             return None  # no index, or another model's: ensure_built and /reindex decide
         return self.rebuild(progress)
 
     def rebuild(self, progress: ProgressCallback | None = None) -> SyncReport:
-        """Make the index match SEEDS_DIR: only what changed is embedded and written."""
+        """Make the index match SEEDS_DIR: only what changed is embedded and written.
+
+        Args:
+            progress: Told each stage's progress; None to tell nothing.
+
+        Returns:
+            What changed: articles added, changed, removed; texts embedded and reused.
+
+        Raises:
+            BuildInProgressError: Another change is running.
+            StorageWriteError: The store could not be written; nothing changed.
+        """
         with self._exclusive():
             return self.indexer.sync_folder(self.settings.seeds_dir, progress)
 
     def add_file(self, path: Path) -> tuple[Article, int]:
-        """Index one article file (already saved in SEEDS_DIR); returns it and its passage count.
+        """Index one article file, already saved in SEEDS_DIR.
 
-        Raises ``ArticleLoadError`` when the file is not a usable article.
+        Args:
+            path: The article file.
+
+        Returns:
+            The article and its number of passages.
+
+        Raises:
+            ArticleLoadError: The file is not a usable article.
+            ModelMismatchError: The index was built with another model or chunking.
+            BuildInProgressError: Another change is running.
         """
         digest = source_file_digest(path, path.read_bytes())
         article = replace(load_article(path), source_sha256=digest)
@@ -241,11 +278,31 @@ class IndexService:
             return article, self.indexer.upsert(article)
 
     def remove(self, article_id: str) -> Article:
-        """Drop one article from the index (the caller moves its file away)."""
+        """Drop one article from the index (the caller moves its file away).
+
+        Args:
+            article_id: The article's id.
+
+        Returns:
+            The article removed.
+
+        Raises:
+            ArticleNotFoundError: No article has this id.
+        """
         return self.remove_many([article_id])[0]
 
     def remove_many(self, article_ids: Sequence[str]) -> list[Article]:
-        """Drop articles from the index in one write (the caller moves their files away)."""
+        """Drop articles from the index in one write (the caller moves their files away).
+
+        Args:
+            article_ids: The articles' ids.
+
+        Returns:
+            The articles removed, in the order of ``article_ids``.
+
+        Raises:
+            ArticleNotFoundError: One of the ids is no article's; nothing is removed.
+        """
         with self._exclusive():
             removed = [self.store.article(article_id) for article_id in article_ids]
             missing = [i for i, article in zip(article_ids, removed, strict=True) if not article]
@@ -286,6 +343,7 @@ class IndexService:
         k: int | None = None,
         offset: int = 0,
         filters: Filters | None = None,
+        *,
         now: datetime | None = None,
         feedback: Feedback | None = None,
     ) -> Answer:
@@ -296,33 +354,67 @@ class IndexService:
         When the period holds no answer, every article is searched, and the better outcome
         is kept: a relative frame's widened answer says so (``Answer.widened``), a frame with
         its own date ("en 2018", maybe when the events happened) widens silently.
+
+        Args:
+            question: The question as asked.
+            k: At most this many quotes on the page; None for ``SEARCH_K``.
+            offset: The page's first quote in the ranked list: 0 for the first page, else
+                that many are skipped (what "More" asks).
+            filters: Only the articles these let through (a group's scope, the articles a
+                follow-up leans on); None for all.
+            now: The moment a time frame is read at ("hier", "cette semaine"); None for the
+                clock's, in ``TIMEZONE``.
+            feedback: Readers' votes by passage hash, which reorder the quotes that passed
+                (``index.feedback``); None to ignore votes.
+
+        Returns:
+            The answer: its quotes (none when declined), the rest in ``Answer.more``, the
+            time frame read and whether it was widened.
+
+        Raises:
+            IndexMissingError: There is no index.
+            ModelMismatchError: The index was built with another model.
         """
         self._check()
         moment = now or datetime.now(ZoneInfo(self.settings.timezone))
         frame = time_frame(question, moment)
         if frame is None:
-            return self._search(question, k, offset, filters, feedback)
-        framed = self._search(frame.question, k, offset, _within(filters, frame), feedback)
+            return self._search(question, k=k, offset=offset, filters=filters, feedback=feedback)
+        framed = self._search(
+            frame.question,
+            k=k,
+            offset=offset,
+            filters=_within(filters, frame),
+            feedback=feedback,
+        )
         framed = replace(framed, question=question, time_frame=frame)
         if framed.outcome == "answer":
             return framed
         # An undated article never answers a "latest" question, even widened.
         wider = _dated(filters) if frame.latest else filters
-        everywhere = self._search(question, k, offset, wider, feedback)
+        everywhere = self._search(question, k=k, offset=offset, filters=wider, feedback=feedback)
         better = _RANK[everywhere.outcome] > _RANK[framed.outcome]
         if frame.relative:
             if not better:
                 return framed
-            # "Nothing of the period answers" only while no quote shown is of the period.
+            # The note "nothing of the period answers" is wrong when a quote shown is from it.
             of_period = any(_in_period(q.published, frame) for q in everywhere.quotes)
             return replace(everywhere, time_frame=frame, widened=not of_period)
         return everywhere if better or not framed.quotes else framed
 
     def period_asked(self, question: str, now: datetime | None = None) -> TimeFrame | None:
-        """The period a question that is only a time frame asks about ("Quoi de neuf cette
-        semaine ?", "What happened yesterday?", "¿Últimas noticias?"), read at ``now`` in
-        ``TIMEZONE``: its articles are listed (``overview``), not searched. None for any other
-        question, a subject with a frame included ("Les grèves depuis lundi ?")."""
+        """The period of a question that is only a time frame, whose articles are listed
+        (``overview``), not searched: "Quoi de neuf cette semaine ?", "What happened
+        yesterday?", "¿Últimas noticias?".
+
+        Args:
+            question: The question as asked.
+            now: The moment the frame is read at; None for the clock's, in ``TIMEZONE``.
+
+        Returns:
+            The frame; None for any other question, one with a subject included ("Les
+            grèves depuis lundi ?").
+        """
         frame = time_frame(question, now or datetime.now(ZoneInfo(self.settings.timezone)))
         return frame if frame is not None and only_time_frame(frame) else None
 
@@ -330,6 +422,7 @@ class IndexService:
         self,
         question: str,
         previous: Turn,
+        *,
         k: int | None = None,
         filters: Filters | None = None,
         replied: bool = False,
@@ -338,31 +431,49 @@ class IndexService:
         """A follow-up's answer (``index.followup``): the best of the question alone, joined to
         the previous subject within the articles just quoted, and joined over all of them.
 
-        Returns the answer, the subject it was found with and the filters (what "More" asks
-        again). The better outcome wins, then the higher probability; the articles just quoted
-        are preferred on a near tie.
+        The better outcome wins, then the higher probability; the articles just quoted are
+        preferred on a near tie.
+
+        Args:
+            question: The follow-up as asked.
+            previous: The chat's previous question and the articles its answer quoted.
+            k: At most this many quotes on the page; None for ``SEARCH_K``.
+            filters: Only the articles these let through (a group's scope); None for all.
+            replied: Whether the question replies to the bot's answer, which makes leaning
+                on it likelier.
+            feedback: Given a question asked, the readers' votes for it (``ask``'s
+                ``feedback``); None to ignore votes.
+
+        Returns:
+            The answer, the question it was found with (the follow-up alone or joined to the
+            previous subject) and the filters it was found within: what "More" asks again.
         """
         subject = joined_subject(previous.question, question)
 
         def votes(asked: str) -> Feedback | None:
             return feedback(asked) if feedback else None
 
-        alone = self.ask(question, k, 0, filters, feedback=votes(question))
+        alone = self.ask(question, k=k, filters=filters, feedback=votes(question))
         # A reply to an answer may lean on it; in a group it is also how one addresses the
         # bot, so a reply that carries its own subject is read as a new question.
         lean = max(leans_on_previous(question), 0.5 if replied else 0.0)
         if lean == 0:
             return alone, question, filters  # it does not say it continues: a new subject
-        # Answered alone, a question that only may lean back keeps its answer unless joining
-        # it to the last subject is clearly better.
+        # A question that may or may not lean back, and that has an answer of its own, keeps
+        # that answer unless joining it to the last subject is clearly better.
         own = _OWN_ANSWER_MARGIN if alone.outcome == "answer" and lean < 1 else 0.0
         tries: list[tuple[Answer, str, Filters | None, float]] = [(alone, question, filters, own)]
         if previous.article_ids:
             within = replace(filters or Filters(), article_ids=frozenset(previous.article_ids))
-            answer = self.ask(subject, k, 0, within, feedback=votes(subject))
+            answer = self.ask(subject, k=k, filters=within, feedback=votes(subject))
             tries.append((answer, subject, within, _WITHIN_BONUS))
         tries.append(
-            (self.ask(subject, k, 0, filters, feedback=votes(subject)), subject, filters, 0.0)
+            (
+                self.ask(subject, k=k, filters=filters, feedback=votes(subject)),
+                subject,
+                filters,
+                0.0,
+            )
         )
         answer, used, used_filters, _ = max(
             tries, key=lambda t: (_RANK[t[0].outcome], (t[0].probability or 0.0) + t[3])
@@ -375,6 +486,7 @@ class IndexService:
     def _search(
         self,
         question: str,
+        *,
         k: int | None,
         offset: int,
         filters: Filters | None,
@@ -396,30 +508,60 @@ class IndexService:
         return sorted(self.store.articles(), key=lambda a: (a.title.casefold(), a.id))
 
     def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
-        """The indexed articles without their texts (those ``filters`` let through: a group's
-        scope), sorted by title: what lists show."""
+        """The indexed articles without their texts, sorted by title: what lists show.
+
+        Args:
+            filters: Only the articles these let through (a group's scope); None for all.
+        """
         listed = self.store.summaries()
         if filters is not None and not filters.empty:
             listed = [a for a in listed if passes(filters, a)]
         return sorted(listed, key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:
+        """One indexed article, text included.
+
+        Args:
+            article_id: The article's id.
+
+        Returns:
+            The article; None when no article has this id.
+        """
         return self.store.article(article_id)
 
     def overview(
         self,
         page: int,
         per_page: int,
+        *,
         start: str | None = None,
         end: str | None = None,
         dated_only: bool = False,
         filters: Filters | None = None,
     ) -> tuple[list[ArticleLead], int]:
         """One page of the articles, newest first (undated ones last), each with its lead
-        sentence (``index.overview``), and how many there are. With ``start``/``end`` (ISO
-        8601, as ``TimeFrame``) or ``dated_only``, only the articles published in that period,
-        never an undated one; with ``filters`` (a group's scope), only the articles they let
-        through. The list is read from metadata; only the page's articles whole."""
+        sentence (``index.overview``), and how many there are.
+
+        The list is read from metadata; only the page's articles are read whole.
+
+        Args:
+            page: The page's number, from 0.
+            per_page: Articles on a page.
+            start: Only articles published at or after this moment (ISO 8601 UTC, as
+                ``TimeFrame.start``); None for no lower bound.
+            end: Only articles published before this moment; None for no upper bound.
+            dated_only: Only dated articles, even without ``start`` or ``end`` (an undated
+                article is never in a period).
+            filters: Only the articles these let through (a group's scope); None for all.
+
+        Returns:
+            The page's articles with their lead sentences, and the number of articles listed
+            over all pages.
+
+        Raises:
+            IndexMissingError: There is no index.
+            ModelMismatchError: The index was built with another model.
+        """
         self._check()
         period = dated_only or start is not None or end is not None
         listed = [
@@ -444,8 +586,17 @@ class IndexService:
     def context(self, quote: Quote, chars: int = 1200) -> Quote:
         """The paragraph(s) around a quote, as a wider verbatim quote of the same article.
 
-        ``AnswerOutOfDateError`` when the article went away or changed since the quote was
-        taken: its offsets would point at other text.
+        Args:
+            quote: A quote an answer showed.
+            chars: The most characters the wider quote may have, whole paragraphs added one
+                at a time; the quote itself is kept whatever its length.
+
+        Returns:
+            The wider quote, or ``quote`` itself when it is in no paragraph.
+
+        Raises:
+            AnswerOutOfDateError: The article went away or changed since the quote was taken:
+                its offsets would point at other text.
         """
         article = self.store.article(quote.article_id)
         if article is None:
@@ -471,6 +622,7 @@ class IndexService:
         return replace(quote, text=article.text[start:end], start=start, end=end)
 
     def stats(self) -> IndexStats:
+        """What the index holds now (zeros, and the configured model, when there is none)."""
         counts = self.store.counts()
         meta = self.store.meta()
         return IndexStats(
@@ -483,6 +635,7 @@ class IndexService:
         )
 
     def close(self) -> None:
+        """Close the store; the service is of no use after."""
         self.store.close()
 
 

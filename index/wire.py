@@ -94,6 +94,7 @@ class WireIndex:
         return len(self._signatures)
 
     def add(self, article_id: str, text: str) -> None:
+        """Index an article's text (title and body) for ``copies``, replacing its earlier one."""
         signature, size = _signature(shingles(text))
         with self._lock:
             if article_id in self._signatures:
@@ -102,6 +103,7 @@ class WireIndex:
             self._lsh.insert(article_id, signature)
 
     def remove(self, article_id: str) -> None:
+        """Forget an article; one never added is no error."""
         with self._lock:
             if self._signatures.pop(article_id, None) is not None:
                 self._lsh.remove(article_id)

@@ -402,3 +402,9 @@ def test_any_iso_date_is_stored_or_none(year: int, offset: str) -> None:
     for value in (f"{year:04d}-01-01T00:00:00{offset}", f"{year:04d}-12-31T23:59:59{offset}"):
         stored = published_iso(value)  # never raises: a date the stores can compare, or None
         assert stored is None or datetime.fromisoformat(stored.replace("Z", "+00:00"))
+
+
+def test_every_kind_of_time_phrase_has_a_resolver() -> None:
+    from index.dates import _PATTERNS, _RESOLVERS
+
+    assert set(_RESOLVERS) == {kind for _, kind in _PATTERNS}

@@ -73,7 +73,12 @@ def evaluate(
     """``run_eval`` of the tiny QA set with the hashing model, its index in tmp_path/data."""
     embedder = HashingEmbedder(128)
     return run_eval(
-        *qa, tmp_path / "data", embedder, BuildParams(embedder.model_id), params, **options
+        *qa,
+        data_dir=tmp_path / "data",
+        embedder=embedder,
+        build_params=BuildParams(embedder.model_id),
+        search_params=params,
+        **options,
     )
 
 

