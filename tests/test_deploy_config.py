@@ -136,3 +136,14 @@ def test_the_prometheus_service_is_documented_but_off() -> None:
     assert "prometheus" not in COMPOSE["services"]
     assert re.search(r"^\s*#\s*prometheus:", COMPOSE_TEXT, re.MULTILINE)
     assert "METRICS_PORT" in COMPOSE_TEXT
+
+
+def test_the_license_file_is_the_one_readme_and_pyproject_name() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License\n")
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in license_text
+    assert "[LICENSE](LICENSE)" in (ROOT / "README.md").read_text(encoding="utf-8")
