@@ -24,3 +24,19 @@ def test_every_command_is_documented_and_in_the_menus(command: str) -> None:
 def test_every_admin_command_is_in_the_admins_help(command: str) -> None:
     for lang in LANGUAGES:
         assert f"/{command}" in MESSAGES["admin_help"][lang], (command, lang)
+
+
+def _index_commands() -> list[str]:
+    from index.cli import _parser
+
+    [sub] = [a for a in _parser()._actions if a.dest == "command"]
+    return sorted(sub.choices)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", _index_commands())
+def test_every_index_command_is_documented(command: str) -> None:
+    """Each ``python -m index`` subcommand is shown in the README or docs/ (where the README's
+    sections go)."""
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in docs)
+    assert re.search(rf"python -m index {re.escape(command)}\b", text), command
