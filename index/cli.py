@@ -442,7 +442,7 @@ def _backup_notes(settings: IndexSettings, key_file: bool) -> None:
             file=sys.stderr,
         )
     elif not key_file:
-        print("note: no readers.key in DATA_DIR (no reader was recorded yet)", file=sys.stderr)
+        print("note: no readers.key (no reader had been recorded)", file=sys.stderr)
     if settings.database_url is not None:
         print(
             "note: DATABASE_URL is set: the index and the readers' records are in PostgreSQL; "
