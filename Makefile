@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PIAF evaluation set (articles/ and questions.jsonl), kept outside the repository.
 PIAF ?= ../shared/eval/piaf
 
-.PHONY: setup run test lint bench bench-build bench-scale eval soak clean
+.PHONY: setup run test lint bench bench-build bench-scale eval piaf piaf-check soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,12 +53,26 @@ soak: $(STAMP)
 # The evaluations of docs/evaluation.md: PIAF test with the off-topic test questions (the
 # reported figures), then the multilingual dev set.
 # Minutes of CPU on an empty embedding cache (data/eval-piaf keeps it between runs).
-eval: $(STAMP)
+eval: piaf-check $(STAMP)
 	$(BIN)/python -m index eval --articles $(PIAF)/articles \
 	    --questions $(PIAF)/questions.jsonl --split test --data data/eval-piaf \
 	    --offtopic eval/offtopic.jsonl
 	$(BIN)/python -m index eval --articles $(PIAF)/articles \
 	    --questions eval/multilingual_dev.jsonl --split dev --data data/eval-piaf
+
+# PIAF v1.0 (etalab-ia/piaf-code, piaf-v1.0.json, MIT) made into $(PIAF)/articles and
+# $(PIAF)/questions.jsonl, with the same dev/test split as the README's figures. Online.
+piaf: $(STAMP)
+	$(BIN)/python -m bench.fetch_piaf --out $(PIAF)
+
+piaf-check:
+	@test -d $(PIAF)/articles -a -f $(PIAF)/questions.jsonl || { \
+	    echo "make eval needs PIAF v1.0 in $(PIAF) (articles/ and questions.jsonl), not there."; \
+	    echo "It is piaf-v1.0.json of https://github.com/etalab-ia/piaf-code (MIT), converted:"; \
+	    echo "  make piaf                 (online: fetches and converts it into $(PIAF))"; \
+	    echo "  python -m bench.fetch_piaf --source piaf-v1.0.json --out $(PIAF)  (a file you downloaded)"; \
+	    echo "or point PIAF=folder at a copy (make eval PIAF=...)."; \
+	    exit 1; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -28,6 +29,7 @@ from index.indexer import SyncReport
 __all__ = [
     "ADMIN_COMMANDS",
     "READER_COMMANDS",
+    "local_time",
     "refuse",
     "reindex",
     "stats_command",
@@ -155,10 +157,10 @@ async def _run_reindex(context: BotContext, status: Message, lang: str) -> None:
         final = t("reindex_failed", lang, reason=reason)
     else:
         final = _summary(report, lang)
-        when = datetime.now(UTC).isoformat(timespec="seconds")
         stats = context.bot_data.stats
+        stats.last_reindex_at = datetime.now(UTC)
         stats.last_reindex = (
-            f"{when} ({report.articles} articles, {report.chunks} passages, {report.seconds:.1f} s)"
+            f"({report.articles} articles, {report.chunks} passages, {report.seconds:.1f} s)"
         )
         logger.info("reindex done: %s", stats.last_reindex)
     await progress.show(final)
@@ -199,6 +201,13 @@ async def stats_command(update: Update, context: BotContext) -> None:
     lang = context.language(update.effective_user)
     index = await asyncio.to_thread(context.bot_data.service.stats)
     stats = context.bot_data.stats
+    zone = ZoneInfo(context.settings.timezone)
+    if stats.last_reindex_at is not None:
+        last = f"{local_time(stats.last_reindex_at, zone)} {stats.last_reindex}"
+    elif index.built_at:
+        last = local_time(index.built_at, zone)
+    else:
+        last = t("never", lang)
     text = t(
         "stats",
         lang,
@@ -206,7 +215,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
         passages=index.chunks,
         model=index.model,
         size=format_bytes(index.index_bytes),
-        last=stats.last_reindex or index.built_at or t("never", lang),
+        last=last,
         questions=stats.questions,
         answered=stats.outcomes["answer"],
         closest=stats.outcomes["closest"],
@@ -216,3 +225,19 @@ async def stats_command(update: Update, context: BotContext) -> None:
         window=len(stats.latencies),
     )
     await reply_html(message, text)
+
+
+def local_time(moment: datetime | str, zone: ZoneInfo) -> str:
+    """``moment`` (aware, or ISO 8601; without an offset: UTC) as /feeds shows times: the
+    day and the time in TIMEZONE.
+
+    >>> local_time("2026-12-06T00:16:03+00:00", ZoneInfo("Europe/Paris"))
+    '06/12/2026 01:16'
+    >>> local_time(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), ZoneInfo("America/New_York"))
+    '01/07/2026 19:30'
+    """
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")

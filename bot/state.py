@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -89,7 +90,8 @@ class BotStats:
     window: int = 200
     questions: int = 0
     latencies: deque[float] = field(default_factory=deque)
-    last_reindex: str | None = None  # one-line summary with its time
+    last_reindex: str | None = None  # what the last /reindex of this process did, one line
+    last_reindex_at: datetime.datetime | None = None  # when (aware, UTC): shown in TIMEZONE
     # How many got an answer, only the closest passages, or "not in the articles".
     outcomes: dict[str, int] = field(
         default_factory=lambda: {"answer": 0, "closest": 0, "declined": 0}

