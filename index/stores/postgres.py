@@ -44,7 +44,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
-from index.errors import IndexFailure, ModelMismatchError, StorageUnavailableError
+from index.errors import IndexFailure, StorageUnavailableError
 from index.models import Article, ArticleSummary
 from index.stores.base import (
     ArticleSource,
@@ -70,8 +70,10 @@ from index.stores.sql import (
     SUMMARY_COLUMNS,
     article_from_row,
     article_row,
+    articles_table,
     filter_sql,
     insert_article,
+    stored_version,
     summary_from_row,
 )
 
@@ -97,22 +99,9 @@ SCHEMA = [
     """
     CREATE EXTENSION IF NOT EXISTS vector;
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE articles (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        lang TEXT NOT NULL,
-        url TEXT,
-        date TEXT,
-        source_path TEXT,
-        source_sha256 TEXT,
-        outlet TEXT,
-        feed TEXT,
-        tags TEXT[] NOT NULL DEFAULT '{}',
-        published TEXT,
-        chars INTEGER NOT NULL
-    );
+    """
+    + articles_table(POSTGRES)
+    + """
     CREATE INDEX articles_outlet ON articles (outlet);
     CREATE INDEX articles_feed ON articles (feed);
     CREATE INDEX articles_published ON articles (published);
@@ -245,13 +234,7 @@ class PostgresStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise ModelMismatchError(
-                    f"the index in {self.location} has schema {version}, this version reads up "
-                    f"to {SCHEMA_VERSION}: upgrade the bot, or use another database"
-                )
+            version = stored_version(db, self.location, SCHEMA_VERSION, "use another database")
             with db.transaction():
                 for script in SCHEMA[version:]:
                     db.execute(script)  # our own constant DDL

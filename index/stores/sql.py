@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
+from index.errors import ModelMismatchError
 from index.models import Article, ArticleSummary
 from index.stores.base import Filters
 
@@ -34,8 +35,10 @@ __all__ = [
     "Dialect",
     "article_from_row",
     "article_row",
+    "articles_table",
     "filter_sql",
     "insert_article",
+    "stored_version",
     "summary_from_row",
 ]
 
@@ -59,6 +62,7 @@ class Dialect:
 
     placeholder = "?"
     big_integer = "INTEGER"  # a 64-bit column (group chat ids)
+    tags_column = "TEXT NOT NULL DEFAULT '[]'"  # a JSON array
 
     def sql(self, statement: str) -> str:
         """``statement`` (written with ``?``) with this dialect's placeholders."""
@@ -87,6 +91,7 @@ class Dialect:
 class _Postgres(Dialect):
     placeholder = "%s"
     big_integer = "BIGINT"
+    tags_column = "TEXT[] NOT NULL DEFAULT '{}'"
 
     def one_of(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(%s)", [list(values)]
@@ -129,6 +134,43 @@ def filter_sql(filters: Filters | None, dialect: Dialect) -> tuple[str, list[Any
             clauses.append(f"a.published {operator} {dialect.placeholder}")
             params.append(bound)
     return " AND ".join(clauses), params
+
+
+def stored_version(db: Any, location: str, latest: int, advice: str) -> int:
+    """The schema version an index's ``meta`` table records (0: none yet), on a connection
+    of either database; ``ModelMismatchError`` when it is newer than the ``latest`` this
+    code reads (``advice``: what else the operator may do than upgrade)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row else 0
+    if version > latest:
+        raise ModelMismatchError(
+            f"the index in {location} has schema {version}, this version reads up to "
+            f"{latest}: upgrade the bot, or {advice}"
+        )
+    return version
+
+
+def articles_table(dialect: Dialect) -> str:
+    """The ``articles`` table as version 1 of both schemas made it: ``Article``'s fields of
+    then, and ``chars``. History, never edited: a later field is a migration of its own."""
+    return f"""
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        url TEXT,
+        date TEXT,
+        source_path TEXT,
+        source_sha256 TEXT,
+        outlet TEXT,
+        feed TEXT,
+        tags {dialect.tags_column},
+        published TEXT,
+        chars INTEGER NOT NULL
+    );
+    """
 
 
 def insert_article(dialect: Dialect) -> str:

@@ -12,10 +12,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from index.errors import ModelMismatchError
 from index.models import Article
 from index.stores.base import PassageRecord, unpack_vector, unpack_vectors
-from index.stores.sql import ARTICLE_COLUMNS, SQLITE, article_from_row
+from index.stores.sql import (
+    ARTICLE_COLUMNS,
+    SQLITE,
+    article_from_row,
+    articles_table,
+    stored_version,
+)
 
 __all__ = [
     "BATCH",
@@ -40,36 +45,21 @@ def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
-    except BaseException:
         if db.in_transaction:
+            db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # a failed COMMIT too (the database busy, the disk full)
             db.execute("ROLLBACK")
         raise
-    if db.in_transaction:
-        db.execute("COMMIT")
 
 
 BATCH = 500  # ids per "IN (...)" query
 
 SCHEMA = [
     # Version 1.
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE articles (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        lang TEXT NOT NULL,
-        url TEXT,
-        date TEXT,
-        source_path TEXT,
-        source_sha256 TEXT,
-        outlet TEXT,
-        feed TEXT,
-        tags TEXT NOT NULL DEFAULT '[]',
-        published TEXT,
-        chars INTEGER NOT NULL
-    );
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    + articles_table(SQLITE)
+    + """
     CREATE TABLE passages (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         article_id TEXT NOT NULL,
@@ -106,13 +96,7 @@ def migrate(db: sqlite3.Connection, path: object) -> None:
     ).fetchone()
     version = 0
     if exists:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise ModelMismatchError(
-            f"the index in {path} has schema {version}, this version reads up to "
-            f"{SCHEMA_VERSION}: upgrade the bot, or reindex into another DATA_DIR"
-        )
+        version = stored_version(db, str(path), SCHEMA_VERSION, "reindex into another DATA_DIR")
     for script in SCHEMA[version:]:
         for statement in script.split(";"):
             if statement.strip():
