@@ -181,7 +181,7 @@ class EmbeddedStore:
 
     def sources(self) -> dict[str, ArticleSource]:
         rows = self._db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
-        return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+        return {r[0]: ArticleSource(*r) for r in rows}
 
     def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
         where, params = filter_sql(filters, SQLITE)

@@ -323,7 +323,7 @@ class PostgresStore:
     def sources(self) -> dict[str, ArticleSource]:
         with self._connection() as db:
             rows = db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
-            return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+            return {r[0]: ArticleSource(*r) for r in rows}
 
     def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
         # The texts stay in their TOAST table: no column here needs them.
