@@ -29,9 +29,9 @@ import numpy as np
 
 from bench.scale import PER_ARTICLE, PIAF, articles_of, passage_texts
 from index.backup import restore_backup, take_backup
-from index.readers import Scope, SqliteReaderStore
 from index.stores.base import Reset, StoreMeta
 from index.stores.embedded import EmbeddedStore
+from index.stores.readers import Scope, SqliteReaderStore
 
 DIM = 384
 

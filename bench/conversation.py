@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         help="an embedding cache to start from and keep (vectors are never computed twice)",
     )
     args = parser.parse_args(argv)
-    from index.readers import SqliteReaderStore
     from index.session import ChatSession
+    from index.stores.readers import SqliteReaderStore
 
     small_talk = _small_talk_reader()
     pairs = [json.loads(line) for line in args.pairs.open(encoding="utf-8") if line.strip()]
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="conversation-") as tmp:
         service = built_service(Path(tmp), ARTICLES, args.cache)
         readers = SqliteReaderStore(Path(tmp) / "data" / "readers.sqlite")
-        session = ChatSession(service, readers=readers, follow_up_seconds=300)
+        session = ChatSession(service, readers, follow_up_seconds=300)
         for n, pair in enumerate(pairs):
             first, second = pair["first"], pair["second"]
             if small_talk(first) is not None:

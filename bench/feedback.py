@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.latency:
         return latency(args.votes)
-    from index.readers import SqliteReaderStore
     from index.service import IndexService
     from index.session import ChatSession
     from index.settings import IndexSettings
+    from index.stores.readers import SqliteReaderStore
 
     settings = IndexSettings(seeds_dir=Path("/nonexistent"), data_dir=args.data)
     service = IndexService(settings)
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = fixed = shown_before = shown_after = worse = guarded = kept = 0
     with tempfile.TemporaryDirectory() as tmp:
         readers = SqliteReaderStore(Path(tmp) / "readers.sqlite")
-        session = ChatSession(service, readers=readers, follow_up_seconds=0)
+        session = ChatSession(service, readers, follow_up_seconds=0)
         for n, row in enumerate(rows):
             answers = [a for a in row["answers"] if a]
 
@@ -114,10 +114,10 @@ FLOOD_VOTERS = 5
 def latency(votes: int, rounds: int = 12) -> int:
     """Answers' p50 with no votes, after one busy reader's flood, after many readers."""
     from index.feedback import passage_hash
-    from index.readers import Vote, now_iso, open_reader_store
     from index.service import IndexService
     from index.session import ChatSession
     from index.settings import IndexSettings
+    from index.stores.readers import Vote, now_iso, open_reader_store
 
     with tempfile.TemporaryDirectory(prefix="votes-") as tmp:
         seeds, data = Path(tmp) / "seeds", Path(tmp) / "data"
@@ -131,7 +131,7 @@ def latency(votes: int, rounds: int = 12) -> int:
         service = IndexService(IndexSettings(seeds_dir=seeds, data_dir=data))
         service.rebuild()
         readers = open_reader_store(data, None)
-        session = ChatSession(service, readers=readers, follow_up_seconds=0)
+        session = ChatSession(service, readers, follow_up_seconds=0)
         answers = [session.ask(1, question).answer for question in LATENCY_QUESTIONS]
         passages = sorted({passage_hash(q.text) for a in answers for q in (*a.quotes, *a.more)})
 

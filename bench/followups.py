@@ -34,14 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.followups", description=__doc__)
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     args = parser.parse_args(argv)
-    from index.readers import SqliteReaderStore
     from index.session import ChatSession
+    from index.stores.readers import SqliteReaderStore
 
     pairs = [json.loads(line) for line in args.pairs.open(encoding="utf-8") if line.strip()]
     with tempfile.TemporaryDirectory(prefix="followups-") as tmp:
         service = built_service(Path(tmp), ARTICLES, ROOT / "data" / "embeddings.sqlite")
         readers = SqliteReaderStore(Path(tmp) / "data" / "readers.sqlite")
-        session = ChatSession(service, readers=readers, follow_up_seconds=300)
+        session = ChatSession(service, readers, follow_up_seconds=300)
         rows: dict[str, dict[str, int]] = {}
         for n, pair in enumerate(pairs):
             expected = pair["expected"]

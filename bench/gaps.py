@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="500,1000,2000,10000")
     args = parser.parse_args(argv)
     from index.gaps import group_disliked, group_gaps
-    from index.readers import Gap
+    from index.stores.readers import Gap
 
     for size in (int(s) for s in args.sizes.split(",")):
         asked = questions(size)

@@ -25,7 +25,7 @@ from index.collection import EditRefused, Removed, check_value
 from index.dates import display_date
 from index.errors import ArticleLoadError, ArticleNotFoundError, IndexFailure
 from index.models import Article
-from index.readers import now_iso
+from index.stores.readers import now_iso
 
 __all__ = ["edit_command", "parse_edit", "remove_button", "remove_command"]
 

@@ -43,7 +43,7 @@ from index.collection import (
     with_source,
 )
 from index.errors import ArticleLoadError, IndexFailure
-from index.readers import now_iso
+from index.stores.readers import now_iso
 
 __all__ = [
     "ADD_CAPTION",

@@ -29,10 +29,10 @@ from bot.settings import Settings
 from index.dates import TimeFrame
 from index.errors import IndexFailure
 from index.overview import asks_about_collection, listed_period
-from index.readers import open_readers
 from index.service import IndexService, ProgressCallback
 from index.session import ChatSession, Page
 from index.smalltalk import SmallTalk, small_talk
+from index.stores.readers import open_readers
 
 __all__ = ["console_progress", "run_console"]
 
@@ -234,9 +234,8 @@ def run_console(
     )
     session = ChatSession(
         service,
+        open_readers(settings),
         per_chat=10,
-        max_chats=1,
-        readers=open_readers(settings),
         follow_up_seconds=settings.follow_up_seconds,
     )
     console = _Console(settings, service, session)

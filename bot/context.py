@@ -20,9 +20,9 @@ from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
 from index.collection import ArticleCollection
 from index.feeds import FeedRegistry
-from index.readers import ReaderStore, open_readers
 from index.service import IndexService
 from index.session import ChatSession
+from index.stores.readers import ReaderStore, open_readers
 
 __all__ = ["CONTEXT_TYPES", "BotApplication", "BotContext", "BotData", "ChatData"]
 
@@ -35,7 +35,7 @@ class BotData:
     service: IndexService = field(init=False)
     collection: ArticleCollection = field(init=False)
     session: ChatSession = field(init=False)  # answers shown, for More and Context
-    readers: ReaderStore = field(init=False)  # turns, votes, gaps, scopes (index.readers)
+    readers: ReaderStore = field(init=False)  # turns, votes, gaps, scopes (index.stores.readers)
     limiter: RateLimiter = field(init=False)
     changes: ChangeQueue = field(init=False)  # /add, /remove, /reindex, one at a time
     feeds: FeedRegistry = field(init=False)
@@ -63,8 +63,8 @@ class BotData:
         self.readers = open_readers(settings)
         self.session = ChatSession(
             service,
+            self.readers,
             per_chat=settings.answer_cache_size,
-            readers=self.readers,
             follow_up_seconds=settings.follow_up_seconds,
         )
         self.limiter = RateLimiter(settings.rate_limit_per_minute)

@@ -18,7 +18,7 @@ from bot.context import BotContext
 from bot.i18n import t
 from bot.render import render_gaps
 from index.gaps import MAX_READ, group_disliked, group_gaps
-from index.readers import days_ago
+from index.stores.readers import days_ago
 
 __all__ = ["GAP_DAYS", "digest_job", "gaps_command", "purge_job"]
 

@@ -29,8 +29,8 @@ from bot.context import BotContext
 from bot.i18n import t, t_plain
 from bot.replies import reply_html
 from index.models import ArticleSummary
-from index.readers import Scope
 from index.session import scope_filters
+from index.stores.readers import Scope
 
 __all__ = ["scope_button", "scope_command", "scope_words", "scoped_articles", "value_token"]
 

@@ -370,7 +370,7 @@ def _migrate(args: argparse.Namespace, settings: IndexSettings) -> int:
 def _migrate_readers(settings: IndexSettings, url: str) -> None:
     """The readers' records of DATA_DIR/readers.sqlite into ``url``'s tables, same key."""
     from index.reader_key import ReaderKey
-    from index.readers import KEY_FILE, PostgresReaderStore, SqliteReaderStore, copy_readers
+    from index.stores.readers import KEY_FILE, PostgresReaderStore, SqliteReaderStore, copy_readers
 
     configured = settings.readers_key.get_secret_value() if settings.readers_key else None
     key = ReaderKey(settings.data_dir / KEY_FILE, configured)

@@ -233,22 +233,6 @@ class ArticleCollection:
         )
         return str(PurePosixPath(fetched_name).with_suffix(".json")), _as_json(article, page.url)
 
-    async def add_url(self, url: str) -> Added:
-        """Fetch a page and add its article (the indexing runs in a worker thread).
-
-        Args:
-            url: The page's address.
-
-        Returns:
-            The article added, as ``add_bytes`` says.
-
-        Raises:
-            FetchError: The page cannot be had.
-            ArticleLoadError: The page holds no article.
-        """
-        filename, data = await self.fetch(url)
-        return await asyncio.to_thread(self.add_bytes, filename, data)
-
     def add_files(self, paths: list[Path]) -> tuple[list[Added], list[LoadProblem]]:
         """Add several files (the command line); one that cannot be added is reported, not fatal.
 

@@ -326,15 +326,12 @@ class FeedRegistry:
     def _migrate(self, db: sqlite3.Connection) -> None:
         """The tables, and a ``feeds.json`` of the first format read into them (once)."""
         try:
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA:
-                db.execute(statement)
-            if self.legacy.exists() and not db.execute("SELECT 1 FROM feeds").fetchone():
-                self._read_legacy(db)
-            db.execute("COMMIT")
+            with immediate(db):
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                if self.legacy.exists() and not db.execute("SELECT 1 FROM feeds").fetchone():
+                    self._read_legacy(db)
         except sqlite3.DatabaseError as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
             raise FeedError(
                 Reason("feeds_file", {"file": self.path.name, "error": str(exc)})
             ) from exc

@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from index.readers import Vote
+from index.stores.readers import Vote
 
 __all__ = [
     "HALF_LIFE_DAYS",

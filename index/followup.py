@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from index.models import Answer, Quote
-from index.readers import Turn
+from index.stores.readers import Turn
 
 __all__ = [
     "FOLLOW_UP_MAX_WORDS",

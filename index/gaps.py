@@ -1,6 +1,6 @@
 """What the collection fails to answer: readers' questions grouped by similar wording.
 
-Plain functions on the readers' store's records (``index.readers``): questions declined or
+Plain functions on the readers' store's records (``index.stores.readers``): questions declined or
 answered only with the closest passages, and answers readers rated down, each grouped with
 the questions that share most of their words, most frequent (or lowest rated) first.
 
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.feedback import SIMILAR, question_words
-from index.readers import Gap
+from index.stores.readers import Gap
 
 __all__ = [
     "MAX_COMPARED",

@@ -36,11 +36,11 @@ from index.indexer import BuildParams, Indexer, Progress, SyncReport
 from index.ingest import load_article, source_file_digest
 from index.models import Answer, Article, ArticleSummary, Quote
 from index.overview import ArticleLead, lead_sentence, only_time_frame
-from index.readers import Turn
 from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
-from index.stores.base import Filters, IndexStore, StoreMeta, passes
+from index.stores.base import Filters, IndexStore, StoreMeta
+from index.stores.readers import Turn
 
 __all__ = [
     "IndexService",
@@ -513,9 +513,7 @@ class IndexService:
         Args:
             filters: Only the articles these let through (a group's scope); None for all.
         """
-        listed = self.store.summaries()
-        if filters is not None and not filters.empty:
-            listed = [a for a in listed if passes(filters, a)]
+        listed = self.store.summaries(filters)
         return sorted(listed, key=lambda a: (a.title.casefold(), a.id))
 
     def article(self, article_id: str) -> Article | None:

@@ -1,9 +1,11 @@
 """Chats with the index: a question, then its next page ("More") or a quote's surroundings.
 
-Telegram-free, shared by the bot's handlers and the console. Each answer shown is kept
-under a short random key (what a button carries) per chat, in a bounded LRU.
+Telegram-free, shared by the bot's handlers and the console. Each answer shown is kept in the
+readers' store (``index.stores.readers``) under a short random key (what a button carries),
+the chat's latest ones only, so that a button pressed on any replica or after a restart finds
+its answer.
 
->>> session = ChatSession(service)  # doctest: +SKIP
+>>> session = ChatSession(service, open_readers(settings))  # doctest: +SKIP
 >>> page = session.ask(42, "Qui est Tokaïev ?")  # doctest: +SKIP
 >>> session.more(42, page.key).first  # doctest: +SKIP
 3
@@ -13,86 +15,24 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from index.errors import AnswerExpiredError, PageSpentError
 from index.feedback import HORIZON_DAYS, VOTES_PER_PASSAGE, adjustments, passage_hash
 from index.followup import is_follow_up
 from index.models import Answer, Quote
-from index.readers import Gap, ReaderStore, Scope, Turn, Vote, days_ago, now_iso
 from index.search import Feedback
 from index.service import IndexService
 from index.stores.base import Filters
+from index.stores.readers import Gap, ReaderStore, Scope, Turn, Vote, days_ago, now_iso
 
-__all__ = ["KEY_PATTERN", "ChatMemory", "ChatSession", "Page", "scope_filters"]
+__all__ = ["KEY_PATTERN", "ChatSession", "Page", "scope_filters"]
 
-T = TypeVar("T")
-
-# What ``ChatMemory.put`` returns: 8 URL-safe characters (fits in a button's 64 bytes).
+# A kept answer's key: 8 URL-safe characters (fits in a button's 64 bytes).
 KEY_PATTERN = r"[A-Za-z0-9_-]{8}"
-
-
-class ChatMemory(Generic[T]):
-    """A bounded LRU of values per chat, under short random keys.
-
-    >>> memory: ChatMemory[str] = ChatMemory(per_chat=2)
-    >>> key = memory.put(42, "a")
-    >>> memory.get(42, key), memory.get(7, key)
-    ('a', None)
-    """
-
-    def __init__(self, per_chat: int = 500, max_chats: int = 10_000) -> None:
-        self.per_chat = per_chat
-        self.max_chats = max_chats
-        self._chats: OrderedDict[int, OrderedDict[str, T]] = OrderedDict()
-        self._lock = threading.Lock()  # the bot calls in from worker threads
-
-    def put(self, chat_id: int, value: T) -> str:
-        """Store ``value`` and return its key."""
-        with self._lock:
-            entries = self._chats.setdefault(chat_id, OrderedDict())
-            self._chats.move_to_end(chat_id)
-            key = secrets.token_urlsafe(6)
-            while key in entries:
-                key = secrets.token_urlsafe(6)
-            entries[key] = value
-            while len(entries) > self.per_chat:
-                entries.popitem(last=False)
-            while len(self._chats) > self.max_chats:
-                self._chats.popitem(last=False)
-            return key
-
-    def get(self, chat_id: int, key: str) -> T | None:
-        """The value stored under ``key`` for this chat, or None once evicted."""
-        with self._lock:
-            entries = self._chats.get(chat_id)
-            if entries is None or key not in entries:
-                return None
-            entries.move_to_end(key)
-            return entries[key]
-
-    def pop(self, chat_id: int, key: str) -> T | None:
-        """Take the value out (a second pop gets None)."""
-        with self._lock:
-            entries = self._chats.get(chat_id)
-            return entries.pop(key, None) if entries is not None else None
-
-    def swap(self, chat_id: int, key: str, expected: T, new: T) -> bool:
-        """Replace the value under ``key`` if it is still ``expected`` (compare and set)."""
-        with self._lock:
-            entries = self._chats.get(chat_id)
-            if entries is None or entries.get(key) is not expected:
-                return False
-            entries[key] = new
-            return True
-
-    def __len__(self) -> int:
-        return sum(len(entries) for entries in self._chats.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +79,8 @@ def scope_filters(scope: Scope) -> Filters | None:
 
 
 class _StoredPages:
-    """The answers shown, kept in the readers' store (``ChatMemory``'s put, get and swap):
-    a button pressed on any replica, or after a restart, finds its answer."""
+    """The answers shown, kept in the readers' store: a button pressed on any replica, or
+    after a restart, finds its answer."""
 
     def __init__(self, readers: ReaderStore, per_chat: int) -> None:
         self.readers = readers
@@ -205,35 +145,37 @@ def _decode(raw: str) -> _Shown:
 class ChatSession:
     """Ask, then More and Context on what was shown, per chat. Blocking: run it off the event loop.
 
-    With a ``ReaderStore``, a chat's last question is remembered there (shared by replicas) so
-    that a follow-up can lean on it (``index.followup``), a group's scope narrows its searches,
-    and questions the articles do not answer are kept for the gaps report.
+    Everything it keeps is in ``readers`` (shared by replicas): the answers shown, a chat's
+    last question (so that a follow-up can lean on it, ``index.followup``), the votes that
+    shift answers, a group's scope (which narrows its searches), and the questions the
+    articles do not answer (the gaps report).
+
+    Args:
+        service: the index it asks.
+        readers: the readers' store (``index.stores.readers.open_readers``; a
+            ``SqliteReaderStore`` in a temporary folder for a test).
+        per_chat: how many answers a chat keeps for its buttons (older ones expire).
+        follow_up_seconds: how long after a question a next one may be read as its
+            follow-up without replying to it (0: only a reply is).
     """
 
     def __init__(
         self,
         service: IndexService,
+        readers: ReaderStore,
+        *,
         per_chat: int = 500,
-        max_chats: int = 10_000,
-        readers: ReaderStore | None = None,
         follow_up_seconds: float = 0.0,
     ) -> None:
         self.service = service
         self.readers = readers
         self.follow_up_seconds = follow_up_seconds
-        # With a readers' store the answers shown live there, shared by replicas.
-        self._shown: ChatMemory[_Shown] | _StoredPages = (
-            _StoredPages(readers, per_chat)
-            if readers is not None
-            else ChatMemory(per_chat, max_chats)
-        )
+        self._shown = _StoredPages(readers, per_chat)
 
     def ask(self, chat_id: int, question: str, replied: bool = False, lang: str = "") -> Page:
         """The first page of the answer to ``question`` (``replied``: it answers one of ours),
         to be shown in ``lang``, which the page keeps for its buttons and next pages."""
         readers = self.readers
-        if readers is None:
-            return self._keep(chat_id, question, None, (), self.service.ask(question), lang)
         now = datetime.now(UTC)
         scope = self.scope(chat_id)
         filters = scope_filters(scope)
@@ -261,9 +203,9 @@ class ChatSession:
 
     def scope(self, chat_id: int) -> Scope:
         """The part of the collection a chat sees: a group's chosen scope; everything for a
-        private chat (whatever is stored) and without a readers' store."""
+        private chat (whatever is stored)."""
         # Groups have negative ids.
-        if self.readers is None or chat_id >= 0:
+        if chat_id >= 0:
             return Scope()
         return self.readers.scope(chat_id)
 
@@ -284,7 +226,7 @@ class ChatSession:
                 None,
                 len(shown.quotes),
                 shown.filters,
-                feedback=self._votes(shown.question) if self.readers else None,
+                feedback=self._votes(shown.question),
             )
         except BaseException:
             self._shown.swap(chat_id, key, spent, shown)  # it may be pressed again
@@ -297,8 +239,6 @@ class ChatSession:
         """A reader's vote on a kept answer: +1 or -1 on its quote ``number`` (1-based), or on
         the page's first quote when ``number`` is 0. Voting again replaces the vote."""
         readers = self.readers
-        if readers is None:
-            raise AnswerExpiredError("votes are not kept here")
         shown = self._get(chat_id, key)
         index = number - 1 if number else shown.first
         if not 0 <= index < len(shown.quotes):
@@ -318,7 +258,6 @@ class ChatSession:
     def _votes(self, question: str) -> Feedback:
         """The readers' votes for ``question`` as ``search`` takes them."""
         readers = self.readers
-        assert readers is not None
 
         def shifts(passages: Sequence[str]) -> dict[str, float]:
             now = datetime.now(UTC)

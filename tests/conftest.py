@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+
+from index.stores.readers import ReaderStore, SqliteReaderStore
 
 # The bot's end-to-end fixtures (real index and model, a running Application per test).
 from tests.bot_fixtures import (  # noqa: F401
@@ -21,6 +24,14 @@ from tests.pg import database_url, pg_server  # noqa: F401
 
 # httpx honours proxy variables: keep the local Bot API server out of any proxy.
 bypass_proxies_for_loopback()
+
+
+@pytest.fixture
+def readers(tmp_path: Path) -> Iterator[ReaderStore]:
+    """A readers' store of the test's own: SQLite in its temporary folder (key beside it)."""
+    store = SqliteReaderStore(tmp_path / "readers" / "readers.sqlite")
+    yield store
+    store.close()
 
 
 @pytest.fixture

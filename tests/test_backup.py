@@ -22,9 +22,9 @@ from index.collection import ArticleCollection
 from index.embed import Embedder
 from index.errors import ReaderKeyError
 from index.feed_registry import FeedRegistry
-from index.readers import Scope, SqliteReaderStore
 from index.service import IndexService
 from index.settings import IndexSettings
+from index.stores.readers import Scope, SqliteReaderStore
 from tests.bot_fixtures import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

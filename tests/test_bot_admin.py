@@ -18,8 +18,8 @@ from telegram import Chat, MessageOriginChannel, MessageOriginUser, User
 from index.dates import display_date
 from index.embed import Embedder
 from index.indexer import SyncReport
-from index.readers import Scope
 from index.service import ProgressCallback
+from index.stores.readers import Scope
 from tests.bot_fixtures import (
     ADMIN_ID,
     BotHarness,
@@ -661,7 +661,7 @@ async def test_the_weekly_digest_goes_to_the_admins(bot: BotHarness) -> None:
 
 
 async def test_old_reader_records_are_purged(bot: BotHarness) -> None:
-    from index.readers import Gap
+    from index.stores.readers import Gap
 
     readers = bot.app.bot_data.readers
     readers.record_gap(Gap("ancienne question", "declined", "fr", "2020-01-01T00:00:00Z"))

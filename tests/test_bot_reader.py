@@ -18,6 +18,7 @@ from index.ingest import safe_filename
 from index.service import IndexService
 from index.session import ChatSession
 from index.settings import IndexSettings
+from index.stores.readers import ReaderStore
 from tests.bot_fixtures import (
     ADMIN_ID,
     BotHarness,
@@ -225,10 +226,11 @@ async def test_more_then_context(bot: BotHarness) -> None:
     assert "AGI – Le président kazakh" in paragraph["plain_text"]
 
 
-async def test_expired_answer_buttons(bot: BotHarness) -> None:
+async def test_expired_answer_buttons(bot: BotHarness, readers: ReaderStore) -> None:
     user = bot.user()
     [answer] = await bot.say(user, QUESTION_FR)
-    bot.app.bot_data.session = ChatSession(bot.service)  # as if newer answers had pushed it out
+    # A readers' store that never kept it: as if newer answers had pushed it out.
+    bot.app.bot_data.session = ChatSession(bot.service, readers)
     for label in ("Plus", "Contexte 2"):
         mark = bot.mark()
         await bot.server.press_button(user, answer, dict(buttons(answer))[label])
@@ -898,7 +900,7 @@ async def test_forged_feedback_and_scope_buttons_are_refused(bot: BotHarness, da
 
 async def test_a_private_chat_cannot_be_scoped_even_by_a_forged_button(bot: BotHarness) -> None:
     from bot.scope import value_token
-    from index.readers import Scope
+    from index.stores.readers import Scope
 
     user = bot.user(3603)
     [answer] = await bot.say(user, QUESTION_FR)

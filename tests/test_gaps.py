@@ -6,7 +6,7 @@ from __future__ import annotations
 from bench.gaps import questions
 from index.feedback import similar_questions
 from index.gaps import group_gaps, group_wordings
-from index.readers import Gap
+from index.stores.readers import Gap
 
 
 def quadratic(asked: list[str]) -> list[list[int]]:

@@ -16,7 +16,7 @@ BOT_MAY_IMPORT = {
     "index.errors",
     "index.feeds",  # FeedRegistry and poll_feed, the feeds' facade
     "index.dates",  # TimeFrame, plain data, and display_date
-    "index.readers",  # the readers' store: votes, gaps, scopes
+    "index.stores.readers",  # the readers' store: votes, gaps, scopes
     "index.gaps",  # the gaps report's grouping, plain data
     "index.smalltalk",  # greetings and thanks told from questions: a pure function
     "index.lang",  # sure_language: the language of a reply to a question, a pure function

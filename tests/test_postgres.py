@@ -215,8 +215,8 @@ def test_migrate_copies_an_embedded_index_without_embedding_again(
 def test_migrate_brings_the_readers_records_and_a_group_keeps_its_scope(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index.readers import Gap, Scope, Turn, Vote, now_iso, open_readers
     from index.session import ChatSession
+    from index.stores.readers import Gap, Scope, Turn, Vote, now_iso, open_readers
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -250,7 +250,7 @@ def test_migrate_brings_the_readers_records_and_a_group_keeps_its_scope(
         assert [g.question for g in readers.gaps("")] == ["Comment faire des crêpes ?"]
         assert [v.voter for v in readers.votes(["p"], "")] == [readers.voter_key(7)]
         assert readers.last_turn(7) is not None
-        session = ChatSession(service, readers=readers, follow_up_seconds=0)
+        session = ChatSession(service, readers, follow_up_seconds=0)
         asked = session.ask(-100, "Un volcan entre-t-il en éruption ?")
         assert {q.article_id for q in asked.answer.quotes} <= {"glaciers"}  # its scope holds
     finally:
@@ -361,15 +361,15 @@ def test_a_follow_up_asked_through_another_replica_leans_on_the_first(
     replicas: list[ArticleCollection], database_url: str
 ) -> None:
     from index.reader_key import ReaderKey
-    from index.readers import PostgresReaderStore
     from index.session import ChatSession
+    from index.stores.readers import PostgresReaderStore
 
     first = replicas[0]
     first.add_bytes("glaciers.txt", GLACIER.encode())
     key = ReaderKey(replicas[0].service.settings.data_dir / "readers.key")  # a shared DATA_DIR
     stores = [PostgresReaderStore(database_url, key) for _ in replicas]
     sessions = [
-        ChatSession(c.service, readers=s, follow_up_seconds=300)
+        ChatSession(c.service, s, follow_up_seconds=300)
         for c, s in zip(replicas, stores, strict=True)
     ]
     asked = sessions[0].ask(7, "Que font les glaciers des Alpes chaque été ?")

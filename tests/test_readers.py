@@ -17,7 +17,7 @@ from index.errors import ReaderKeyError
 from index.followup import is_follow_up, joined_subject, leans_on_previous, led_by_own_ranking
 from index.models import Answer, Quote
 from index.reader_key import ReaderKey
-from index.readers import (
+from index.stores.readers import (
     Gap,
     PostgresReaderStore,
     ReaderStore,
@@ -257,8 +257,8 @@ def test_answers_shown_are_shared_by_replicas_for_more_and_context(
     )
     service = IndexService(settings)
     service.rebuild()
-    one = ChatSession(service, per_chat=2, readers=make_readers())
-    two = ChatSession(service, per_chat=2, readers=make_readers())
+    one = ChatSession(service, make_readers(), per_chat=2)
+    two = ChatSession(service, make_readers(), per_chat=2)
     page = one.ask(-5, "Quel volcan entre en éruption ce matin ?")
     assert page.has_more
     assert two.page_of(-5, page.key).answer.quotes == page.answer.quotes
@@ -293,8 +293,8 @@ def test_an_answer_keeps_its_language_for_its_buttons_on_every_replica(
     )
     service = IndexService(settings)
     service.rebuild()
-    one = ChatSession(service, readers=make_readers())
-    two = ChatSession(service, readers=make_readers())
+    one = ChatSession(service, make_readers())
+    two = ChatSession(service, make_readers())
     page = one.ask(-5, "¿Qué volcán entra en erupción esta mañana?", lang="es")
     assert page.lang == "es" and page.has_more
     assert two.page_of(-5, page.key).lang == "es"

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 import pytest
 
 from index.embed import HashingEmbedder
-from index.readers import Gap, Scope, now_iso
+from index.stores.readers import Gap, Scope, now_iso
 from tests.bot_fixtures import (
     BotHarness,
     Workspace,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from index.errors import AnswerExpiredError, PageSpentError
 from index.search import SearchParams
 from index.service import IndexService
-from index.session import ChatMemory, ChatSession
+from index.session import KEY_PATTERN, ChatSession
 from index.settings import IndexSettings
+from index.stores.readers import ReaderStore
 
 PLACES = (
     "Etna Stromboli Vésuve Hekla Fuji Kilauea Merapi Pinatubo Teide Erebus Sakurajima Nyiragongo"
@@ -39,7 +41,9 @@ def service(tmp_path: Path) -> IndexService:
     return built
 
 
-def open_session(service: IndexService, min_score: float = -1.0) -> ChatSession:
+def open_session(
+    service: IndexService, readers: ReaderStore, min_score: float = -1.0, per_chat: int = 500
+) -> ChatSession:
     """A session over ``service``; by default every passage is an answer (hashing vectors)."""
     service.search_params = SearchParams(
         min_score=min_score,
@@ -47,11 +51,13 @@ def open_session(service: IndexService, min_score: float = -1.0) -> ChatSession:
         page_gap_same_article=2.0,
         page_gap_other_article=2.0,
     )
-    return ChatSession(service)
+    return ChatSession(service, readers, per_chat=per_chat)
 
 
-def test_pages_follow_each_other_and_each_more_works_once(service: IndexService) -> None:
-    session = open_session(service)
+def test_pages_follow_each_other_and_each_more_works_once(
+    service: IndexService, readers: ReaderStore
+) -> None:
+    session = open_session(service, readers)
     first = session.ask(1, "volcan lave")
     assert first.first == 0 and list(first.numbers) == [1, 2, 3] and first.has_more
     second = session.more(1, first.key)
@@ -65,8 +71,8 @@ def test_pages_follow_each_other_and_each_more_works_once(service: IndexService)
     assert session.more(1, second.key).first == 6
 
 
-def test_two_presses_at_once_search_once(service: IndexService) -> None:
-    session = open_session(service)
+def test_two_presses_at_once_search_once(service: IndexService, readers: ReaderStore) -> None:
+    session = open_session(service, readers)
     first = session.ask(1, "volcan lave")
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
@@ -87,8 +93,8 @@ def test_two_presses_at_once_search_once(service: IndexService) -> None:
     assert sorted(outcomes) == ["page", "spent"]
 
 
-def test_context_and_expired_keys(service: IndexService) -> None:
-    session = open_session(service)
+def test_context_and_expired_keys(service: IndexService, readers: ReaderStore) -> None:
+    session = open_session(service, readers)
     page = session.ask(1, "volcan lave")
     wider = session.context(1, page.key, 2)
     assert wider.article_id == "volcans" and wider.start <= page.answer.quotes[1].start
@@ -100,22 +106,21 @@ def test_context_and_expired_keys(service: IndexService) -> None:
         session.more(1, "AAAAAAAA")
 
 
-def test_an_unanswered_question_keeps_nothing(service: IndexService) -> None:
-    session = open_session(service, min_score=5.0)  # nothing scores that high
+def test_an_unanswered_question_keeps_nothing(service: IndexService, readers: ReaderStore) -> None:
+    session = open_session(service, readers, min_score=5.0)  # nothing scores that high
     page = session.ask(1, "zorglub quantique")
     assert page.key == "" and not page.answer.quotes and not page.has_more
 
 
-def test_chat_memory_is_a_bounded_lru_per_chat() -> None:
-    memory: ChatMemory[int] = ChatMemory(per_chat=3, max_chats=2)
-    keys = [memory.put(1, n) for n in range(4)]
-    assert memory.get(1, keys[0]) is None  # evicted
-    assert [memory.get(1, k) for k in keys[1:]] == [1, 2, 3]
-    assert all(len(k.encode()) == 8 for k in keys)
-    memory.get(1, keys[1])  # refreshed: the oldest is now keys[2]
-    memory.put(1, 4)
-    assert memory.get(1, keys[2]) is None and memory.get(1, keys[1]) == 1
-    other = memory.put(2, 20)
-    memory.put(3, 30)  # a third chat evicts the least recently used chat (1)
-    assert memory.get(1, keys[1]) is None and memory.get(2, other) == 20
-    assert memory.pop(2, other) == 20 and memory.get(2, other) is None
+def test_a_chat_keeps_its_latest_answers_only(service: IndexService, readers: ReaderStore) -> None:
+    session = open_session(service, readers, per_chat=2)
+    first, second, third = (session.ask(1, q) for q in ("volcan lave", "Etna", "Hekla"))
+    other = session.ask(2, "Fuji")  # another chat's answers push out none of chat 1's
+    assert all(re.fullmatch(KEY_PATTERN, p.key) for p in (first, second, third, other))
+    with pytest.raises(AnswerExpiredError):
+        session.page_of(1, first.key)
+    assert session.page_of(1, second.key).answer.quotes == second.answer.quotes
+    assert session.page_of(1, third.key).answer.quotes == third.answer.quotes
+    assert session.page_of(2, other.key).answer.quotes == other.answer.quotes
+    with pytest.raises(AnswerExpiredError):
+        session.page_of(2, third.key)  # a key is its chat's only

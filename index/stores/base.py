@@ -16,18 +16,19 @@ leaves the previous state. Search (``index.search``) talks to stores through thi
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from index.errors import IndexFailure
+from index.lexical import coverage, names_coverage, question_stems
 from index.models import Article, ArticleSummary
 
 __all__ = [
     "LEXICAL_MAX_DF",
-    "SUMMARY_COLUMNS",
     "ArticleSource",
     "Candidates",
     "Filters",
@@ -41,11 +42,11 @@ __all__ = [
     "StoreCounts",
     "StoreMeta",
     "Vector",
-    "article_fields",
-    "article_filter_ids",
-    "article_from_values",
-    "passes",
-    "summary_from_values",
+    "check_dimensions",
+    "pack_vectors",
+    "query_terms",
+    "unpack_vector",
+    "unpack_vectors",
 ]
 
 Vector = npt.NDArray[np.float32]  # (dim,), L2-normalised
@@ -118,6 +119,23 @@ class PassageRecord:
     vector: Vector
     lexical: str
     sentences: tuple[SentenceRecord, ...]
+
+    @classmethod
+    def stored(
+        cls,
+        start: int,
+        end: int,
+        vector: Vector,
+        lexical: str,
+        spans: Iterable[Sequence[int]],
+        sentence_vectors: Matrix,
+    ) -> PassageRecord:
+        """A passage as a store reads it back: its sentences' spans and vectors side by side."""
+        sentences = tuple(
+            SentenceRecord(int(s), int(e), v)
+            for (s, e), v in zip(spans, sentence_vectors, strict=True)
+        )
+        return cls(start, end, vector, lexical, sentences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +210,27 @@ class Candidates:
             np.zeros(0, np.float32),
         )
 
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[tuple[int, str, int, int, Vector]],
+        lexical: Mapping[int, float],
+        dim: int,
+    ) -> Candidates:
+        """Candidates from (id, article id, start, end, vector) rows in id order; a passage
+        missing from ``lexical`` scores 0 there."""
+        if not rows:
+            return cls.none(dim)
+        ids = np.array([r[0] for r in rows], np.int64)
+        return cls(
+            ids=ids,
+            article_ids=tuple(r[1] for r in rows),
+            starts=np.array([r[2] for r in rows], np.int64),
+            ends=np.array([r[3] for r in rows], np.int64),
+            vectors=np.vstack([r[4] for r in rows]),
+            lexical=np.array([lexical.get(int(i), 0.0) for i in ids], np.float32),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Sentences:
@@ -200,6 +239,25 @@ class Sentences:
     spans: tuple[tuple[Span, ...], ...]  # per passage
     vectors: Matrix
     ptr: npt.NDArray[np.int64]
+
+    @classmethod
+    def gather(
+        cls,
+        passage_ids: Sequence[int],
+        found: Mapping[int, tuple[Iterable[Sequence[int]], bytes]],
+        dim: int,
+    ) -> Sentences:
+        """The sentences of ``passage_ids``, in that order, from what a store read of each:
+        its sentences' spans and their vectors end to end (none for a passage not found)."""
+        spans: list[tuple[Span, ...]] = []
+        blobs: list[bytes] = []
+        ptr = np.zeros(len(passage_ids) + 1, np.int64)
+        for n, passage_id in enumerate(passage_ids):
+            passage_spans, blob = found.get(int(passage_id), ((), b""))
+            spans.append(tuple((int(s), int(e)) for s, e in passage_spans))
+            blobs.append(bytes(blob))
+            ptr[n + 1] = ptr[n] + len(spans[-1])
+        return cls(tuple(spans), unpack_vectors(b"".join(blobs), dim), ptr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +301,9 @@ class IndexStore(Protocol):
         """Every stored article's hashes and source file, by id (what a sync compares)."""
         ...
 
-    def summaries(self) -> list[ArticleSummary]:
-        """Every article without its text, in no particular order: one query, no text read."""
+    def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
+        """Every article without its text (those ``filters`` let through), in no particular
+        order: one query, no text read."""
         ...
 
     # -- writing: each call is one transaction ------------------------------------------------
@@ -313,60 +372,46 @@ class IndexStore(Protocol):
     def close(self) -> None: ...
 
 
-def article_fields(article: Article) -> list[Any]:
-    """An article's fields in ``Article``'s order, which is every store's column order."""
-    return [getattr(article, f.name) for f in fields(Article)]
+def pack_vectors(vectors: Iterable[Vector]) -> bytes:
+    """Vectors end to end as float32 bytes, as both stores keep them in a BLOB or BYTEA."""
+    return b"".join(np.asarray(v, np.float32).tobytes() for v in vectors)
 
 
-def article_from_values(values: Sequence[Any], tags: Iterable[str]) -> Article:
-    """An article from its fields in ``Article``'s order; ``tags`` as the store decoded them."""
-    data = dict(zip((f.name for f in fields(Article)), values, strict=True))
-    data["tags"] = tuple(tags)
-    return Article(**data)
+def unpack_vector(blob: bytes) -> Vector:
+    """One vector from ``pack_vectors``' bytes."""
+    return np.frombuffer(blob, np.float32)
 
 
-# ``ArticleSummary``'s fields as columns of every store's ``articles`` table.
-SUMMARY_COLUMNS = "id, title, lang, url, date, outlet, feed, tags, published, chars"
+def unpack_vectors(blob: bytes, dim: int) -> Matrix:
+    """Vectors of dimension ``dim`` from ``pack_vectors``' bytes (none when ``dim`` is 0)."""
+    if not dim:
+        return np.zeros((0, 0), np.float32)
+    return np.frombuffer(blob, np.float32).reshape(-1, dim)
 
 
-def summary_from_values(values: Sequence[Any], tags: Iterable[str]) -> ArticleSummary:
-    """A summary from the values of ``SUMMARY_COLUMNS``; ``tags`` as the store decoded them."""
-    id_, title, lang, url, date, outlet, feed, _, published, chars = values
-    return ArticleSummary(
-        id_, title, lang, url, date, outlet, feed, tuple(tags), published, int(chars)
-    )
+def check_dimensions(article: Article, passages: Sequence[PassageRecord], dim: int) -> None:
+    """Raise ``IndexFailure`` unless every vector of ``passages`` is of dimension ``dim``."""
+    for passage in passages:
+        if passage.vector.shape != (dim,) or any(
+            s.vector.shape != (dim,) for s in passage.sentences
+        ):
+            raise IndexFailure(f"a vector of {article.id!r} is not of dimension {dim}")
 
 
-def article_filter_ids(
-    filters: Filters | None, articles: Mapping[str, Article]
-) -> frozenset[str] | None:
-    """The ids of the articles ``filters`` let through; None when nothing is filtered.
-
-    The shared meaning of every field, for stores that filter in memory.
-    """
-    if filters is None or filters.empty:
-        return None
-    return frozenset(
-        article_id for article_id, article in articles.items() if passes(filters, article)
-    )
-
-
-def passes(filters: Filters, article: Article | ArticleSummary) -> bool:
-    """True when ``article`` is one ``filters`` let through."""
-    if filters.article_ids is not None and article.id not in filters.article_ids:
-        return False
-    if filters.outlets is not None and article.outlet not in filters.outlets:
-        return False
-    if filters.feeds is not None and article.feed not in filters.feeds:
-        return False
-    if filters.tags is not None and not filters.tags.intersection(article.tags):
-        return False
-    published = article.published
-    if filters.published_from is not None and (
-        published is None or published < filters.published_from
-    ):
-        return False
-    return not (
-        filters.published_to is not None
-        and (published is None or published >= filters.published_to)
+def query_terms(
+    question: str,
+    question_lang: str,
+    languages: Sequence[str],
+    frequencies: Callable[[tuple[str, ...]], Mapping[str, int]],
+) -> QueryTerms:
+    """``IndexStore.analyse`` for a store whose lexical leg indexes ``index.lexical``'s stems:
+    the question's stems in the collection's ``languages``, but those ``frequencies`` (a
+    stem's passages, as the store counts them) finds in over ``LEXICAL_MAX_DF`` passages."""
+    stems = question_stems(question, question_lang, languages)
+    tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
+    df = frequencies(tokens)
+    return QueryTerms(
+        tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF),
+        coverage(stems, df.keys()),
+        names_coverage=names_coverage(question, question_lang, languages, df.keys()),
     )

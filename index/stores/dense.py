@@ -14,8 +14,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from index.stores import sqlite as sql
-from index.stores.base import Matrix, Vector
+from index.stores.base import Matrix, Vector, unpack_vector
 
 __all__ = ["EXACT_FILTERED", "DenseIndex", "catch_up", "load_dense"]
 
@@ -125,7 +124,7 @@ def load_dense(db: sqlite3.Connection, dim: int, approximate_above: int) -> Dens
         if n >= count:  # written meanwhile: caught up later
             break
         ids[n] = passage_id
-        vectors[n] = sql.vector(blob)
+        vectors[n] = unpack_vector(blob)
     dense = DenseIndex(dim, approximate_above).rebuilt(ids, vectors)
     row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").fetchone()
     dense.max_id = max(dense.max_id, int(row[0]) if row else 0)
@@ -147,5 +146,5 @@ def catch_up(dense: DenseIndex, db: sqlite3.Connection) -> None:
     ).fetchall()
     if rows:
         dense.add(
-            np.array([r[0] for r in rows], np.int64), np.vstack([sql.vector(r[1]) for r in rows])
+            np.array([r[0] for r in rows], np.int64), np.vstack([unpack_vector(r[1]) for r in rows])
         )

@@ -25,19 +25,14 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from index.errors import IndexFailure
-from index.lexical import coverage, names_coverage, question_stems
 from index.models import Article, ArticleSummary
 from index.stores import fts
-from index.stores import sqlite as sql
 from index.stores.base import (
-    LEXICAL_MAX_DF,
-    SUMMARY_COLUMNS,
     ArticleSource,
     Candidates,
     Filters,
@@ -49,9 +44,24 @@ from index.stores.base import (
     StoreCounts,
     StoreMeta,
     Vector,
-    summary_from_values,
+    check_dimensions,
+    pack_vectors,
+    query_terms,
+    unpack_vector,
 )
 from index.stores.dense import DenseIndex, catch_up, load_dense
+from index.stores.sql import (
+    ARTICLE_COLUMNS,
+    EVERYTHING,
+    SQLITE,
+    SUMMARY_COLUMNS,
+    article_from_row,
+    article_row,
+    filter_sql,
+    insert_article,
+    summary_from_row,
+)
+from index.stores.sqlite import batches, export_articles, immediate, migrate
 from index.stores.vector_cache import SqliteVectorCache
 
 __all__ = ["DEFAULT_APPROXIMATE_ABOVE", "EmbeddedStore"]
@@ -101,12 +111,12 @@ class EmbeddedStore:
         return db
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return sql.immediate(self._db)
+        return immediate(self._db)
 
     def _migrate(self) -> None:
         """Bring the schema up to ``SCHEMA_VERSION`` in one transaction."""
         with self._write_lock, self._transaction() as db:
-            sql.migrate(db, self.path)
+            migrate(db, self.path)
 
     def close(self) -> None:
         self._cache.close()
@@ -153,35 +163,30 @@ class EmbeddedStore:
 
     def article(self, article_id: str) -> Article | None:
         row = self._db.execute(
-            f"SELECT {sql.ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
+            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
-        return sql.article_row(row) if row else None
+        return article_from_row(row, SQLITE) if row else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
         db = self._db
         if ids is None:
-            return [
-                sql.article_row(r)
-                for r in db.execute(f"SELECT {sql.ARTICLE_COLUMNS} FROM articles")
-            ]
+            rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles")
+            return [article_from_row(r, SQLITE) for r in rows]
         found: list[Article] = []
-        for batch in sql.batches(sorted(set(ids))):
-            found.extend(
-                sql.article_row(r)
-                for r in db.execute(
-                    f"SELECT {sql.ARTICLE_COLUMNS} FROM articles WHERE id IN ({sql.marks(len(batch))})",
-                    list(batch),
-                )
-            )
+        for batch in batches(sorted(set(ids))):
+            where, params = SQLITE.one_of("id", batch)
+            rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE {where}", params)
+            found.extend(article_from_row(r, SQLITE) for r in rows)
         return found
 
     def sources(self) -> dict[str, ArticleSource]:
         rows = self._db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
-        return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+        return {r[0]: ArticleSource(*r) for r in rows}
 
-    def summaries(self) -> list[ArticleSummary]:
-        rows = self._db.execute(f"SELECT {SUMMARY_COLUMNS} FROM articles")
-        return [summary_from_values(r, json.loads(r[7])) for r in rows]
+    def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
+        where, params = filter_sql(filters, SQLITE)
+        rows = self._db.execute(f"SELECT {SUMMARY_COLUMNS} FROM articles a WHERE {where}", params)
+        return [summary_from_row(r, SQLITE) for r in rows]
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -200,10 +205,8 @@ class EmbeddedStore:
             added: list[npt.NDArray[np.int64]] = []
             added_vectors: list[Matrix] = []
             removed: list[int] = []
-            db = self._db
-            # Readers (other connections) see the previous state until COMMIT: WAL.
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            # Readers (other connections) see the previous state until the commit: WAL.
+            with self._transaction() as db:
                 generation = self._generation() + 1
                 if reset is not None:
                     self._reset(db, reset)
@@ -231,7 +234,7 @@ class EmbeddedStore:
                 # The commit and the dense index's update in one critical section: a reader
                 # sees the old database and index, or the new ones.
                 with self._dense_lock:
-                    db.execute("COMMIT")
+                    db.commit()
                     if fresh is not None:
                         dense = fresh
                     else:
@@ -241,10 +244,6 @@ class EmbeddedStore:
                             dense.add(ids, vectors)
                     dense.generation = generation
                     self._dense = dense
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
             if not dense.approximate and dense.size > self.approximate_above:
                 self._grow(dense)
 
@@ -261,7 +260,7 @@ class EmbeddedStore:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (reset.meta.to_json(),))
         db.executemany(
             "INSERT INTO background VALUES (?, ?)",
-            [(i, sql.blob(v)) for i, v in enumerate(reset.background)],
+            [(i, pack_vectors([v])) for i, v in enumerate(reset.background)],
         )
 
     def _delete_article_rows(
@@ -270,9 +269,8 @@ class EmbeddedStore:
         ids = [
             r[0] for r in db.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))
         ]
-        for batch in sql.batches(ids):
-            marks = sql.marks(len(batch))
-            db.execute(f"DELETE FROM lexical WHERE rowid IN ({marks})", list(batch))
+        for batch in batches(ids):
+            db.execute(f"DELETE FROM lexical WHERE rowid IN ({SQLITE.marks(len(batch))})", batch)
         db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
         db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         db.executemany("INSERT INTO removed VALUES (?, ?)", [(generation, i) for i in ids])
@@ -285,17 +283,11 @@ class EmbeddedStore:
         passages: Sequence[PassageRecord],
         dim: int,
     ) -> tuple[npt.NDArray[np.int64], Matrix]:
-        db.execute(
-            f"INSERT INTO articles ({sql.ARTICLE_COLUMNS}, chars) VALUES ({sql.marks(14)})",
-            sql.article_values(article),
-        )
+        check_dimensions(article, passages, dim)
+        db.execute(insert_article(SQLITE), article_row(article, SQLITE))
         ids = np.zeros(len(passages), np.int64)
         vectors = np.zeros((len(passages), dim), np.float32)
         for n, passage in enumerate(passages):
-            if passage.vector.shape != (dim,) or any(
-                s.vector.shape != (dim,) for s in passage.sentences
-            ):
-                raise IndexFailure(f"a vector of {article.id!r} is not of dimension {dim}")
             cursor = db.execute(
                 'INSERT INTO passages (article_id, start, "end", vector, sentence_spans,'
                 " sentence_vectors, sentence_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -303,9 +295,9 @@ class EmbeddedStore:
                     article.id,
                     passage.start,
                     passage.end,
-                    sql.blob(passage.vector),
+                    pack_vectors([passage.vector]),
                     json.dumps([[x.start, x.end] for x in passage.sentences]),
-                    b"".join(sql.blob(x.vector) for x in passage.sentences),
+                    pack_vectors(x.vector for x in passage.sentences),
                     len(passage.sentences),
                 ),
             )
@@ -359,7 +351,7 @@ class EmbeddedStore:
         dim = self._dim()
         db = self._connect()  # its own connection: the caller may write elsewhere meanwhile
         try:
-            yield from sql.export_articles(db, dim)
+            yield from export_articles(db, dim)
         finally:
             db.close()
 
@@ -370,7 +362,7 @@ class EmbeddedStore:
             return self._background[1]
         rows = self._db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
         matrix = (
-            np.vstack([sql.vector(r[0]) for r in rows]).astype(np.float32)
+            np.vstack([unpack_vector(r[0]) for r in rows]).astype(np.float32)
             if rows
             else np.zeros((0, self._dim()), np.float32)
         )
@@ -391,14 +383,11 @@ class EmbeddedStore:
     # -- reading for a question ----------------------------------------------------------------
 
     def analyse(self, question: str, question_lang: str) -> QueryTerms:
-        stems = question_stems(question, question_lang, self.languages())
-        tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
-        df = fts.document_frequencies(self._db, tokens)
-        searched = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
-        return QueryTerms(
-            searched,
-            coverage(stems, df.keys()),
-            names_coverage=names_coverage(question, question_lang, self.languages(), df.keys()),
+        return query_terms(
+            question,
+            question_lang,
+            self.languages(),
+            lambda tokens: fts.document_frequencies(self._db, tokens),
         )
 
     def candidates(
@@ -412,7 +401,7 @@ class EmbeddedStore:
         dense = self._caught_up()
         if dense is None:
             return Candidates.none(len(query))
-        allowed = self._allowed(filters) if filters is not None and not filters.empty else None
+        allowed = self._allowed(filters)
         with self._dense_lock:
             dense_ids = dense.search(query, dense_k, allowed)
         match = fts.match_any(terms.tokens) if terms is not None else ""
@@ -425,8 +414,11 @@ class EmbeddedStore:
             lexical.update(fts.scores(self._db, match, unscored))
         return self._candidates(ids, lexical, dense.dim)
 
-    def _allowed(self, filters: Filters) -> npt.NDArray[np.int64]:
-        where, params = sql.filter_sql(filters)
+    def _allowed(self, filters: Filters | None) -> npt.NDArray[np.int64] | None:
+        """The passages ``filters`` let through, ascending; None when they filter nothing."""
+        where, params = filter_sql(filters, SQLITE)
+        if where == EVERYTHING:
+            return None
         rows = self._db.execute(
             f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {where}"
             " ORDER BY p.id",
@@ -437,45 +429,28 @@ class EmbeddedStore:
     def _candidates(
         self, ids: npt.NDArray[np.int64], lexical: dict[int, float], dim: int
     ) -> Candidates:
-        rows: dict[int, tuple[Any, ...]] = {}
-        for batch in sql.batches(ids.tolist()):
-            for row in self._db.execute(
+        rows: dict[int, tuple[int, str, int, int, Vector]] = {}
+        for batch in batches(ids.tolist()):
+            for passage_id, article_id, start, end, blob in self._db.execute(
                 f'SELECT id, article_id, start, "end", vector FROM passages'
-                f" WHERE id IN ({sql.marks(len(batch))})",
-                list(batch),
+                f" WHERE id IN ({SQLITE.marks(len(batch))})",
+                batch,
             ):
-                rows[int(row[0])] = row
-        kept = np.array([i for i in ids.tolist() if i in rows], np.int64)  # gone meanwhile
-        if not len(kept):
-            return Candidates.none(dim)
-        found = [rows[int(i)] for i in kept]
-        return Candidates(
-            ids=kept,
-            article_ids=tuple(r[1] for r in found),
-            starts=np.array([r[2] for r in found], np.int64),
-            ends=np.array([r[3] for r in found], np.int64),
-            vectors=np.vstack([sql.vector(r[4]) for r in found]),
-            lexical=np.array([lexical.get(int(i), 0.0) for i in kept], np.float32),
-        )
+                rows[passage_id] = (passage_id, article_id, start, end, unpack_vector(blob))
+        # In the order of ``ids``, but those written away meanwhile.
+        found = [rows[i] for i in ids.tolist() if i in rows]
+        return Candidates.of(found, lexical, dim)
 
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
-        found: dict[int, tuple[str, bytes]] = {}
-        for batch in sql.batches(list(passage_ids)):
+        found: dict[int, tuple[list[list[int]], bytes]] = {}
+        for batch in batches(list(passage_ids)):
             for passage_id, stored_spans, blob in self._db.execute(
                 "SELECT id, sentence_spans, sentence_vectors FROM passages"
-                f" WHERE id IN ({sql.marks(len(batch))})",
+                f" WHERE id IN ({SQLITE.marks(len(batch))})",
                 list(batch),
             ):
-                found[int(passage_id)] = (stored_spans, blob)
-        spans: list[tuple[tuple[int, int], ...]] = []
-        blobs: list[bytes] = []
-        ptr = np.zeros(len(passage_ids) + 1, np.int64)
-        for n, passage_id in enumerate(passage_ids):
-            passage_spans, blob = found.get(int(passage_id), ("[]", b""))
-            spans.append(tuple((s, e) for s, e in json.loads(passage_spans)))
-            blobs.append(blob)
-            ptr[n + 1] = ptr[n] + len(spans[-1])
-        return Sentences(tuple(spans), sql.vectors(b"".join(blobs), self._dim()), ptr)
+                found[int(passage_id)] = (json.loads(stored_spans), blob)
+        return Sentences.gather(passage_ids, found, self._dim())
 
     def _dim(self) -> int:
         meta = self.meta()
@@ -489,14 +464,12 @@ class EmbeddedStore:
         ids = [r[0] for r in db.execute("SELECT id FROM passages ORDER BY id")]
         sample = ids[:: max(1, len(ids) // REFERENCE_SAMPLE)]
         vectors = list(self.background())
-        for batch in sql.batches(sample):
-            vectors.extend(
-                sql.vector(r[0])
-                for r in db.execute(
-                    f"SELECT vector FROM passages WHERE id IN ({sql.marks(len(batch))}) ORDER BY id",
-                    list(batch),
-                )
+        for batch in batches(sample):
+            rows = db.execute(
+                f"SELECT vector FROM passages WHERE id IN ({SQLITE.marks(len(batch))}) ORDER BY id",
+                batch,
             )
+            vectors.extend(unpack_vector(r[0]) for r in rows)
         matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, self._dim()))
         self._reference = (generation, matrix.astype(np.float32))
         return self._reference[1]

@@ -14,8 +14,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from index.stores import sqlite as sql
 from index.stores.base import Filters
+from index.stores.sql import EVERYTHING, SQLITE, filter_sql
+from index.stores.sqlite import batches
 
 __all__ = ["best", "document_frequencies", "match_any", "scores"]
 
@@ -28,11 +29,11 @@ def match_any(tokens: Sequence[str]) -> str:
 def document_frequencies(db: sqlite3.Connection, tokens: Sequence[str]) -> dict[str, int]:
     """How many passages contain each of ``tokens`` (those that none contains are left out)."""
     found: dict[str, int] = {}
-    for batch in sql.batches(list(tokens)):
+    for batch in batches(list(tokens)):
         found.update(
             (row[0], int(row[1]))
             for row in db.execute(
-                f"SELECT term, doc FROM lexical_vocab WHERE term IN ({sql.marks(len(batch))})",
+                f"SELECT term, doc FROM lexical_vocab WHERE term IN ({SQLITE.marks(len(batch))})",
                 list(batch),
             )
         )
@@ -43,8 +44,8 @@ def best(db: sqlite3.Connection, match: str, k: int, filters: Filters | None) ->
     """The ``k`` best BM25 matches by passage id (FTS5's bm25 is negative: lower is better)."""
     query = "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
     params: list[Any] = [match]
-    if filters is not None and not filters.empty:
-        where, extra = sql.filter_sql(filters)
+    where, extra = filter_sql(filters, SQLITE)
+    if where != EVERYTHING:
         query += (
             " AND rowid IN (SELECT p.id FROM passages p JOIN articles a"
             f" ON a.id = p.article_id WHERE {where})"
@@ -57,10 +58,10 @@ def best(db: sqlite3.Connection, match: str, k: int, filters: Filters | None) ->
 def scores(db: sqlite3.Connection, match: str, ids: Sequence[int]) -> dict[int, float]:
     """The BM25 score of these passages (those that match at all)."""
     found: dict[int, float] = {}
-    for batch in sql.batches(list(ids)):
+    for batch in batches(list(ids)):
         rows = db.execute(
             "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
-            f" AND rowid IN ({sql.marks(len(batch))})",
+            f" AND rowid IN ({SQLITE.marks(len(batch))})",
             [match, *batch],
         )
         found.update((int(r[0]), float(r[1])) for r in rows)

@@ -44,12 +44,9 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
-from index.errors import IndexFailure, ModelMismatchError, StorageUnavailableError
-from index.lexical import coverage, names_coverage, question_stems
+from index.errors import IndexFailure, StorageUnavailableError
 from index.models import Article, ArticleSummary
 from index.stores.base import (
-    LEXICAL_MAX_DF,
-    SUMMARY_COLUMNS,
     ArticleSource,
     Candidates,
     Filters,
@@ -57,14 +54,27 @@ from index.stores.base import (
     PassageRecord,
     QueryTerms,
     Reset,
-    SentenceRecord,
     Sentences,
     StoreCounts,
     StoreMeta,
     Vector,
-    article_fields,
-    article_from_values,
-    summary_from_values,
+    check_dimensions,
+    pack_vectors,
+    query_terms,
+    unpack_vectors,
+)
+from index.stores.sql import (
+    ARTICLE_COLUMNS,
+    EVERYTHING,
+    POSTGRES,
+    SUMMARY_COLUMNS,
+    article_from_row,
+    article_row,
+    articles_table,
+    filter_sql,
+    insert_article,
+    stored_version,
+    summary_from_row,
 )
 
 __all__ = ["PostgresStore", "postings", "public_url"]
@@ -89,22 +99,9 @@ SCHEMA = [
     """
     CREATE EXTENSION IF NOT EXISTS vector;
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE articles (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        lang TEXT NOT NULL,
-        url TEXT,
-        date TEXT,
-        source_path TEXT,
-        source_sha256 TEXT,
-        outlet TEXT,
-        feed TEXT,
-        tags TEXT[] NOT NULL DEFAULT '{}',
-        published TEXT,
-        chars INTEGER NOT NULL
-    );
+    """
+    + articles_table(POSTGRES)
+    + """
     CREATE INDEX articles_outlet ON articles (outlet);
     CREATE INDEX articles_feed ON articles (feed);
     CREATE INDEX articles_published ON articles (published);
@@ -150,11 +147,6 @@ SCHEMA = [
 ]
 SCHEMA_VERSION = len(SCHEMA)
 
-_ARTICLE_COLUMNS = (
-    "id, title, text, sha256, lang, url, date, source_path, source_sha256, outlet, feed, tags,"
-    " published"
-)
-
 
 def public_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
@@ -177,49 +169,10 @@ def postings(tokens: str) -> tuple[dict[str, int], int]:
     return dict(Counter(words)), len(words)
 
 
-def _filter_sql(filters: Filters | None) -> tuple[str, list[Any]]:
-    """A condition on ``articles a`` that lets through what ``filters`` let through."""
-    if filters is None or filters.empty:
-        return "TRUE", []
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, values in (
-        ("a.id", filters.article_ids),
-        ("a.outlet", filters.outlets),
-        ("a.feed", filters.feeds),
-    ):
-        if values is not None:
-            clauses.append(f"{column} = ANY(%s)")
-            params.append(sorted(values))
-    if filters.tags is not None:
-        clauses.append("a.tags && %s::text[]")
-        params.append(sorted(filters.tags))
-    if filters.published_from is not None:
-        clauses.append("a.published >= %s")
-        params.append(filters.published_from)
-    if filters.published_to is not None:
-        clauses.append("a.published < %s")
-        params.append(filters.published_to)
-    return " AND ".join(clauses), params
-
-
-def _article(row: Sequence[Any]) -> Article:
-    """An article from the values of ``_ARTICLE_COLUMNS`` (its tags are a text array)."""
-    return article_from_values(row, row[11] or ())
-
-
 def _vector(value: Any) -> Vector:
     """A pgvector value as a float32 array (pgvector's psycopg adapter gives a ``Vector``)."""
     array = value.to_numpy() if hasattr(value, "to_numpy") else value
     return np.asarray(array, np.float32)
-
-
-def _blob(vectors: Iterable[Vector]) -> bytes:
-    return b"".join(np.asarray(v, np.float32).tobytes() for v in vectors)
-
-
-def _matrix(blob: bytes, dim: int) -> Matrix:
-    return np.frombuffer(blob, np.float32).reshape(-1, dim) if dim else np.zeros((0, 0), np.float32)
 
 
 class _Lexical:
@@ -281,13 +234,7 @@ class PostgresStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise ModelMismatchError(
-                    f"the index in {self.location} has schema {version}, this version reads up "
-                    f"to {SCHEMA_VERSION}: upgrade the bot, or use another database"
-                )
+            version = stored_version(db, self.location, SCHEMA_VERSION, "use another database")
             with db.transaction():
                 for script in SCHEMA[version:]:
                     db.execute(script)  # our own constant DDL
@@ -358,30 +305,34 @@ class PostgresStore:
     def article(self, article_id: str) -> Article | None:
         with self._connection() as db:
             row = db.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
             ).fetchone()
-        return _article(row) if row else None
+        return article_from_row(row, POSTGRES) if row else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
         with self._connection() as db:
             if ids is None:
-                rows = db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles").fetchall()
+                rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles").fetchall()
             else:
+                where, params = POSTGRES.one_of("id", list(ids))
                 rows = db.execute(
-                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ANY(%s)", (list(ids),)
+                    f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE {where}", params
                 ).fetchall()
-        return [_article(r) for r in rows]
+        return [article_from_row(r, POSTGRES) for r in rows]
 
     def sources(self) -> dict[str, ArticleSource]:
         with self._connection() as db:
             rows = db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
-            return {r[0]: ArticleSource(r[0], r[1], r[2], r[3]) for r in rows}
+            return {r[0]: ArticleSource(*r) for r in rows}
 
-    def summaries(self) -> list[ArticleSummary]:
+    def summaries(self, filters: Filters | None = None) -> list[ArticleSummary]:
         # The texts stay in their TOAST table: no column here needs them.
-        with self._pool.connection() as db:
-            rows = db.execute(f"SELECT {SUMMARY_COLUMNS} FROM articles").fetchall()
-        return [summary_from_values(r, r[7] or ()) for r in rows]
+        where, params = filter_sql(filters, POSTGRES)
+        with self._connection() as db:
+            rows = db.execute(
+                f"SELECT {SUMMARY_COLUMNS} FROM articles a WHERE {where}", params
+            ).fetchall()
+        return [summary_from_row(r, POSTGRES) for r in rows]
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -457,7 +408,7 @@ class PostgresStore:
         with db.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO background VALUES (%s, %s)",
-                [(i, _blob([v])) for i, v in enumerate(reset.background)],
+                [(i, pack_vectors([v])) for i, v in enumerate(reset.background)],
             )
 
     @staticmethod
@@ -476,20 +427,11 @@ class PostgresStore:
     def _insert_article_rows(
         db: psycopg.Connection[Any], article: Article, passages: Sequence[PassageRecord], dim: int
     ) -> _Lexical:
-        values = article_fields(article)
-        values[11] = list(article.tags)
-        db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, chars)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (*values, len(article.text)),
-        )
+        check_dimensions(article, passages, dim)
+        db.execute(insert_article(POSTGRES), article_row(article, POSTGRES))
         held = _Lexical()
         rows = []
         for passage in passages:
-            if passage.vector.shape != (dim,) or any(
-                s.vector.shape != (dim,) for s in passage.sentences
-            ):
-                raise IndexFailure(f"a vector of {article.id!r} is not of dimension {dim}")
             held.add(passage.lexical, len(passage.lexical.split()))
             rows.append(
                 (
@@ -500,7 +442,7 @@ class PostgresStore:
                     passage.lexical,
                     len(passage.lexical.split()),
                     json.dumps([[s.start, s.end] for s in passage.sentences]),
-                    _blob(s.vector for s in passage.sentences),
+                    pack_vectors(s.vector for s in passage.sentences),
                     len(passage.sentences),
                 )
             )
@@ -556,7 +498,7 @@ class PostgresStore:
         for article_id in ids:
             with self._connection() as db:
                 row = db.execute(
-                    f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
+                    f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
                 ).fetchone()
                 if row is None:
                     continue
@@ -566,17 +508,10 @@ class PostgresStore:
                     (article_id,),
                 ).fetchall()
             yield (
-                _article(row),
+                article_from_row(row, POSTGRES),
                 [
-                    PassageRecord(
-                        start,
-                        end,
-                        _vector(vector),
-                        tokens,
-                        tuple(
-                            SentenceRecord(s, e, v)
-                            for (s, e), v in zip(spans, _matrix(blob, dim), strict=True)
-                        ),
+                    PassageRecord.stored(
+                        start, end, _vector(vector), tokens, spans, unpack_vectors(blob, dim)
                     )
                     for start, end, vector, tokens, spans, blob in passages
                 ],
@@ -590,7 +525,7 @@ class PostgresStore:
         meta = self.meta()
         with self._connection() as db:
             rows = db.execute("SELECT vector FROM background ORDER BY ord").fetchall()
-        matrix = _matrix(b"".join(r[0] for r in rows), meta.dim if meta else 0)
+        matrix = unpack_vectors(b"".join(r[0] for r in rows), meta.dim if meta else 0)
         self._background = (generation, matrix)
         return matrix
 
@@ -607,7 +542,7 @@ class PostgresStore:
         return {key: np.frombuffer(blob, np.float32) for key, blob in rows}
 
     def cache_vectors(self, items: Iterable[tuple[str, Vector]]) -> None:
-        rows = [(key, _blob([vector])) for key, vector in items]
+        rows = [(key, pack_vectors([vector])) for key, vector in items]
         if not rows:
             return
         with self._connection() as db, db.cursor() as cursor:
@@ -634,21 +569,17 @@ class PostgresStore:
     # -- reading for a question ----------------------------------------------------------------
 
     def analyse(self, question: str, question_lang: str) -> QueryTerms:
-        stems = question_stems(question, question_lang, self.languages())
-        tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
-        df: dict[str, int] = {}
-        if tokens:
-            with self._connection() as db:
-                rows = db.execute(
-                    "SELECT term, df FROM lexical_terms WHERE term = ANY(%s)", (list(tokens),)
-                ).fetchall()
-            df = {r[0]: int(r[1]) for r in rows}
-        searched = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
-        return QueryTerms(
-            searched,
-            coverage(stems, df.keys()),
-            names_coverage=names_coverage(question, question_lang, self.languages(), df.keys()),
-        )
+        return query_terms(question, question_lang, self.languages(), self._frequencies)
+
+    def _frequencies(self, tokens: tuple[str, ...]) -> dict[str, int]:
+        """How many passages hold each of ``tokens`` (those none holds are left out)."""
+        if not tokens:
+            return {}
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT term, df FROM lexical_terms WHERE term = ANY(%s)", (list(tokens),)
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
 
     def candidates(
         self,
@@ -659,7 +590,7 @@ class PostgresStore:
         filters: Filters | None = None,
     ) -> Candidates:
         dim = len(query)
-        where, params = _filter_sql(filters)
+        where, params = filter_sql(filters, POSTGRES)
         vector = np.asarray(query, np.float32)
         with self._connection() as db, db.transaction():
             ids: set[int] = set()
@@ -667,7 +598,7 @@ class PostgresStore:
                 # 400 candidates: recall@10 0.95 on 100k passages (0.72 with pgvector's 40).
                 db.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, 2 * int(dense_k))}")
                 join = ""
-                if where != "TRUE":
+                if where != EVERYTHING:
                     db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
                     join = "JOIN articles a ON a.id = p.article_id"
                 rows = db.execute(
@@ -686,7 +617,7 @@ class PostgresStore:
             if tokens and ordered:
                 # Every candidate's exact BM25 (the selection above may read a word's best
                 # postings only, and the dense ones were not scored at all).
-                lexical = self._bm25(db, tokens, "TRUE", [], None, ordered)
+                lexical = self._bm25(db, tokens, EVERYTHING, [], None, ordered)
             if not ordered:
                 return Candidates.none(dim)
             found = db.execute(
@@ -695,17 +626,8 @@ class PostgresStore:
                 (ordered,),
                 binary=True,  # vectors come back as float arrays, not text to parse
             ).fetchall()
-        if not found:
-            return Candidates.none(dim)
-        kept = np.array([r[0] for r in found], np.int64)
-        return Candidates(
-            ids=kept,
-            article_ids=tuple(r[1] for r in found),
-            starts=np.array([r[2] for r in found], np.int64),
-            ends=np.array([r[3] for r in found], np.int64),
-            vectors=np.vstack([_vector(r[4]) for r in found]),
-            lexical=np.array([lexical.get(int(i), 0.0) for i in kept], np.float32),
-        )
+        rows = [(int(i), article_id, s, e, _vector(v)) for i, article_id, s, e, v in found]
+        return Candidates.of(rows, lexical, dim)
 
     @staticmethod
     def _bm25(
@@ -721,11 +643,11 @@ class PostgresStore:
         restrict = "AND lp.passage_id = ANY(%s)" if only is not None else ""
         join = (
             ""
-            if where == "TRUE"
+            if where == EVERYTHING
             else ("JOIN passages p ON p.id = lp.passage_id JOIN articles a ON a.id = p.article_id")
         )
         postings = "lexical_postings lp JOIN terms t ON t.term = lp.term"
-        if where == "TRUE" and only is None:
+        if where == EVERYTHING and only is None:
             # Each word's best postings only (``LEXICAL_TOP_POSTINGS``, read in index order);
             # the caller scores the chosen passages exactly afterwards.
             postings = f"""terms t CROSS JOIN LATERAL (
@@ -765,16 +687,7 @@ class PostgresStore:
                 "SELECT id, sentence_spans, sentence_vectors FROM passages WHERE id = ANY(%s)",
                 ([int(i) for i in passage_ids],),
             ).fetchall()
-        found = {int(r[0]): (r[1], r[2]) for r in rows}
-        spans: list[tuple[tuple[int, int], ...]] = []
-        blobs: list[bytes] = []
-        ptr = np.zeros(len(passage_ids) + 1, np.int64)
-        for n, passage_id in enumerate(passage_ids):
-            passage_spans, blob = found.get(int(passage_id), ([], b""))
-            spans.append(tuple((int(s), int(e)) for s, e in passage_spans))
-            blobs.append(bytes(blob))
-            ptr[n + 1] = ptr[n] + len(spans[-1])
-        return Sentences(tuple(spans), _matrix(b"".join(blobs), dim), ptr)
+        return Sentences.gather(passage_ids, {int(r[0]): (r[1], r[2]) for r in rows}, dim)
 
     def reference_vectors(self) -> Matrix:
         generation = self._generation()

@@ -1,6 +1,7 @@
-"""The embedded store's SQLite side: its schema (with migrations), and rows to and from values.
+"""The embedded store's SQLite side: its schema (with migrations), its write transactions.
 
-Plain functions on plain data; the store (``index.stores.embedded``) does the I/O.
+What SQLite says as PostgreSQL does (the articles' columns, the filters) is in
+``index.stores.sql``; the store (``index.stores.embedded``) does the I/O.
 """
 
 from __future__ import annotations
@@ -11,35 +12,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
-from index.errors import ModelMismatchError
 from index.models import Article
-from index.stores.base import (
-    Filters,
-    Matrix,
-    PassageRecord,
-    SentenceRecord,
-    Vector,
-    article_fields,
-    article_from_values,
+from index.stores.base import PassageRecord, unpack_vector, unpack_vectors
+from index.stores.sql import (
+    ARTICLE_COLUMNS,
+    SQLITE,
+    article_from_row,
+    articles_table,
+    stored_version,
 )
 
 __all__ = [
-    "ARTICLE_COLUMNS",
     "BATCH",
     "SCHEMA_VERSION",
-    "article_row",
-    "article_values",
     "batches",
-    "blob",
     "export_articles",
-    "filter_sql",
     "immediate",
-    "marks",
     "migrate",
-    "vector",
-    "vectors",
 ]
 
 
@@ -47,38 +36,30 @@ __all__ = [
 def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``db`` in one write transaction taken at once (``BEGIN IMMEDIATE``: no other writer
     slips in between a read and the write it decides), committed, or rolled back on any error.
-    ``db`` is opened with ``isolation_level=None``."""
+    ``db`` is opened with ``isolation_level=None``.
+
+    Every write transaction on SQLite goes through here. The body may ``db.commit()`` before
+    the end, to do something at the very moment the change becomes visible (the embedded
+    store swaps its dense index then); what it does after that is outside the transaction.
+    """
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        if db.in_transaction:
+            db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # a failed COMMIT too (the database busy, the disk full)
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 BATCH = 500  # ids per "IN (...)" query
 
 SCHEMA = [
     # Version 1.
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE articles (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        text TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        lang TEXT NOT NULL,
-        url TEXT,
-        date TEXT,
-        source_path TEXT,
-        source_sha256 TEXT,
-        outlet TEXT,
-        feed TEXT,
-        tags TEXT NOT NULL DEFAULT '[]',
-        published TEXT,
-        chars INTEGER NOT NULL
-    );
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    + articles_table(SQLITE)
+    + """
     CREATE TABLE passages (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         article_id TEXT NOT NULL,
@@ -115,13 +96,7 @@ def migrate(db: sqlite3.Connection, path: object) -> None:
     ).fetchone()
     version = 0
     if exists:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise ModelMismatchError(
-            f"the index in {path} has schema {version}, this version reads up to "
-            f"{SCHEMA_VERSION}: upgrade the bot, or reindex into another DATA_DIR"
-        )
+        version = stored_version(db, str(path), SCHEMA_VERSION, "reindex into another DATA_DIR")
     for script in SCHEMA[version:]:
         for statement in script.split(";"):
             if statement.strip():
@@ -133,72 +108,9 @@ def migrate(db: sqlite3.Connection, path: object) -> None:
         db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
 
 
-def blob(vector: Vector) -> bytes:
-    return np.asarray(vector, dtype=np.float32).tobytes()
-
-
-def vector(blob: bytes) -> Vector:
-    return np.frombuffer(blob, dtype=np.float32)
-
-
-def vectors(blob: bytes, dim: int) -> Matrix:
-    """Vectors of dimension ``dim`` stored end to end in one blob."""
-    return np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
-
-
 def batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def marks(count: int) -> str:
-    return ",".join("?" * count)
-
-
-ARTICLE_COLUMNS = (
-    "id, title, text, sha256, lang, url, date, source_path, source_sha256, outlet, feed, tags,"
-    " published"
-)
-
-
-def article_row(row: sqlite3.Row | tuple[Any, ...]) -> Article:
-    """An article from the values of ``ARTICLE_COLUMNS`` (its tags are stored as JSON)."""
-    return article_from_values(row, json.loads(row[11]))
-
-
-def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
-    """A condition on ``articles a`` that lets through what ``filters`` let through."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, values in (
-        ("a.id", filters.article_ids),
-        ("a.outlet", filters.outlets),
-        ("a.feed", filters.feeds),
-    ):
-        if values is not None:
-            clauses.append(f"{column} IN ({marks(len(values))})" if values else "0")
-            params.extend(sorted(values))
-    if filters.tags is not None:
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value IN ({marks(len(filters.tags))}))"
-            if filters.tags
-            else "0"
-        )
-        params.extend(sorted(filters.tags))
-    if filters.published_from is not None:
-        clauses.append("a.published >= ?")
-        params.append(filters.published_from)
-    if filters.published_to is not None:
-        clauses.append("a.published < ?")
-        params.append(filters.published_to)
-    return " AND ".join(clauses) or "1", params
-
-
-def article_values(article: Article) -> tuple[Any, ...]:
-    """An article as the values of ``ARTICLE_COLUMNS``, then its length in characters."""
-    values = article_fields(article)
-    values[11] = json.dumps(list(article.tags), ensure_ascii=False)
-    return (*values, len(article.text))
 
 
 def export_articles(
@@ -212,17 +124,13 @@ def export_articles(
         if row is None:
             continue
         passages = [
-            PassageRecord(
+            PassageRecord.stored(
                 start,
                 end,
-                vector(passage_blob),
+                unpack_vector(passage_blob),
                 tokens,
-                tuple(
-                    SentenceRecord(s_start, s_end, sentence_vector)
-                    for (s_start, s_end), sentence_vector in zip(
-                        json.loads(spans), vectors(sentence_blob, dim), strict=True
-                    )
-                ),
+                json.loads(spans),
+                unpack_vectors(sentence_blob, dim),
             )
             for start, end, passage_blob, tokens, spans, sentence_blob in db.execute(
                 'SELECT p.start, p."end", p.vector, l.tokens, p.sentence_spans,'
@@ -231,4 +139,4 @@ def export_articles(
                 (article_id,),
             ).fetchall()
         ]
-        yield article_row(row), passages
+        yield article_from_row(row, SQLITE), passages

@@ -14,8 +14,9 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from index.stores import sqlite as sql
-from index.stores.base import Vector
+from index.stores.base import Vector, pack_vectors, unpack_vector
+from index.stores.sql import SQLITE
+from index.stores.sqlite import batches, immediate
 
 __all__ = ["SqliteVectorCache"]
 
@@ -34,9 +35,10 @@ class SqliteVectorCache:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
             db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
-            db.commit()
             self._local.db = db
             with self._lock:
                 self._connections.append(db)
@@ -45,24 +47,22 @@ class SqliteVectorCache:
     def get_many(self, keys: Sequence[str], dim: int) -> dict[str, Vector]:
         """The vectors of these keys that are cached with dimension ``dim``."""
         found: dict[str, Vector] = {}
-        for batch in sql.batches(list(dict.fromkeys(keys))):
+        for batch in batches(list(dict.fromkeys(keys))):
             rows = self._db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({sql.marks(len(batch))})",
+                f"SELECT key, vector FROM vectors WHERE key IN ({SQLITE.marks(len(batch))})",
                 list(batch),
             )
             for key, blob in rows:
-                vector = sql.vector(blob)
+                vector = unpack_vector(blob)
                 if vector.shape == (dim,):
                     found[key] = vector
         return found
 
     def put_many(self, items: Iterable[tuple[str, Vector]]) -> None:
         """Keep these vectors (committed at once: a killed build keeps its work)."""
-        with self._db as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                [(key, sql.blob(vector)) for key, vector in items],
-            )
+        rows = [(key, pack_vectors([vector])) for key, vector in items]
+        with immediate(self._db) as db:
+            db.executemany("INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)", rows)
 
     def export(self) -> Iterator[tuple[str, Vector]]:
         """Every cached vector (its own connection: the caller may write meanwhile)."""
@@ -70,7 +70,7 @@ class SqliteVectorCache:
         try:
             db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
             for key, blob in db.execute("SELECT key, vector FROM vectors"):
-                yield key, sql.vector(blob)
+                yield key, unpack_vector(blob)
         finally:
             db.close()
 

@@ -1,8 +1,16 @@
-"""What the chat remembers of its readers: conversation turns, feedback, gaps, group scopes.
+"""The readers' store: what the chat remembers of its readers (turns, votes, gaps, scopes, the
+answers shown), whichever database holds it.
 
-Kept beside the index, in the same kind of storage: ``DATA_DIR/readers.sqlite`` with the
-embedded store, tables of the same PostgreSQL database when ``DATABASE_URL`` is set, so that
-every replica reads what another one wrote and nothing is lost at a restart.
+The second storage seam, beside ``IndexStore`` (``index.stores.base``): ``ReaderStore`` is
+what the chat needs, and two backends implement it with the same SQL (``index.stores.sql``'s
+dialects), checked by one test suite (``tests/test_readers.py``):
+
+- ``SqliteReaderStore``: ``DATA_DIR/readers.sqlite``, with the embedded store;
+- ``PostgresReaderStore``: tables of the index's PostgreSQL database when ``DATABASE_URL`` is
+  set, so that every replica reads what another one wrote.
+
+Either way nothing is lost at a restart, and the index can be rebuilt, reset or migrated
+without touching these records (``copy_readers`` moves them).
 
 What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by default).
 "Keyed hash" is an HMAC-SHA256 with the readers' key, which is never in the database: it is
@@ -34,13 +42,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, astuple, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from index.errors import ReaderKeyError
 from index.reader_key import KEY_FILE, ReaderKey
+from index.stores.sql import POSTGRES, SQLITE, Dialect
 from index.stores.sqlite import immediate
 
 if TYPE_CHECKING:
@@ -116,25 +125,109 @@ class Scope:
         return ", ".join((*self.outlets, *self.feeds, *self.tags))
 
 
+@runtime_checkable
 class ReaderStore(Protocol):
-    def voter_key(self, user_id: int) -> str: ...
-    def remember(self, turn: Turn) -> None: ...
-    def last_turn(self, chat_id: int) -> Turn | None: ...
-    def vote(self, vote: Vote) -> None: ...
-    def votes(self, passages: Sequence[str], since: str, per_passage: int) -> list[Vote]: ...
-    def record_gap(self, gap: Gap) -> None: ...
-    def gaps(self, since: str, limit: int) -> list[Gap]: ...
-    def disliked(self, since: str, limit: int) -> list[tuple[str, str, int]]: ...
-    def set_scope(self, chat_id: int, scope: Scope) -> None: ...
-    def scope(self, chat_id: int) -> Scope: ...
-    def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None: ...
-    def get_page(self, chat_id: int, key: str) -> str | None: ...
-    def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool: ...
-    def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None: ...
-    def take_removal(self, chat_id: int, key: str) -> str | None: ...
-    def offer_upload(self, chat_id: int, key: str, document: str, at: str, keep: int) -> None: ...
-    def take_upload(self, chat_id: int, key: str) -> str | None: ...
-    def purge(self, before: str) -> int: ...
+    """Turns, votes, gaps, scopes and the answers shown, shared by every replica.
+
+    Every call is one transaction. Chat and user ids go in as Telegram gives them and are
+    stored as keyed hashes (``index.reader_key``), but a group's scope, kept under the group's
+    id. Times are ISO 8601 UTC strings (``now_iso``), compared as text.
+    """
+
+    # -- readers' pseudonyms ------------------------------------------------------------------
+
+    def voter_key(self, user_id: int) -> str:
+        """A reader's pseudonym for votes: the same on every replica, no id inside."""
+        ...
+
+    # -- follow-ups ---------------------------------------------------------------------------
+
+    def remember(self, turn: Turn) -> None:
+        """Keep ``turn`` as its chat's last question (replacing the one before)."""
+        ...
+
+    def last_turn(self, chat_id: int) -> Turn | None:
+        """The chat's last question kept, or None."""
+        ...
+
+    # -- votes --------------------------------------------------------------------------------
+
+    def vote(self, vote: Vote) -> None:
+        """A reader's vote on a passage; voting again on it (for any question) replaces it."""
+        ...
+
+    def votes(self, passages: Sequence[str], since: str, per_passage: int = 100) -> list[Vote]:
+        """The votes on ``passages`` (content hashes) since ``since``: each passage's
+        ``per_passage`` latest, so that an answer costs the same however many are kept."""
+        ...
+
+    def disliked(self, since: str, limit: int = 10_000) -> list[tuple[str, str, int]]:
+        """(question, passage, net votes) of the answers readers rated down since ``since``,
+        the ``limit`` lowest first."""
+        ...
+
+    # -- gaps ---------------------------------------------------------------------------------
+
+    def record_gap(self, gap: Gap) -> None:
+        """Keep a question the articles declined or answered only with the closest passages."""
+        ...
+
+    def gaps(self, since: str, limit: int = 10_000) -> list[Gap]:
+        """The ``limit`` latest gaps since ``since``, oldest first."""
+        ...
+
+    # -- groups' scopes -----------------------------------------------------------------------
+
+    def set_scope(self, chat_id: int, scope: Scope) -> None:
+        """Narrow a group to ``scope``; an empty scope gives it the whole collection again."""
+        ...
+
+    def scope(self, chat_id: int) -> Scope:
+        """The group's scope (empty: the whole collection)."""
+        ...
+
+    # -- what buttons come back to, on any replica ---------------------------------------------
+
+    def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None:
+        """An answer as shown (``payload``: ``index.session``'s JSON) under ``key``, for its
+        More and Context buttons; the chat keeps its ``keep`` latest (older buttons expire)."""
+        ...
+
+    def get_page(self, chat_id: int, key: str) -> str | None:
+        """The payload kept under ``key`` for this chat, or None (never kept, or expired)."""
+        ...
+
+    def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool:
+        """Replace a page if it is still ``expected`` (of two presses at once, one wins);
+        True when it was replaced."""
+        ...
+
+    def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None:
+        """A ``/remove`` waiting for its Yes or Cancel under ``key`` (``article_id``: the ids,
+        space-separated); the chat keeps its ``keep`` latest."""
+        ...
+
+    def take_removal(self, chat_id: int, key: str) -> str | None:
+        """The articles of a pending removal, once: of two presses (on any replica), one gets
+        them, the other None."""
+        ...
+
+    def offer_upload(self, chat_id: int, key: str, document: str, at: str, keep: int) -> None:
+        """A document offered to add under ``key`` (``document``: the caller's JSON); the chat
+        keeps its ``keep`` latest."""
+        ...
+
+    def take_upload(self, chat_id: int, key: str) -> str | None:
+        """An offered document, once: of two presses (on any replica), one gets it."""
+        ...
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def purge(self, before: str) -> int:
+        """Forget turns, votes, gaps, pages, removals and uploads older than ``before`` (scopes
+        stay); how many rows went."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -207,17 +300,19 @@ _UPGRADE_1_TO_2 = [
 _UPGRADE_2_TO_3 = ["ALTER TABLE reader_gaps ADD COLUMN scope TEXT NOT NULL DEFAULT ''"]
 
 
-class _SqlReaderStore:
-    """The SQL both backends share; ``_db`` gives a connection in a transaction."""
+def _columns(record: type) -> str:
+    """A record's fields as the columns of its table, in its order (a row is its values)."""
+    return ", ".join(f.name for f in fields(record))
 
-    _placeholder = "?"
-    _big = "INTEGER"
+
+class _SqlReaderStore:
+    """``ReaderStore`` in SQL, written once for both backends: ``_dialect`` says a statement
+    in each, ``_db`` gives a connection in a transaction."""
+
+    _dialect: Dialect = SQLITE
 
     def __init__(self, key: ReaderKey) -> None:
         self._key = key
-
-    def _sql(self, statement: str) -> str:
-        return statement.replace("?", self._placeholder)
 
     @contextmanager
     def _db(self) -> Iterator[Any]:
@@ -227,15 +322,33 @@ class _SqlReaderStore:
     def _lock_schema(self, db: Any) -> None:
         """Keep two processes from upgrading at once (SQLite: BEGIN IMMEDIATE does)."""
 
+    # -- statements, in this backend's dialect -------------------------------------------------
+
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement in its own transaction; how many rows it changed."""
+        with self._db() as db:
+            return int(db.execute(self._dialect.sql(statement), params).rowcount)
+
+    def _one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """The first row of a query (or of a statement ``RETURNING`` values), or None."""
+        with self._db() as db:
+            return db.execute(self._dialect.sql(statement), params).fetchone()
+
+    def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._db() as db:
+            return list(db.execute(self._dialect.sql(statement), params).fetchall())
+
+    # -- schema ---------------------------------------------------------------------------------
+
     def _meta(self, db: Any, name: str) -> str | None:
         row = db.execute(
-            self._sql("SELECT value FROM reader_meta WHERE key = ?"), (name,)
+            self._dialect.sql("SELECT value FROM reader_meta WHERE key = ?"), (name,)
         ).fetchone()
         return None if row is None else str(row[0])
 
     def _set_meta(self, db: Any, name: str, value: str) -> None:
         db.execute(
-            self._sql(
+            self._dialect.sql(
                 "INSERT INTO reader_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
                 " SET value = excluded.value"
             ),
@@ -244,6 +357,7 @@ class _SqlReaderStore:
 
     def _init(self) -> None:
         """Create or upgrade the tables, and check the key against the one they were made with."""
+        big = self._dialect.big_integer
         with self._db() as db:
             self._lock_schema(db)
             db.execute(
@@ -257,7 +371,7 @@ class _SqlReaderStore:
             found = int(version) if version is not None else (1 if old_key is not None else None)
             if found == 1:
                 for statement in _UPGRADE_1_TO_2:
-                    db.execute(statement.format(big=self._big))
+                    db.execute(statement.format(big=big))
             if found in (1, 2):
                 for statement in _UPGRADE_2_TO_3:
                     db.execute(statement)
@@ -267,191 +381,146 @@ class _SqlReaderStore:
                     f" ({SCHEMA_VERSION}): run the newer bot"
                 )
             for statement in _TABLES:
-                db.execute(statement.format(big=self._big))
-            db.execute(self._sql("DELETE FROM reader_meta WHERE key = ?"), ("voter_key",))
+                db.execute(statement.format(big=big))
+            db.execute(self._dialect.sql("DELETE FROM reader_meta WHERE key = ?"), ("voter_key",))
             self._set_meta(db, "schema", str(SCHEMA_VERSION))
             self._set_meta(db, "key_check", self._key.check)
 
+    # -- ReaderStore ------------------------------------------------------------------------------
+
     def voter_key(self, user_id: int) -> str:
-        """A reader's pseudonym for votes: the same for every replica, no id inside."""
         return self._key.voter(user_id)
 
     def remember(self, turn: Turn) -> None:
-        with self._db() as db:
-            db.execute(
-                self._sql(
-                    "INSERT INTO reader_turns (chat, question, article_ids, at) VALUES"
-                    " (?, ?, ?, ?) ON CONFLICT (chat) DO UPDATE SET question = excluded.question,"
-                    " article_ids = excluded.article_ids, at = excluded.at"
-                ),
-                (
-                    self._key.chat(turn.chat_id),
-                    turn.question,
-                    json.dumps(list(turn.article_ids)),
-                    turn.at,
-                ),
-            )
+        self._execute(
+            "INSERT INTO reader_turns (chat, question, article_ids, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (chat) DO UPDATE SET question = excluded.question,"
+            " article_ids = excluded.article_ids, at = excluded.at",
+            (
+                self._key.chat(turn.chat_id),
+                turn.question,
+                json.dumps(list(turn.article_ids)),
+                turn.at,
+            ),
+        )
 
     def last_turn(self, chat_id: int) -> Turn | None:
-        with self._db() as db:
-            row = db.execute(
-                self._sql("SELECT question, article_ids, at FROM reader_turns WHERE chat = ?"),
-                (self._key.chat(chat_id),),
-            ).fetchone()
+        row = self._one(
+            "SELECT question, article_ids, at FROM reader_turns WHERE chat = ?",
+            (self._key.chat(chat_id),),
+        )
         if row is None:
             return None
-        return Turn(chat_id, row[0], tuple(json.loads(row[1])), row[2])
+        question, article_ids, at = row
+        return Turn(chat_id, question, tuple(json.loads(article_ids)), at)
 
     def vote(self, vote: Vote) -> None:
-        """A reader's vote on a passage; voting again on it (for any question) replaces it."""
-        with self._db() as db:
-            db.execute(
-                self._sql(
-                    "INSERT INTO reader_votes (passage, voter, question, value, at) VALUES"
-                    " (?, ?, ?, ?, ?) ON CONFLICT (passage, voter) DO UPDATE SET"
-                    " question = excluded.question, value = excluded.value, at = excluded.at"
-                ),
-                (vote.passage, vote.voter, vote.question, vote.value, vote.at),
-            )
+        self._execute(
+            f"INSERT INTO reader_votes ({_columns(Vote)}) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (passage, voter) DO UPDATE SET"
+            " question = excluded.question, value = excluded.value, at = excluded.at",
+            astuple(vote),
+        )
 
     def votes(self, passages: Sequence[str], since: str, per_passage: int = 100) -> list[Vote]:
-        """The votes on ``passages`` since ``since``: each passage's ``per_passage`` latest."""
         rows: list[Any] = []
+        statement = self._dialect.sql(
+            f"SELECT {_columns(Vote)} FROM reader_votes"
+            " WHERE passage = ? AND at >= ? ORDER BY at DESC LIMIT ?"
+        )
         with self._db() as db:
             for passage in dict.fromkeys(passages):
-                rows += db.execute(
-                    self._sql(
-                        "SELECT question, passage, value, voter, at FROM reader_votes"
-                        " WHERE passage = ? AND at >= ? ORDER BY at DESC LIMIT ?"
-                    ),
-                    (passage, since, per_passage),
-                ).fetchall()
-        return [Vote(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
+                rows += db.execute(statement, (passage, since, per_passage)).fetchall()
+        return [Vote(*row) for row in rows]
 
     def record_gap(self, gap: Gap) -> None:
-        with self._db() as db:
-            db.execute(
-                self._sql(
-                    "INSERT INTO reader_gaps (question, outcome, lang, at, scope)"
-                    " VALUES (?, ?, ?, ?, ?)"
-                ),
-                (gap.question, gap.outcome, gap.lang, gap.at, gap.scope),
-            )
+        self._execute(
+            f"INSERT INTO reader_gaps ({_columns(Gap)}) VALUES (?, ?, ?, ?, ?)", astuple(gap)
+        )
 
     def gaps(self, since: str, limit: int = 10_000) -> list[Gap]:
-        """The ``limit`` latest gaps since ``since``, oldest first."""
-        with self._db() as db:
-            rows = db.execute(
-                self._sql(
-                    "SELECT question, outcome, lang, at, scope FROM reader_gaps WHERE at >= ?"
-                    " ORDER BY at DESC LIMIT ?"
-                ),
-                (since, limit),
-            ).fetchall()
-        return [Gap(*r) for r in reversed(rows)]
+        rows = self._all(
+            f"SELECT {_columns(Gap)} FROM reader_gaps WHERE at >= ? ORDER BY at DESC LIMIT ?",
+            (since, limit),
+        )
+        return [Gap(*row) for row in reversed(rows)]
 
     def disliked(self, since: str, limit: int = 10_000) -> list[tuple[str, str, int]]:
-        """(question, passage, net votes) of the answers readers rated down since ``since``,
-        the ``limit`` lowest."""
-        with self._db() as db:
-            rows = db.execute(
-                self._sql(
-                    "SELECT question, passage, SUM(value) FROM reader_votes WHERE at >= ?"
-                    " GROUP BY question, passage HAVING SUM(value) < 0"
-                    " ORDER BY SUM(value), question, passage LIMIT ?"
-                ),
-                (since, limit),
-            ).fetchall()
-        return [(r[0], r[1], int(r[2])) for r in rows]
+        rows = self._all(
+            "SELECT question, passage, SUM(value) FROM reader_votes WHERE at >= ?"
+            " GROUP BY question, passage HAVING SUM(value) < 0"
+            " ORDER BY SUM(value), question, passage LIMIT ?",
+            (since, limit),
+        )
+        return [(question, passage, int(net)) for question, passage, net in rows]
 
     def set_scope(self, chat_id: int, scope: Scope) -> None:
-        with self._db() as db:
-            if scope.empty:
-                db.execute(self._sql("DELETE FROM reader_scopes WHERE chat_id = ?"), (chat_id,))
-                return
-            value = json.dumps(
-                {"outlets": scope.outlets, "feeds": scope.feeds, "tags": scope.tags},
-                ensure_ascii=False,
-            )
-            db.execute(
-                self._sql(
-                    "INSERT INTO reader_scopes (chat_id, scope) VALUES (?, ?) ON CONFLICT"
-                    " (chat_id) DO UPDATE SET scope = excluded.scope"
-                ),
-                (chat_id, value),
-            )
+        if scope.empty:
+            self._execute("DELETE FROM reader_scopes WHERE chat_id = ?", (chat_id,))
+            return
+        self._execute(
+            "INSERT INTO reader_scopes (chat_id, scope) VALUES (?, ?)"
+            " ON CONFLICT (chat_id) DO UPDATE SET scope = excluded.scope",
+            (chat_id, json.dumps(asdict(scope), ensure_ascii=False)),
+        )
 
     def scope(self, chat_id: int) -> Scope:
-        with self._db() as db:
-            row = db.execute(
-                self._sql("SELECT scope FROM reader_scopes WHERE chat_id = ?"), (chat_id,)
-            ).fetchone()
+        row = self._one("SELECT scope FROM reader_scopes WHERE chat_id = ?", (chat_id,))
         if row is None:
             return Scope()
-        value = json.loads(row[0])
-        return Scope(tuple(value["outlets"]), tuple(value["feeds"]), tuple(value["tags"]))
+        return Scope(**{name: tuple(values) for name, values in json.loads(row[0]).items()})
 
     def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None:
-        """An answer as shown (``index.session``), for its More and Context buttons; the
-        chat keeps its ``keep`` latest (older buttons say the answer expired)."""
         self._put("reader_pages", "payload", chat_id, key, payload, at, keep)
 
     def get_page(self, chat_id: int, key: str) -> str | None:
-        with self._db() as db:
-            row = db.execute(
-                self._sql("SELECT payload FROM reader_pages WHERE chat = ? AND key = ?"),
-                (self._key.chat(chat_id), key),
-            ).fetchone()
+        row = self._one(
+            "SELECT payload FROM reader_pages WHERE chat = ? AND key = ?",
+            (self._key.chat(chat_id), key),
+        )
         return None if row is None else str(row[0])
 
     def swap_page(self, chat_id: int, key: str, expected: str, new: str) -> bool:
-        """Replace a page if it is still ``expected`` (of two presses at once, one wins)."""
-        with self._db() as db:
-            changed = db.execute(
-                self._sql(
-                    "UPDATE reader_pages SET payload = ? WHERE chat = ? AND key = ? AND payload = ?"
-                ),
-                (new, self._key.chat(chat_id), key, expected),
-            ).rowcount
+        changed = self._execute(
+            "UPDATE reader_pages SET payload = ? WHERE chat = ? AND key = ? AND payload = ?",
+            (new, self._key.chat(chat_id), key, expected),
+        )
         return changed == 1
 
     def ask_removal(self, chat_id: int, key: str, article_id: str, at: str, keep: int) -> None:
-        """A ``/remove`` waiting for its Yes or Cancel under ``key`` (``article_id``: the ids,
-        space-separated); the chat keeps its ``keep`` latest."""
         self._put("reader_removals", "article_id", chat_id, key, article_id, at, keep)
 
     def take_removal(self, chat_id: int, key: str) -> str | None:
-        """The articles of a pending removal, once: of two presses (on any replica), one gets it."""
         return self._take("reader_removals", "article_id", chat_id, key)
 
     def offer_upload(self, chat_id: int, key: str, document: str, at: str, keep: int) -> None:
-        """A document offered to add under ``key`` (``document``: the caller's JSON); the chat
-        keeps its ``keep`` latest."""
         self._put("reader_uploads", "document", chat_id, key, document, at, keep)
 
     def take_upload(self, chat_id: int, key: str) -> str | None:
-        """An offered document, once: of two presses (on any replica), one gets it."""
         return self._take("reader_uploads", "document", chat_id, key)
 
     def _take(self, table: str, column: str, chat_id: int, key: str) -> str | None:
-        with self._db() as db:
-            row = db.execute(
-                self._sql(f"DELETE FROM {table} WHERE chat = ? AND key = ? RETURNING {column}"),
-                (self._key.chat(chat_id), key),
-            ).fetchone()
+        """A value kept per chat and key, deleted as it is read: once, whoever asks first."""
+        row = self._one(
+            f"DELETE FROM {table} WHERE chat = ? AND key = ? RETURNING {column}",
+            (self._key.chat(chat_id), key),
+        )
         return None if row is None else str(row[0])
 
     def _put(
         self, table: str, column: str, chat_id: int, key: str, value: str, at: str, keep: int
     ) -> None:
+        """Keep a value per chat and key; the chat keeps its ``keep`` latest."""
         chat = self._key.chat(chat_id)
         with self._db() as db:
             db.execute(
-                self._sql(f"INSERT INTO {table} (chat, key, {column}, at) VALUES (?, ?, ?, ?)"),
+                self._dialect.sql(
+                    f"INSERT INTO {table} (chat, key, {column}, at) VALUES (?, ?, ?, ?)"
+                ),
                 (chat, key, value, at),
             )
             db.execute(
-                self._sql(
+                self._dialect.sql(
                     f"DELETE FROM {table} WHERE chat = ? AND key NOT IN (SELECT key FROM"
                     f" {table} WHERE chat = ? ORDER BY at DESC, key LIMIT ?)"
                 ),
@@ -459,15 +528,15 @@ class _SqlReaderStore:
             )
 
     def purge(self, before: str) -> int:
-        """Forget turns, votes, gaps, pages and removals older than ``before``; how many went."""
         gone = 0
         with self._db() as db:
             for table in _COLUMNS:
                 if table != "reader_scopes":
-                    gone += db.execute(
-                        self._sql(f"DELETE FROM {table} WHERE at < ?"), (before,)
-                    ).rowcount
+                    statement = self._dialect.sql(f"DELETE FROM {table} WHERE at < ?")
+                    gone += db.execute(statement, (before,)).rowcount
         return gone
+
+    # -- copying between backends -----------------------------------------------------------------
 
     @property
     def key_check(self) -> str:
@@ -476,11 +545,8 @@ class _SqlReaderStore:
 
     def dump(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of one of the readers' tables (``copy_readers``)."""
-        with self._db() as db:
-            return [
-                tuple(r)
-                for r in db.execute(f"SELECT {', '.join(_COLUMNS[table])} FROM {table}").fetchall()
-            ]
+        columns = ", ".join(_COLUMNS[table])
+        return [tuple(r) for r in self._all(f"SELECT {columns} FROM {table}")]
 
     def replace_all(self, tables: dict[str, list[tuple[Any, ...]]]) -> None:
         """Replace the content of the given tables, in one transaction."""
@@ -488,7 +554,7 @@ class _SqlReaderStore:
             for table, rows in tables.items():
                 columns = _COLUMNS[table]
                 db.execute(f"DELETE FROM {table}")
-                statement = self._sql(
+                statement = self._dialect.sql(
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
                     f" ({', '.join('?' for _ in columns)})"
                 )
@@ -497,6 +563,8 @@ class _SqlReaderStore:
 
 
 class SqliteReaderStore(_SqlReaderStore):
+    """``ReaderStore`` in a SQLite file (WAL); thread-safe, one transaction at a time."""
+
     def __init__(self, path: Path, key: ReaderKey | None = None) -> None:
         """``key``: by default ``readers.key`` beside the database, made on first use."""
         super().__init__(key or ReaderKey(path.parent / KEY_FILE))
@@ -520,8 +588,9 @@ class SqliteReaderStore(_SqlReaderStore):
 
 
 class PostgresReaderStore(_SqlReaderStore):
-    _placeholder = "%s"
-    _big = "BIGINT"
+    """``ReaderStore`` in tables of a PostgreSQL database, shared by every replica."""
+
+    _dialect = POSTGRES
 
     def __init__(self, url: str, key: ReaderKey) -> None:
         """``key``: the same on every replica (a shared DATA_DIR's file, or READERS_KEY)."""
