@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from bench.scale import PER_ARTICLE, PIAF, articles_of, passage_texts
-from index.backup import restore_backup, take_backup
 from index.stores.base import Reset, StoreMeta
 from index.stores.embedded import EmbeddedStore
 from index.stores.readers import Scope, SqliteReaderStore
+from index.tools.backup import restore_backup, take_backup
 
 DIM = 384
 

@@ -59,7 +59,7 @@ class TimedEmbedder:
         return np.asarray(self.inner.embed_queries(texts))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        from index.background import BACKGROUND_PASSAGES
+        from index.retrieval.background import BACKGROUND_PASSAGES
 
         kinds = [
             "background"
@@ -104,10 +104,10 @@ def folders(articles: Path, limit: int) -> Iterator[tuple[Path, Path, int]]:
 
 
 def measure(articles: Path, limit: int, engine: str = "onnx") -> dict[str, Any]:
-    from index.chunk import chunk_article
-    from index.embed import make_embedder
-    from index.indexer import passage_text
-    from index.ingest import load_articles
+    from index.ingest.loader import load_articles
+    from index.retrieval.chunk import chunk_article
+    from index.retrieval.embed import make_embedder
+    from index.retrieval.indexer import passage_text
     from index.service import IndexService
     from index.settings import IndexSettings
 

@@ -12,7 +12,7 @@ Spanish and German on the shipped article and PIAF's "Abeille", "Antoine Lavoisi
   scored: the ``expected`` passage is the first quote, the first quote is the one it gets when
   asked alone in a new chat ("kept"), and it is not answered as a follow-up.
 - ``small_talk``: a greeting or thanks ("bonjour", "danke!"); scored: it is taken as small
-  talk (``index.smalltalk``), not searched.
+  talk (``index.chat.smalltalk``), not searched.
 
 Each pair has a ``half``: ``tune`` (the choices were tuned on these) or ``test`` (never looked
 at while tuning): report ``test``. The collection is embedded by the real model
@@ -41,9 +41,9 @@ ARTICLES = [
 
 
 def _small_talk_reader() -> Callable[[str], object | None]:
-    """``index.smalltalk.small_talk``, or nothing (to measure a version that has none)."""
+    """``index.chat.smalltalk.small_talk``, or nothing (to measure a version that has none)."""
     try:
-        from index.smalltalk import small_talk
+        from index.chat.smalltalk import small_talk
     except ImportError:
         return lambda text: None
     return small_talk
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         help="an embedding cache to start from and keep (vectors are never computed twice)",
     )
     args = parser.parse_args(argv)
-    from index.session import ChatSession
+    from index.chat.session import ChatSession
     from index.stores.readers import SqliteReaderStore
 
     small_talk = _small_talk_reader()

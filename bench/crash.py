@@ -36,9 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.ingest import SUPPORTED_SUFFIXES, article_id_for
+from index.ingest.loader import SUPPORTED_SUFFIXES, article_id_for
 from index.stores.embedded import EmbeddedStore
-from tests.botapi import BotApiServer, JSONDict, bypass_proxies_for_loopback
+from tests.support.botapi import BotApiServer, JSONDict, bypass_proxies_for_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "articles"

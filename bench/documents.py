@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.documents import (
+from tests.support.sample_documents import (
     docx_of_empty_paragraphs,
     docx_of_repeated_text,
     docx_with_body,
@@ -49,7 +49,7 @@ _CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from index.errors import ArticleLoadError
-from index.ingest import article_from_bytes
+from index.ingest.loader import article_from_bytes
 path, limit = sys.argv[2], int(sys.argv[3])
 data = open(path, "rb").read()
 started = time.perf_counter()

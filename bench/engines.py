@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from index.e5_engine import OnnxE5Embedder
-    from index.embed import E5Embedder
+    from index.retrieval.e5_engine import OnnxE5Embedder
+    from index.retrieval.embed import E5Embedder
 
     questions, passages = sample_texts(args.questions_file, args.questions, args.passages)
     scratch = tempfile.TemporaryDirectory(prefix="bench-engines-")

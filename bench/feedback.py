@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.latency:
         return latency(args.votes)
+    from index.chat.session import ChatSession
     from index.service import IndexService
-    from index.session import ChatSession
     from index.settings import IndexSettings
     from index.stores.readers import SqliteReaderStore
 
@@ -113,9 +113,9 @@ FLOOD_VOTERS = 5
 
 def latency(votes: int, rounds: int = 12) -> int:
     """Answers' p50 with no votes, after one busy reader's flood, after many readers."""
-    from index.feedback import passage_hash
+    from index.chat.feedback import passage_hash
+    from index.chat.session import ChatSession
     from index.service import IndexService
-    from index.session import ChatSession
     from index.settings import IndexSettings
     from index.stores.readers import Vote, now_iso, open_reader_store
 

@@ -6,8 +6,8 @@ what saving a feed's progress costs when many feeds are followed.
 
 PIAF's 191 articles copied ``--copies`` times (20: 3,820 articles, 21,760 passages; vectors from
 the growth benchmark's warm cache, so building embeds nothing) make the collection. A news
-site on 127.0.0.1 (``tests.feedserver``) serves an RSS feed whose entries link to article
-pages. Timed, as the bot's job does them (``index.feeds.poll_feed`` with the collection's
+site on 127.0.0.1 (``tests.support.feedserver``) serves an RSS feed whose entries link to article
+pages. Timed, as the bot's job does them (``index.collection.feeds.poll_feed`` with the collection's
 ``add_bytes``):
 
 1. the first poll of the feed: two new entries, each page fetched, extracted and added
@@ -47,11 +47,11 @@ from bench.growth import PIAF, ROOT, _copies, _fresh_database, _warm_cache, give
 
 
 async def _measure(seeds: Path, data: Path, database_url: str | None) -> list[str]:
-    from index.collection import Added, ArticleCollection
-    from index.feeds import Feed, poll_feed
+    from index.collection.feeds import Feed, poll_feed
+    from index.collection.folder import Added, ArticleCollection
     from index.service import IndexService
     from index.settings import IndexSettings
-    from tests.feedserver import serve_feeds
+    from tests.support.feedserver import serve_feeds
 
     values: dict[str, object] = {
         "seeds_dir": seeds,
@@ -140,13 +140,14 @@ def _legacy_feeds_json(path: Path, feeds: int, archive: str) -> str:
 
 async def _measure_registry(feeds: int, root: Path) -> str:
     """One line of the ``--registry`` table: ``feeds`` subscriptions, one archive polled."""
-    import index.feeds
+    import index.collection.feeds
 
-    module: Any = index.feeds  # the first format's API or the second's: what the tree holds
-    from index.collection import ArticleCollection
+    # the first format's API or the second's: what the tree holds
+    module: Any = index.collection.feeds
+    from index.collection.folder import ArticleCollection
     from index.service import IndexService
     from index.settings import IndexSettings
-    from tests.feedserver import serve_feeds
+    from tests.support.feedserver import serve_feeds
 
     seeds, data = root / "seeds", root / "data"
     seeds.mkdir()

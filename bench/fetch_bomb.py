@@ -17,7 +17,7 @@ import zlib
 from aiohttp import web
 
 from bench import memory_mb
-from index.fetch import FetchError, fetch_url
+from index.ingest.fetch import FetchError, fetch_url
 
 BOMB_ZEROS = 400_000_000
 LIMIT = 2_000_000

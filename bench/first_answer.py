@@ -3,8 +3,8 @@
 ``python -m bench.first_answer [--restarts 3] [--data DIR]``
 
 Each restart starts ``python -m bot`` (long polling) against the local Bot API server of
-``tests/botapi`` over the shipped seed article, waits for its first ``getUpdates``, then asks
-two different questions one after the other and times each reply (the question injected → the
+``tests/support/botapi`` over the shipped seed article, waits for its first ``getUpdates``, then
+asks two different questions one after the other and times each reply (the question injected → the
 bot's ``sendMessage`` arrives). The index is built once in ``--data`` (a temporary folder by
 default; its converted model and embedding cache are kept between restarts), so every restart
 opens an existing index, as a redeployed bot does.
@@ -29,7 +29,7 @@ from typing import Any
 
 from index.service import IndexService
 from index.settings import IndexSettings
-from tests.botapi import BotApiServer, bypass_proxies_for_loopback
+from tests.support.botapi import BotApiServer, bypass_proxies_for_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = (

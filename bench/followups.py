@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.followups", description=__doc__)
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     args = parser.parse_args(argv)
-    from index.session import ChatSession
+    from index.chat.session import ChatSession
     from index.stores.readers import SqliteReaderStore
 
     pairs = [json.loads(line) for line in args.pairs.open(encoding="utf-8") if line.strip()]

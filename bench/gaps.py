@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gaps", description=__doc__)
     parser.add_argument("--sizes", default="500,1000,2000,10000")
     args = parser.parse_args(argv)
-    from index.gaps import group_disliked, group_gaps
+    from index.chat.gaps import group_disliked, group_gaps
     from index.stores.readers import Gap
 
     for size in (int(s) for s in args.sizes.split(",")):

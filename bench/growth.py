@@ -58,7 +58,7 @@ def _median_seconds(action: Callable[[], object], repeats: int = REPEATS) -> flo
 
 def worker(seeds: Path, data: Path, database_url: str | None) -> dict[str, Any]:
     """In a fresh process: build, then time the changes (see the module docstring)."""
-    from index.collection import ArticleCollection
+    from index.collection.folder import ArticleCollection
     from index.service import IndexService
     from index.settings import IndexSettings
 
@@ -137,7 +137,7 @@ def _warm_cache(articles: Path, cache_dir: Path) -> None:
 
 def _fresh_database(url: str, name: str) -> str:
 
-    from tests.pg import fresh_database
+    from tests.support.pg import fresh_database
 
     return fresh_database(url, name)
 

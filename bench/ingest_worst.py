@@ -20,13 +20,13 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from index.chunk import chunk_article
-from index.clean import clean_text
-from index.documents import pdf_paragraphs_from_lines
 from index.errors import ArticleLoadError
-from index.ingest import article_from_bytes
-from index.markdown import markdown_to_text
+from index.ingest.clean import clean_text
+from index.ingest.documents import pdf_paragraphs_from_lines
+from index.ingest.loader import article_from_bytes
+from index.ingest.markdown import markdown_to_text
 from index.models import Article
+from index.retrieval.chunk import chunk_article
 
 
 def _best_of_three(step: Callable[[], object]) -> float:

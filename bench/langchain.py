@@ -116,7 +116,7 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 def measure(
     articles: Path, limit: int, rounds: int, questions: list[str], engine: str
 ) -> dict[str, Any]:
-    from index.embed import make_embedder
+    from index.retrieval.embed import make_embedder
     from index.service import IndexService
     from index.settings import IndexSettings
 

@@ -3,7 +3,7 @@
     python -m bench.languages [--verbose]
 
 The bot replies in a question's language when it is one of the catalog's (fr, en, es, de, it)
-and ``index.lang.sure_language`` is sure of it; otherwise in the reader's Telegram language.
+and ``index.ingest.lang.sure_language`` is sure of it; otherwise in the reader's Telegram language.
 This replays that rule on the questions of the multilingual dev set
 (``eval/multilingual_dev.jsonl``, 60 per language) and of the conversation set
 (``eval/conversation.jsonl``: both questions of each pair, short follow-ups and small talk
@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.i18n import LANGUAGES
-from index.lang import sure_language
+from index.ingest.lang import sure_language
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {

@@ -46,11 +46,11 @@ from typing import Any
 from bench.roundtrip import echo_baseline, measure_round_trips, summarize
 from bot.app import build_application
 from bot.settings import Settings
-from index.embed import make_embedder
 from index.errors import IndexFailure
-from index.ingest import load_articles
+from index.ingest.loader import load_articles
+from index.retrieval.embed import make_embedder
 from index.service import IndexService
-from tests.botapi import BotApiServer, bypass_proxies_for_loopback, polling
+from tests.support.botapi import BotApiServer, bypass_proxies_for_loopback, polling
 
 ROOT = Path(__file__).resolve().parent.parent
 READER_ID = 2002  # not an admin: the reader's path, with the rate limit switched off

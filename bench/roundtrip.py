@@ -1,4 +1,4 @@
-"""Round-trip latency of a PTB bot against the local Bot API server (tests/botapi/).
+"""Round-trip latency of a PTB bot against the local Bot API server (tests/support/botapi/).
 
 A round trip is: inject a text update → the bot's first ``sendMessage`` (or ``sendDocument``) to
 that chat arrives at the server, timed with the server's arrival timestamp. Run the echo
@@ -18,7 +18,7 @@ from typing import Any
 from telegram import Update, User
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from tests.botapi import BotApiServer, bypass_proxies_for_loopback, polling
+from tests.support.botapi import BotApiServer, bypass_proxies_for_loopback, polling
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 AppFactory = Callable[[BotApiServer], AnyApplication]

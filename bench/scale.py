@@ -71,7 +71,7 @@ def questions(count: int = 200) -> list[str]:
 def query_vectors(texts: list[str]) -> np.ndarray:
     if QUERIES.exists():
         return np.load(QUERIES)
-    from index.embed import E5Embedder
+    from index.retrieval.embed import E5Embedder
 
     vectors = np.asarray(E5Embedder().embed_queries(texts), np.float32)
     QUERIES.parent.mkdir(parents=True, exist_ok=True)
@@ -94,9 +94,9 @@ def synthetic(real: np.ndarray, n: int, seed: int = 7) -> np.ndarray:
 
 def passage_texts() -> list[tuple[str, str]]:
     """(text, stems) of real PIAF passages."""
-    from index.chunk import chunk_article
-    from index.ingest import load_articles
-    from index.lexical import passage_tokens
+    from index.ingest.loader import load_articles
+    from index.retrieval.chunk import chunk_article
+    from index.retrieval.lexical import passage_tokens
 
     articles, _ = load_articles(PIAF / "articles")
     found = []
@@ -247,7 +247,7 @@ def worker(size: int, folder: Path, database_url: str | None) -> dict[str, Any]:
 
 
 def _fresh_database(url: str, name: str) -> str:
-    from tests.pg import fresh_database
+    from tests.support.pg import fresh_database
 
     return fresh_database(url, name)
 

@@ -46,9 +46,15 @@ from bench.latency import BUILTIN_QUESTIONS, ROOT, index_settings, log, prepare_
 from bench.roundtrip import summarize
 from bot.app import build_application
 from bot.i18n import t
-from index.embed import E5Embedder
+from index.retrieval.embed import E5Embedder
 from index.service import IndexService
-from tests.botapi import BotApiServer, JSONDict, bypass_proxies_for_loopback, parse_html, polling
+from tests.support.botapi import (
+    BotApiServer,
+    JSONDict,
+    bypass_proxies_for_loopback,
+    parse_html,
+    polling,
+)
 
 READ_TIMEOUT = 5.0  # PTB's default, which build_application keeps
 HEAVY_USERS = 5  # users who ask more than the per-user limit

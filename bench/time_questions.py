@@ -48,7 +48,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Ask the time questions and print how many of each kind were answered right."""
-    from index.overview import listed_period
+    from index.chat.overview import listed_period
 
     args = _arguments(argv)
 

@@ -1,4 +1,5 @@
-"""Wire copies: precision and recall of ``index.wire`` on a labelled set of article pairs.
+"""Wire copies: precision and recall of ``index.collection.wire`` on a labelled set of article
+pairs.
 
     python -m bench.wire [--articles DIR] [--json]
 
@@ -30,10 +31,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.chunk import chunk_article
-from index.ingest import load_article
-from index.search import near_duplicate_groups
-from index.wire import COPY_CONTAINMENT, WireIndex, containment, shingles
+from index.collection.wire import COPY_CONTAINMENT, WireIndex, containment, shingles
+from index.ingest.loader import load_article
+from index.retrieval.chunk import chunk_article
+from index.retrieval.search import near_duplicate_groups
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "articles"
@@ -194,7 +195,7 @@ def passage_collapse(pairs: list[Pair]) -> dict[str, tuple[float, int]]:
     should, so the text is shown once), and over a different story's passages, but those
     reused word for word (90% of their 5-grams), which never should (that would hide one).
     Texts are cleaned as ingest cleans them (credits and "read also" lines go)."""
-    from index.clean import clean_text
+    from index.ingest.clean import clean_text
     from index.models import Article
 
     counts: dict[str, list[int]] = {}

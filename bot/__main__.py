@@ -21,8 +21,7 @@ from bot.i18n import reply_language
 from bot.logs import configure_logging
 from bot.metrics import BotMetrics, MetricsServer, serve_metrics
 from bot.settings import Settings, describe_validation_error
-from index.errors import IndexFailure
-from index.service import IndexService
+from index import IndexFailure, IndexService
 
 __all__ = ["WebhookOptions", "main", "start_failure", "webhook_options"]
 

@@ -28,13 +28,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, articles, callbacks, collection, feeds, gaps, handlers, scope
 from bot.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.delivery import DeliveryRateLimiter
+from bot.handlers import add, admin, articles, callbacks, feeds, gaps, reader, scope
 from bot.i18n import LANGUAGES, t_plain
 from bot.metrics import BotMetrics
 from bot.settings import Settings
-from index.service import IndexService
+from index import IndexService
 
 __all__ = [
     "GROUP_ADMIN_COMMANDS",
@@ -164,18 +164,18 @@ def build_application(
     # Commands and uploads act on new messages only: editing an old "/remove x" or "/add"
     # message must not run it again.
     new_message = filters.UpdateType.MESSAGE
-    add_caption = filters.Document.ALL & filters.CaptionRegex(collection.ADD_CAPTION)
+    add_caption = filters.Document.ALL & filters.CaptionRegex(add.ADD_CAPTION)
 
     application.add_handlers(
         [
-            CommandHandler("start", handlers.start, filters=new_message),
-            CommandHandler("help", handlers.help_command, filters=new_message),
-            CommandHandler("id", handlers.id_command, filters=new_message),
-            CommandHandler("ask", handlers.ask_command, filters=new_message),
-            CommandHandler("sources", handlers.sources_command, filters=new_message),
+            CommandHandler("start", reader.start, filters=new_message),
+            CommandHandler("help", reader.help_command, filters=new_message),
+            CommandHandler("id", reader.id_command, filters=new_message),
+            CommandHandler("ask", reader.ask_command, filters=new_message),
+            CommandHandler("sources", reader.sources_command, filters=new_message),
             # Admin commands: the guard at registration, then a polite refusal for the others.
             CommandHandler("reindex", admin.reindex, filters=admins & new_message),
-            CommandHandler("add", collection.add_command, filters=admins & new_message),
+            CommandHandler("add", add.add_command, filters=admins & new_message),
             CommandHandler("remove", articles.remove_command, filters=admins & new_message),
             CommandHandler("edit", articles.edit_command, filters=admins & new_message),
             CommandHandler("stats", admin.stats_command, filters=admins & new_message),
@@ -183,7 +183,7 @@ def build_application(
             CommandHandler("gaps", gaps.gaps_command, filters=admins & new_message),
             # Group administrators (checked with getChatMember), not the bot's admins.
             CommandHandler("scope", scope.scope_command, filters=new_message),
-            MessageHandler(add_caption & admins & new_message, collection.add_document),
+            MessageHandler(add_caption & admins & new_message, add.add_document),
             # An admin's forwarded post, in private, is an article to add (not a question).
             MessageHandler(
                 private
@@ -191,41 +191,41 @@ def build_application(
                 & new_message
                 & filters.FORWARDED
                 & (filters.TEXT | filters.CAPTION),
-                collection.add_forwarded,
+                add.add_forwarded,
             ),
             # An admin's document without /add, in private: offered with an "Add" button (a
             # reader's stays unanswered: readers are not told of admin features).
             MessageHandler(
                 private & admins & new_message & filters.Document.ALL & ~add_caption,
-                collection.offer_document,
+                add.offer_document,
             ),
             CommandHandler(list(admin.ADMIN_COMMANDS), admin.refuse, filters=new_message),
-            MessageHandler(add_caption & new_message, collection.refuse_document),
+            MessageHandler(add_caption & new_message, add.refuse_document),
             # Any other command: "unknown, see /help" (in groups only when addressed to us).
             MessageHandler(filters.COMMAND & new_message, admin.unknown_command),
             # Questions.
             MessageHandler(
-                private & new_message & filters.TEXT & ~filters.COMMAND, handlers.private_text
+                private & new_message & filters.TEXT & ~filters.COMMAND, reader.private_text
             ),
             MessageHandler(
-                groups & new_message & filters.TEXT & ~filters.COMMAND, handlers.group_text
+                groups & new_message & filters.TEXT & ~filters.COMMAND, reader.group_text
             ),
-            InlineQueryHandler(handlers.inline_query),
-            # Buttons: each pattern accepts exactly what bot.callbacks writes.
-            CallbackQueryHandler(handlers.more_button, pattern=_whole(callbacks.MORE)),
-            CallbackQueryHandler(handlers.context_button, pattern=_whole(callbacks.CONTEXT)),
-            CallbackQueryHandler(handlers.vote_button, pattern=_whole(callbacks.VOTE)),
-            CallbackQueryHandler(handlers.wrong_button, pattern=_whole(callbacks.WRONG)),
+            InlineQueryHandler(reader.inline_query),
+            # Buttons: each pattern accepts exactly what bot.handlers.callbacks writes.
+            CallbackQueryHandler(reader.more_button, pattern=_whole(callbacks.MORE)),
+            CallbackQueryHandler(reader.context_button, pattern=_whole(callbacks.CONTEXT)),
+            CallbackQueryHandler(reader.vote_button, pattern=_whole(callbacks.VOTE)),
+            CallbackQueryHandler(reader.wrong_button, pattern=_whole(callbacks.WRONG)),
             CallbackQueryHandler(scope.scope_button, pattern=_whole(callbacks.SCOPE)),
-            CallbackQueryHandler(handlers.sources_page, pattern=_whole(callbacks.SOURCES)),
-            CallbackQueryHandler(handlers.overview_more, pattern=_whole(callbacks.OVERVIEW)),
+            CallbackQueryHandler(reader.sources_page, pattern=_whole(callbacks.SOURCES)),
+            CallbackQueryHandler(reader.overview_more, pattern=_whole(callbacks.OVERVIEW)),
             CallbackQueryHandler(articles.remove_button, pattern=_whole(callbacks.REMOVE)),
-            CallbackQueryHandler(collection.add_button, pattern=_whole(callbacks.ADD)),
+            CallbackQueryHandler(add.add_button, pattern=_whole(callbacks.ADD)),
             CallbackQueryHandler(feeds.feeds_page, pattern=_whole(callbacks.FEEDS)),
-            CallbackQueryHandler(handlers.unknown_button),
+            CallbackQueryHandler(reader.unknown_button),
         ]
     )
-    application.add_error_handler(handlers.error_handler)
+    application.add_error_handler(reader.error_handler)
     jobs = application.job_queue
     if jobs is not None:
         jobs.run_repeating(gaps.purge_job, interval=86_400, first=60, name="reader-purge")

@@ -26,13 +26,19 @@ from bot.render import (
 )
 from bot.replies import clean_question
 from bot.settings import Settings
-from index.dates import TimeFrame
-from index.errors import IndexFailure
-from index.overview import asks_about_collection, listed_period
-from index.service import IndexService, ProgressCallback
-from index.session import ChatSession, Page
-from index.smalltalk import SmallTalk, small_talk
-from index.stores.readers import open_readers
+from index import (
+    ChatSession,
+    IndexFailure,
+    IndexService,
+    Page,
+    ProgressCallback,
+    SmallTalk,
+    TimeFrame,
+    asks_about_collection,
+    listed_period,
+    open_readers,
+    small_talk,
+)
 
 __all__ = ["console_progress", "run_console"]
 

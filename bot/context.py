@@ -18,11 +18,14 @@ from bot.i18n import pick_language, reply_language
 from bot.metrics import BotMetrics
 from bot.settings import Settings
 from bot.state import BotStats, ChangeQueue, RateLimiter
-from index.collection import ArticleCollection
-from index.feeds import FeedRegistry
-from index.service import IndexService
-from index.session import ChatSession
-from index.stores.readers import ReaderStore, open_readers
+from index import (
+    ArticleCollection,
+    ChatSession,
+    FeedRegistry,
+    IndexService,
+    ReaderStore,
+    open_readers,
+)
 
 __all__ = ["CONTEXT_TYPES", "BotApplication", "BotContext", "BotData", "ChatData"]
 

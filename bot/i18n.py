@@ -25,17 +25,19 @@ import re
 from typing import Final
 
 from bot.reason_texts import REASON_TEXTS
-from index.errors import (
+from index import (
+    ENGLISH,
     AnswerExpiredError,
     AnswerOutOfDateError,
     IndexMissingError,
     ModelMismatchError,
     PageSpentError,
+    Reason,
     StorageUnavailableError,
     StorageWriteError,
+    stored_reason,
+    sure_language,
 )
-from index.lang import sure_language
-from index.reasons import ENGLISH, Reason, stored_reason
 
 __all__ = [
     "LANGUAGES",
@@ -53,7 +55,7 @@ __all__ = [
     "why",
 ]
 
-# The languages of the evaluation sets; every message exists in each (tests/test_i18n.py).
+# The languages of the evaluation sets; every message exists in each (tests/bot/test_i18n.py).
 LANGUAGES: Final = ("fr", "en", "es", "de", "it")
 # A value put into a message (a title, a file name, a reason) is cut past this: a 5,000-character
 # title must not make "Added: …" longer than Telegram's 4,096 and lose the reply.
@@ -1350,7 +1352,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "de": "Die Artikel beantworten diese Frage nicht",
         "it": "Gli articoli non rispondono a questa domanda",
     },
-    # What the collection holds (``index.overview``): a heading over a page of articles.
+    # What the collection holds (``index.chat.overview``): a heading over a page of articles.
     "overview_heading": {
         "fr": "Les articles de la collection ({count}), du plus récent au plus ancien",
         "en": "The collection's articles ({count}), newest first",
@@ -1393,7 +1395,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "de": " — Seite {page}/{pages}",
         "it": " — pagina {page}/{pages}",
     },
-    # Small talk (``index.smalltalk``) is answered in the language it was written in.
+    # Small talk (``index.chat.smalltalk``) is answered in the language it was written in.
     "small_talk_greeting": {
         "fr": (
             "Bonjour ! Je réponds aux questions sur {articles} {articles|article|articles} en "
@@ -1521,7 +1523,7 @@ def pick_language(language_code: str | None, default: str = "fr") -> str:
 
 def reply_language(question: str, language_code: str | None, default: str = "fr") -> str:
     """The language of a reply to ``question``: the question's own when it is one of
-    ``LANGUAGES`` and langid is sure of it (``index.lang.sure_language``: two words or more,
+    ``LANGUAGES`` and langid is sure of it (``index.ingest.lang.sure_language``: two words or more,
     probability 0.5 or more), else the reader's Telegram language, else ``default``.
 
     >>> reply_language("¿Quién es Ablyazov?", "fr"), reply_language("Almaty ?", "de-AT")

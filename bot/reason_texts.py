@@ -1,6 +1,6 @@
 """Why something was refused, in French, Spanish, German and Italian: one entry per code of
 ``index.reasons.ENGLISH`` (its English is the ``en`` variant). ``bot.i18n`` makes each the
-message ``reason_<code>``, so tests/test_i18n.py holds them to the catalog's rules.
+message ``reason_<code>``, so tests/bot/test_i18n.py holds them to the catalog's rules.
 
 Each is a phrase put inside another message ("Non ajouté : {reason}."): no capital, no stop.
 """

@@ -16,10 +16,16 @@ import re
 from collections.abc import Sequence
 
 from bot.i18n import t, t_plain
-from index.dates import TimeFrame, display_date
-from index.gaps import GapGroup, RatedGroup
-from index.models import Answer, ArticleSummary, Quote
-from index.overview import ArticleLead
+from index import (
+    Answer,
+    ArticleLead,
+    ArticleSummary,
+    GapGroup,
+    Quote,
+    RatedGroup,
+    TimeFrame,
+    display_date,
+)
 
 __all__ = [
     "MAX_MESSAGE",

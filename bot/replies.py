@@ -21,7 +21,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
 from bot.i18n import error_key, t, t_plain
-from index.errors import IndexFailure
+from index import IndexFailure
 
 logger = logging.getLogger(__name__)
 

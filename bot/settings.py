@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from index.settings import IndexSettings, describe_validation_error
+from index import IndexSettings, describe_validation_error
 
 __all__ = ["Settings", "describe_validation_error"]
 

@@ -1,5 +1,5 @@
 """Entry point of ``python -m index``."""
 
-from index.cli import main
+from index.tools.cli import main
 
 raise SystemExit(main())

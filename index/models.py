@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from index.confidence import Evidence, Outcome
-from index.dates import TimeFrame
+from index.ingest.dates import TimeFrame
 from index.reasons import Reason
+from index.retrieval.confidence import Evidence, Outcome
 
 __all__ = ["Answer", "Article", "ArticleSummary", "Chunk", "LoadProblem", "Quote"]
 
@@ -113,7 +113,7 @@ class Answer:
     question_lang: str = "fr"
     # Quotes that scored above the threshold but were cut by ``k``: what "More" shows next.
     more: tuple[Quote, ...] = ()
-    # How likely the articles answer it (``index.confidence``), and the signals behind it;
+    # How likely the articles answer it (``index.retrieval.confidence``), and the signals behind it;
     # None when nothing was searched (an empty question, an empty collection).
     probability: float | None = None
     evidence: Evidence | None = None

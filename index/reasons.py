@@ -26,7 +26,7 @@ __all__ = ["ENGLISH", "Reason", "ReasonError", "stored_english", "stored_reason"
 # inline plural ``{n|one|other}``. The bot's ``en`` variant is this same text; its other
 # languages are in bot/reason_texts.py.
 ENGLISH: Final[dict[str, str]] = {
-    # Fetching a page (index/fetch.py)
+    # Fetching a page (index/ingest/fetch.py)
     "invalid_url": "not a valid URL",
     "not_http": "only http:// and https:// URLs can be added",
     "unresolved": "cannot resolve {host}",
@@ -42,7 +42,7 @@ ENGLISH: Final[dict[str, str]] = {
     "broken_compression": "the page's {encoding} compression is broken",
     "cannot_connect": "cannot connect to the server",
     "network_error": "network error ({kind})",
-    # Reading a file (index/ingest.py, index/documents.py, index/wordml.py)
+    # Reading a file (index/ingest/loader.py, index/ingest/documents.py, index/ingest/wordml.py)
     "unsupported_type": "unsupported file type '{suffix}' (use .txt, .md, .html, .json, .pdf or .docx)",
     "unsupported_type_none": (
         "unsupported file type (no extension) (use .txt, .md, .html, .json, .pdf or .docx)"
@@ -83,7 +83,7 @@ ENGLISH: Final[dict[str, str]] = {
     "docx_elements": "the DOCX file has more than {count} XML elements",
     "docx_paragraphs": "the DOCX file has more than {count} paragraphs",
     "no_source_file": "the article has no file in {folder}",
-    # Feeds (index/feeds.py)
+    # Feeds (index/collection/feeds.py)
     "not_a_feed": "not an RSS or Atom feed",
     "not_a_feed_error": "not an RSS or Atom feed ({kind})",
     "unreadable_entry": "unreadable entry ({kind})",

@@ -18,10 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from index.chunk import paragraph_spans
-from index.confidence import E5_CONFIDENCE, ConfidenceModel
-from index.dates import TimeFrame, time_frame
-from index.embed import Embedder, EmbedObserver, QueryCache, TimedEmbedder, make_embedder
+from index.chat.followup import joined_subject, leans_on_previous, led_by_own_ranking
+from index.chat.overview import ArticleLead, lead_sentence, only_time_frame
 from index.errors import (
     AnswerOutOfDateError,
     ArticleNotFoundError,
@@ -31,12 +29,14 @@ from index.errors import (
     StorageWriteError,
     is_storage_failure,
 )
-from index.followup import joined_subject, leans_on_previous, led_by_own_ranking
-from index.indexer import BuildParams, Indexer, Progress, SyncReport
-from index.ingest import load_article, source_file_digest
+from index.ingest.dates import TimeFrame, time_frame
+from index.ingest.loader import load_article, source_file_digest
 from index.models import Answer, Article, ArticleSummary, Quote
-from index.overview import ArticleLead, lead_sentence, only_time_frame
-from index.search import E5_MIN_SCORE, Feedback, SearchParams, search
+from index.retrieval.chunk import paragraph_spans
+from index.retrieval.confidence import E5_CONFIDENCE, ConfidenceModel
+from index.retrieval.embed import Embedder, EmbedObserver, QueryCache, TimedEmbedder, make_embedder
+from index.retrieval.indexer import BuildParams, Indexer, Progress, SyncReport
+from index.retrieval.search import E5_MIN_SCORE, Feedback, SearchParams, search
 from index.settings import IndexSettings
 from index.stores import open_store
 from index.stores.base import Filters, IndexStore, StoreMeta
@@ -349,7 +349,7 @@ class IndexService:
     ) -> Answer:
         """Best quotes for a question; ``Answer.quotes`` is empty when the articles do not answer.
 
-        A time frame in the question ("depuis lundi", "last week"; ``index.dates``, read at
+        A time frame in the question ("depuis lundi", "last week"; ``index.ingest.dates``, read at
         ``now`` in ``TIMEZONE``) filters the passages by their article's publication date.
         When the period holds no answer, every article is searched, and the better outcome
         is kept: a relative frame's widened answer says so (``Answer.widened``), a frame with
@@ -365,7 +365,7 @@ class IndexService:
             now: The moment a time frame is read at ("hier", "cette semaine"); None for the
                 clock's, in ``TIMEZONE``.
             feedback: Readers' votes by passage hash, which reorder the quotes that passed
-                (``index.feedback``); None to ignore votes.
+                (``index.chat.feedback``); None to ignore votes.
 
         Returns:
             The answer: its quotes (none when declined), the rest in ``Answer.more``, the
@@ -428,7 +428,7 @@ class IndexService:
         replied: bool = False,
         feedback: Callable[[str], Feedback] | None = None,
     ) -> tuple[Answer, str, Filters | None]:
-        """A follow-up's answer (``index.followup``): the best of the question alone, joined to
+        """A follow-up's answer (``index.chat.followup``): the best of the question alone, joined to
         the previous subject within the articles just quoted, and joined over all of them.
 
         The better outcome wins, then the higher probability; the articles just quoted are
@@ -538,7 +538,7 @@ class IndexService:
         filters: Filters | None = None,
     ) -> tuple[list[ArticleLead], int]:
         """One page of the articles, newest first (undated ones last), each with its lead
-        sentence (``index.overview``), and how many there are.
+        sentence (``index.chat.overview``), and how many there are.
 
         The list is read from metadata; only the page's articles are read whole.
 

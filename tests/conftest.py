@@ -10,17 +10,17 @@ import pytest
 from index.stores.readers import ReaderStore, SqliteReaderStore
 
 # The bot's end-to-end fixtures (real index and model, a running Application per test).
-from tests.bot_fixtures import (  # noqa: F401
+from tests.support.bot_fixtures import (  # noqa: F401
     bot,
     embedder,
     models_dir,
     seed_template,
     workspace,
 )
-from tests.botapi import BotApiServer, bypass_proxies_for_loopback
+from tests.support.botapi import BotApiServer, bypass_proxies_for_loopback
 
 # A real PostgreSQL with pgvector, started once per run when a test asks for it.
-from tests.pg import database_url, pg_server  # noqa: F401
+from tests.support.pg import database_url, pg_server  # noqa: F401
 
 # httpx honours proxy variables: keep the local Bot API server out of any proxy.
 bypass_proxies_for_loopback()

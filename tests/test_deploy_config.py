@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.admin import ADMIN_COMMANDS
+from bot.handlers.admin import ADMIN_COMMANDS
 from bot.settings import Settings
-from index.ingest import SUPPORTED_SUFFIXES
+from index.ingest.loader import SUPPORTED_SUFFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "compose.yaml").read_text(encoding="utf-8")

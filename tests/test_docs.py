@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import ADMIN_COMMANDS, READER_COMMANDS
+from bot.handlers.admin import ADMIN_COMMANDS, READER_COMMANDS
 from bot.i18n import LANGUAGES, MESSAGES
 from bot.settings import Settings
 
@@ -126,7 +126,7 @@ def test_the_readme_stays_short_and_gives_the_two_commands() -> None:
 
 
 def _index_commands() -> list[str]:
-    from index.cli import _parser
+    from index.tools.cli import _parser
 
     [sub] = [a for a in _parser()._actions if a.dest == "command"]
     return sorted(sub.choices)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from index.collection import ArticleCollection
+from index.collection.folder import ArticleCollection
 from index.service import IndexService
 
 FACADES = [IndexService, ArticleCollection]

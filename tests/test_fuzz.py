@@ -14,15 +14,15 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import CONTEXT, MORE, REMOVE, SOURCES
+from bot.handlers.callbacks import CONTEXT, MORE, REMOVE, SOURCES
 from bot.render import MAX_MESSAGE, render_answer, render_inline, utf16_len
-from index.chunk import chunk_article, sentence_spans
-from index.clean import clean_text
 from index.errors import ArticleLoadError
-from index.ingest import article_from_bytes
-from index.markdown import inline_markdown, markdown_to_text
+from index.ingest.clean import clean_text
+from index.ingest.loader import article_from_bytes
+from index.ingest.markdown import inline_markdown, markdown_to_text
 from index.models import Answer, Article, Quote
-from tests.botapi import parse_html
+from index.retrieval.chunk import chunk_article, sentence_spans
+from tests.support.botapi import parse_html
 
 settings.register_profile(
     "ci",

@@ -1,7 +1,7 @@
 """The storage seam: what the index needs from a store, whichever database holds it.
 
 Modelled on Haystack's ``DocumentStore`` protocol: a small set of typed operations that two
-backends implement alike and one test suite checks (``tests/test_stores.py``):
+backends implement alike and one test suite checks (``tests/index/stores/test_stores.py``):
 
 - ``EmbeddedStore`` (``index.stores.embedded``): SQLite + FAISS in ``DATA_DIR``, no server;
 - ``PostgresStore`` (``index.stores.postgres``): PostgreSQL + pgvector, shared by every bot
@@ -10,7 +10,8 @@ backends implement alike and one test suite checks (``tests/test_stores.py``):
 A store holds articles, their passages (offsets into the article text, a vector) and each
 passage's sentences (offsets, a vector), plus a cache of vectors by content hash. Every write
 is atomic: readers see an article with all its passages or not at all, and a killed write
-leaves the previous state. Search (``index.search``) talks to stores through this protocol only.
+leaves the previous state. Search (``index.retrieval.search``) talks to stores through this protocol
+only.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index.errors import IndexFailure
-from index.lexical import coverage, names_coverage, question_stems
 from index.models import Article, ArticleSummary
+from index.retrieval.lexical import coverage, names_coverage, question_stems
 
 __all__ = [
     "LEXICAL_MAX_DF",
@@ -95,7 +96,7 @@ class Reset:
     """A store emptied for another model: its meta and the background passages' vectors."""
 
     meta: StoreMeta
-    background: Matrix  # vectors of ``index.background.BACKGROUND_PASSAGES``
+    background: Matrix  # vectors of ``index.retrieval.background.BACKGROUND_PASSAGES``
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,8 +405,8 @@ def query_terms(
     languages: Sequence[str],
     frequencies: Callable[[tuple[str, ...]], Mapping[str, int]],
 ) -> QueryTerms:
-    """``IndexStore.analyse`` for a store whose lexical leg indexes ``index.lexical``'s stems:
-    the question's stems in the collection's ``languages``, but those ``frequencies`` (a
+    """``IndexStore.analyse`` for a store whose lexical leg indexes ``index.retrieval.lexical``'s
+    stems: the question's stems in the collection's ``languages``, but those ``frequencies`` (a
     stem's passages, as the store counts them) finds in over ``LEXICAL_MAX_DF`` passages."""
     stems = question_stems(question, question_lang, languages)
     tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))

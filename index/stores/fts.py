@@ -1,7 +1,7 @@
 """The embedded store's lexical leg: BM25 by SQLite's FTS5 over each passage's stems.
 
-Passages are indexed as the stems ``index.lexical.passage_tokens`` makes (title and text, in
-their article's language); a question matches any of its stems. FTS5 keeps the index on disk,
+Passages are indexed as the stems ``index.retrieval.lexical.passage_tokens`` makes (title and text,
+in their article's language); a question matches any of its stems. FTS5 keeps the index on disk,
 changes it row by row in the store's transactions, and ranks with BM25 (k1 = 1.2, b = 0.75).
 
 >>> match_any(("abeil", "miel"))

@@ -10,7 +10,7 @@ replicas run one after the other and both are kept.
   0.8's iterative scans (``relaxed_order``) keep reading the graph until enough rows pass, so
   a narrow filter still fills the page.
 - **Lexical leg**: a postings table (stem, passage, frequency, passage length) of the same
-  Snowball stems as the embedded store's (``index.lexical.passage_tokens``: each article
+  Snowball stems as the embedded store's (``index.retrieval.lexical.passage_tokens``: each article
   stemmed in its own language, the question in every language of the collection), ranked by
   BM25 in SQL with SQLite FTS5's formula (k1 = 1.2, b = 0.75), so both backends rank alike.
   A query reads only the postings of its words, from an index that holds them in the order

@@ -3,7 +3,7 @@ answers shown), whichever database holds it.
 
 The second storage seam, beside ``IndexStore`` (``index.stores.base``): ``ReaderStore`` is
 what the chat needs, and two backends implement it with the same SQL (``index.stores.sql``'s
-dialects), checked by one test suite (``tests/test_readers.py``):
+dialects), checked by one test suite (``tests/index/stores/test_readers.py``):
 
 - ``SqliteReaderStore``: ``DATA_DIR/readers.sqlite``, with the embedded store;
 - ``PostgresReaderStore``: tables of the index's PostgreSQL database when ``DATABASE_URL`` is
@@ -15,7 +15,7 @@ without touching these records (``copy_readers`` moves them).
 What is stored about readers, and for how long (``READER_RETENTION_DAYS``, 90 by default).
 "Keyed hash" is an HMAC-SHA256 with the readers' key, which is never in the database: it is
 ``READERS_KEY`` when set, else ``DATA_DIR/readers.key`` (made, mode 0600, on first use;
-``index.reader_key``). Without the key the hashes cannot be tied back to an id.
+``index.stores.reader_key``). Without the key the hashes cannot be tied back to an id.
 
 - **turns**: per chat, its last question, the articles its answer quoted and when (for
   follow-up questions), under a keyed hash of the chat id; one row per chat;
@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from index.errors import ReaderKeyError
-from index.reader_key import KEY_FILE, ReaderKey
+from index.stores.reader_key import KEY_FILE, ReaderKey
 from index.stores.sql import POSTGRES, SQLITE, Dialect
 from index.stores.sqlite import immediate
 
@@ -130,8 +130,8 @@ class ReaderStore(Protocol):
     """Turns, votes, gaps, scopes and the answers shown, shared by every replica.
 
     Every call is one transaction. Chat and user ids go in as Telegram gives them and are
-    stored as keyed hashes (``index.reader_key``), but a group's scope, kept under the group's
-    id. Times are ISO 8601 UTC strings (``now_iso``), compared as text.
+    stored as keyed hashes (``index.stores.reader_key``), but a group's scope, kept under the
+    group's id. Times are ISO 8601 UTC strings (``now_iso``), compared as text.
     """
 
     # -- readers' pseudonyms ------------------------------------------------------------------
@@ -189,7 +189,7 @@ class ReaderStore(Protocol):
     # -- what buttons come back to, on any replica ---------------------------------------------
 
     def put_page(self, chat_id: int, key: str, payload: str, at: str, keep: int) -> None:
-        """An answer as shown (``payload``: ``index.session``'s JSON) under ``key``, for its
+        """An answer as shown (``payload``: ``index.chat.session``'s JSON) under ``key``, for its
         More and Context buttons; the chat keeps its ``keep`` latest (older buttons expire)."""
         ...
 

@@ -1,0 +1,1 @@
+"""The collection changed: SEEDS_DIR and the index together, feeds, wire copies."""

@@ -1,0 +1,1 @@
+"""Articles in: files and web pages read, cleaned, dated and their language told."""

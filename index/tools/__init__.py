@@ -1,0 +1,1 @@
+"""``python -m index``: the command line, the evaluation and the calibration."""
