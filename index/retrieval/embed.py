@@ -301,7 +301,21 @@ def make_embedder(
     )
 
 
-class QueryCache:
+class _Wrapper:
+    """An embedder around another: the same model id and dimension as the one it wraps."""
+
+    inner: Embedder
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+
+class QueryCache(_Wrapper):
     """An embedder that remembers its last ``size`` query vectors: a repeated question (a
     button pressed twice, the same question in two groups, an inline query typed on) costs no
     model call. Passages go straight through; the indexer has its own cache by content hash.
@@ -322,14 +336,6 @@ class QueryCache:
         self.misses = 0
         self._vectors: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
 
     def embed_queries(self, texts: list[str]) -> Vectors:
         found: dict[str, Vectors] = {}
@@ -366,7 +372,7 @@ class QueryCache:
 EmbedObserver = Callable[[str, float], None]
 
 
-class TimedEmbedder:
+class TimedEmbedder(_Wrapper):
     """An embedder that tells ``observe`` how long each call of the model took (the bot's
     embedding latency metric); the index knows nothing of what is done with it.
 
@@ -380,14 +386,6 @@ class TimedEmbedder:
     def __init__(self, inner: Embedder, observe: EmbedObserver) -> None:
         self.inner = inner
         self.observe = observe
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
 
     def _timed(
         self, kind: str, encode: Callable[[list[str]], Vectors], texts: list[str]

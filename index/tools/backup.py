@@ -68,25 +68,27 @@ class BackupError(IndexFailure):
 
 
 @dataclass(frozen=True)
-class BackupReport:
-    """What a backup holds."""
+class _Contents:
+    """What a backup holds: its databases, whether the readers' key, how many files."""
 
     databases: tuple[str, ...]
     key_file: bool
     articles: int
     trash: int
+
+
+@dataclass(frozen=True)
+class BackupReport(_Contents):
+    """What a backup holds, its size and how long it took."""
+
     bytes: int
     seconds: float
 
 
 @dataclass(frozen=True)
-class RestoreReport:
-    """What a restore wrote."""
+class RestoreReport(_Contents):
+    """What a restore wrote, and when the backup was taken."""
 
-    databases: tuple[str, ...]
-    key_file: bool
-    articles: int
-    trash: int
     created_at: str
 
 
