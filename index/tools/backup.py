@@ -230,10 +230,15 @@ def _manifest(staging: Path, databases: list[str], key_file: bool) -> dict[str, 
 
 
 def _sha(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
+        return _stream_sha(handle)
+
+
+def _stream_sha(handle: IO[bytes]) -> str:
+    """The SHA-256 of what is left in a binary stream, read a block at a time."""
+    digest = hashlib.sha256()
+    while block := handle.read(_CHUNK):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -432,10 +437,7 @@ def _member_sha(archive: tarfile.TarFile, member: tarfile.TarInfo) -> str:
     handle = archive.extractfile(member)
     if handle is None:
         raise BackupError(f"the backup's member {member.name!r} cannot be read")
-    digest = hashlib.sha256()
-    while block := handle.read(_CHUNK):
-        digest.update(block)
-    return digest.hexdigest()
+    return _stream_sha(handle)
 
 
 def _check_folders(
@@ -514,7 +516,7 @@ def _extract(
             ) from exc
 
 
-def describe(report: BackupReport | RestoreReport) -> str:
+def describe(report: _Contents) -> str:
     """One line for the command line."""
     databases = ", ".join(report.databases) or "no database"
     key = "readers.key" if report.key_file else "no readers.key"
