@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import cpu_description
 from index.settings import EMBED_ENGINES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=1))
         return 0
+    print(cpu_description() + "\n")
     for result in results:
         total = result["build_seconds"]
         print(

