@@ -406,12 +406,23 @@ class EmbeddedStore:
             dense_ids = dense.search(query, dense_k, allowed)
         match = fts.match_any(terms.tokens) if terms is not None else ""
         lexical: dict[int, float] = {}
+        postings = terms.postings if terms is not None else None
+        few = postings is not None and postings <= fts.ALL_MATCHES_UP_TO
+        matches = fts.ranked(self._db, match) if match and few else None
         if match and lexical_k > 0:
-            lexical = fts.best(self._db, match, lexical_k, filters)
+            lexical = (
+                fts.top(matches, lexical_k, allowed)
+                if matches is not None
+                else fts.best(self._db, match, lexical_k, filters)
+            )
         ids = np.array(sorted(set(dense_ids.tolist()) | lexical.keys()), np.int64)
         if match:
             unscored = [int(i) for i in ids if int(i) not in lexical]
-            lexical.update(fts.scores(self._db, match, unscored))
+            if matches is not None:
+                scores = dict(matches)
+                lexical.update((i, scores[i]) for i in unscored if i in scores)
+            else:
+                lexical.update(fts.scores(self._db, match, unscored))
         return self._candidates(ids, lexical, dense.dim)
 
     def _allowed(self, filters: Filters | None) -> npt.NDArray[np.int64] | None:
@@ -429,27 +440,32 @@ class EmbeddedStore:
     def _candidates(
         self, ids: npt.NDArray[np.int64], lexical: dict[int, float], dim: int
     ) -> Candidates:
+        """The passages ``ids`` with their sentences, in one query (their spans left as JSON
+        text: ``Sentences`` decodes only those a search quotes)."""
         rows: dict[int, tuple[int, str, int, int, Vector]] = {}
+        found: dict[int, tuple[str, bytes]] = {}
         for batch in batches(ids.tolist()):
-            for passage_id, article_id, start, end, blob in self._db.execute(
-                f'SELECT id, article_id, start, "end", vector FROM passages'
-                f" WHERE id IN ({SQLITE.marks(len(batch))})",
+            for passage_id, article_id, start, end, blob, spans, sentence_blob in self._db.execute(
+                'SELECT id, article_id, start, "end", vector, sentence_spans, sentence_vectors'
+                f" FROM passages WHERE id IN ({SQLITE.marks(len(batch))})",
                 batch,
             ):
                 rows[passage_id] = (passage_id, article_id, start, end, unpack_vector(blob))
+                found[passage_id] = (spans, sentence_blob)
         # In the order of ``ids``, but those written away meanwhile.
-        found = [rows[i] for i in ids.tolist() if i in rows]
-        return Candidates.of(found, lexical, dim)
+        kept = [rows[i] for i in ids.tolist() if i in rows]
+        sentences = Sentences.gather([r[0] for r in kept], found, dim)
+        return Candidates.of(kept, lexical, dim, sentences)
 
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
-        found: dict[int, tuple[list[list[int]], bytes]] = {}
+        found: dict[int, tuple[str, bytes]] = {}
         for batch in batches(list(passage_ids)):
             for passage_id, stored_spans, blob in self._db.execute(
                 "SELECT id, sentence_spans, sentence_vectors FROM passages"
                 f" WHERE id IN ({SQLITE.marks(len(batch))})",
                 list(batch),
             ):
-                found[int(passage_id)] = (json.loads(stored_spans), blob)
+                found[int(passage_id)] = (stored_spans, blob)
         return Sentences.gather(passage_ids, found, self._dim())
 
     def _dim(self) -> int:

@@ -620,14 +620,18 @@ class PostgresStore:
                 lexical = self._bm25(db, tokens, EVERYTHING, [], None, ordered)
             if not ordered:
                 return Candidates.none(dim)
+            # The passages with their sentences: one query, where search asked again for those.
             found = db.execute(
-                'SELECT id, article_id, start, "end", vector FROM passages WHERE id = ANY(%s)'
-                " ORDER BY id",
+                'SELECT id, article_id, start, "end", vector, sentence_spans, sentence_vectors'
+                " FROM passages WHERE id = ANY(%s) ORDER BY id",
                 (ordered,),
                 binary=True,  # vectors come back as float arrays, not text to parse
             ).fetchall()
-        rows = [(int(i), article_id, s, e, _vector(v)) for i, article_id, s, e, v in found]
-        return Candidates.of(rows, lexical, dim)
+        rows = [(int(r[0]), r[1], r[2], r[3], _vector(r[4])) for r in found]
+        sentences = Sentences.gather(
+            [r[0] for r in rows], {int(r[0]): (r[5], r[6]) for r in found}, dim
+        )
+        return Candidates.of(rows, lexical, dim, sentences)
 
     @staticmethod
     def _bm25(
