@@ -241,6 +241,32 @@ class Candidates:
             sentences=sentences,
         )
 
+    @classmethod
+    def of_packed(
+        cls,
+        rows: Sequence[tuple[int, str, int, int, bytes]],
+        lexical: Mapping[int, float],
+        dim: int,
+        sentences: Sentences | None = None,
+    ) -> Candidates:
+        """``of``, each vector as ``pack_vectors`` stored it: all are decoded at once.
+
+        >>> found = Candidates.of_packed([(4, "a", 0, 9, pack_vectors([np.ones(2)]))], {4: 1.5}, 2)
+        >>> found.vectors.tolist(), found.lexical.tolist()
+        ([[1.0, 1.0]], [1.5])
+        """
+        if not rows:
+            return cls.none(dim)
+        return cls(
+            ids=np.array([r[0] for r in rows], np.int64),
+            article_ids=tuple(r[1] for r in rows),
+            starts=np.array([r[2] for r in rows], np.int64),
+            ends=np.array([r[3] for r in rows], np.int64),
+            vectors=unpack_vectors(b"".join(r[4] for r in rows), dim),
+            lexical=np.array([lexical.get(r[0], 0.0) for r in rows], np.float32),
+            sentences=sentences,
+        )
+
 
 # A passage's sentence spans as a store read them: JSON text (``[[start, end], ...]``, SQLite)
 # or the pairs themselves (PostgreSQL's JSONB, decoded by the driver).
@@ -287,15 +313,16 @@ class Sentences:
         """
         stored: list[StoredSpans] = []
         blobs: list[bytes] = []
-        ptr = np.zeros(len(passage_ids) + 1, np.int64)
+        counts: list[int] = []
         row = 4 * dim  # bytes of one float32 vector
-        for n, passage_id in enumerate(passage_ids):
+        for passage_id in passage_ids:
             passage_spans, blob = found.get(int(passage_id), ((), b""))
             stored.append(passage_spans)
             blobs.append(blob)
             # One vector per sentence, written together: the count needs no decoding.
-            count = len(blob) // row if row else len(tuple(_pairs(passage_spans)))
-            ptr[n + 1] = ptr[n] + count
+            counts.append(len(blob) // row if row else len(tuple(_pairs(passage_spans))))
+        ptr = np.zeros(len(passage_ids) + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
         return cls(tuple(stored), unpack_vectors(b"".join(blobs), dim), ptr)
 
 

@@ -442,20 +442,18 @@ class EmbeddedStore:
     ) -> Candidates:
         """The passages ``ids`` with their sentences, in one query (their spans left as JSON
         text: ``Sentences`` decodes only those a search quotes)."""
-        rows: dict[int, tuple[int, str, int, int, Vector]] = {}
-        found: dict[int, tuple[str, bytes]] = {}
+        rows: dict[int, tuple[int, str, int, int, bytes, str, bytes]] = {}
         for batch in batches(ids.tolist()):
-            for passage_id, article_id, start, end, blob, spans, sentence_blob in self._db.execute(
+            for row in self._db.execute(
                 'SELECT id, article_id, start, "end", vector, sentence_spans, sentence_vectors'
                 f" FROM passages WHERE id IN ({SQLITE.marks(len(batch))})",
                 batch,
             ):
-                rows[passage_id] = (passage_id, article_id, start, end, unpack_vector(blob))
-                found[passage_id] = (spans, sentence_blob)
+                rows[row[0]] = row
         # In the order of ``ids``, but those written away meanwhile.
         kept = [rows[i] for i in ids.tolist() if i in rows]
-        sentences = Sentences.gather([r[0] for r in kept], found, dim)
-        return Candidates.of(kept, lexical, dim, sentences)
+        sentences = Sentences.gather([r[0] for r in kept], {r[0]: (r[5], r[6]) for r in kept}, dim)
+        return Candidates.of_packed([r[:5] for r in kept], lexical, dim, sentences)
 
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
         found: dict[int, tuple[str, bytes]] = {}

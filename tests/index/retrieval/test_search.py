@@ -24,6 +24,7 @@ from index.retrieval.search import (
     fuse_scores,
     lexical_weight,
     merge_overlapping,
+    near_duplicate_groups,
     search,
     zscores,
 )
@@ -102,6 +103,38 @@ def test_shingles_are_the_word_trigrams(text: str) -> None:
     # What they were before trigrams came from zip: one slice of the words per trigram.
     words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
     assert _shingles(text) == {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def test_near_duplicates_are_found_against_each_kept_text_not_all_of_them() -> None:
+    # The last shares 4 of its 5 trigrams with the first two together, 2 with either.
+    assert near_duplicate_groups(["a b c d", "d e f g", "a b c d e f g"]) == [
+        (0, []),
+        (1, []),
+        (2, []),
+    ]
+    assert near_duplicate_groups(["a b c d e f", "d e f g", "a b c d e f g"]) == [(0, [2]), (1, [])]
+
+
+def test_near_duplicate_groups_as_one_text_against_each_kept_one() -> None:
+    def reference(texts: list[str], threshold: float) -> list[tuple[int, list[int]]]:
+        groups: list[tuple[int, list[int]]] = []
+        seen: list[frozenset[tuple[str, ...]]] = []
+        for i, text in enumerate(texts):
+            grams = _shingles(text)
+            for (_, copies), other in zip(groups, seen, strict=True):
+                if len(grams & other) / len(grams) >= threshold:
+                    copies.append(i)
+                    break
+            else:
+                groups.append((i, []))
+                seen.append(grams)
+        return groups
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        texts = [" ".join(rng.choice(list("abcdef"), int(rng.integers(0, 9)))) for _ in range(8)]
+        for threshold in (0.3, 0.7, 1.0):
+            assert near_duplicate_groups(texts, threshold) == reference(texts, threshold)
 
 
 def test_best_sentence_sims_take_each_passages_best() -> None:
