@@ -241,32 +241,6 @@ class Candidates:
             sentences=sentences,
         )
 
-    @classmethod
-    def of_packed(
-        cls,
-        rows: Sequence[tuple[int, str, int, int, bytes]],
-        lexical: Mapping[int, float],
-        dim: int,
-        sentences: Sentences | None = None,
-    ) -> Candidates:
-        """``of``, each vector as ``pack_vectors`` stored it: all are decoded at once.
-
-        >>> found = Candidates.of_packed([(4, "a", 0, 9, pack_vectors([np.ones(2)]))], {4: 1.5}, 2)
-        >>> found.vectors.tolist(), found.lexical.tolist()
-        ([[1.0, 1.0]], [1.5])
-        """
-        if not rows:
-            return cls.none(dim)
-        return cls(
-            ids=np.array([r[0] for r in rows], np.int64),
-            article_ids=tuple(r[1] for r in rows),
-            starts=np.array([r[2] for r in rows], np.int64),
-            ends=np.array([r[3] for r in rows], np.int64),
-            vectors=unpack_vectors(b"".join(r[4] for r in rows), dim),
-            lexical=np.array([lexical.get(r[0], 0.0) for r in rows], np.float32),
-            sentences=sentences,
-        )
-
 
 # A passage's sentence spans as a store read them: JSON text (``[[start, end], ...]``, SQLite)
 # or the pairs themselves (PostgreSQL's JSONB, decoded by the driver).
@@ -311,19 +285,24 @@ class Sentences:
         >>> found.ptr.tolist(), found.spans
         ([0, 2, 2, 3], (((0, 4), (5, 9)), (), ((1, 2),)))
         """
-        stored: list[StoredSpans] = []
-        blobs: list[bytes] = []
-        counts: list[int] = []
+        missing: tuple[StoredSpans, bytes] = ((), b"")
+        rows = [found.get(int(passage_id), missing) for passage_id in passage_ids]
+        return cls.of([r[0] for r in rows], [r[1] for r in rows], dim)
+
+    @classmethod
+    def of(cls, spans: Sequence[StoredSpans], vectors: Sequence[bytes], dim: int) -> Sentences:
+        """The sentences of passages whose spans and vectors (end to end, as ``pack_vectors``
+        made them) a store read: ``spans[i]`` and ``vectors[i]`` are the i-th passage's."""
         row = 4 * dim  # bytes of one float32 vector
-        for passage_id in passage_ids:
-            passage_spans, blob = found.get(int(passage_id), ((), b""))
-            stored.append(passage_spans)
-            blobs.append(blob)
-            # One vector per sentence, written together: the count needs no decoding.
-            counts.append(len(blob) // row if row else len(tuple(_pairs(passage_spans))))
-        ptr = np.zeros(len(passage_ids) + 1, np.int64)
+        # One vector per sentence, written together: the counts need no decoding.
+        counts = (
+            [len(blob) // row for blob in vectors]
+            if row
+            else [len(tuple(_pairs(stored))) for stored in spans]
+        )
+        ptr = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=ptr[1:])
-        return cls(tuple(stored), unpack_vectors(b"".join(blobs), dim), ptr)
+        return cls(tuple(spans), unpack_vectors(b"".join(vectors), dim), ptr)
 
 
 def _pairs(stored: StoredSpans) -> Iterable[Sequence[int]]:

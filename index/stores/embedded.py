@@ -32,6 +32,7 @@ import numpy.typing as npt
 from index.errors import IndexFailure
 from index.models import Article, ArticleSummary
 from index.stores import fts
+from index.stores.article_cache import ArticleCache
 from index.stores.base import (
     ArticleSource,
     Candidates,
@@ -48,6 +49,7 @@ from index.stores.base import (
     pack_vectors,
     query_terms,
     unpack_vector,
+    unpack_vectors,
 )
 from index.stores.dense import DenseIndex, catch_up, load_dense
 from index.stores.sql import (
@@ -90,6 +92,7 @@ class EmbeddedStore:
         self._reference: tuple[int, Matrix] | None = None
         self._background: tuple[int, Matrix] | None = None
         self._languages: tuple[int, tuple[str, ...]] | None = None
+        self._article_cache = ArticleCache()  # the articles quoted last, for the next answers
         self._migrate()
 
     # -- connections ---------------------------------------------------------------------------
@@ -162,22 +165,23 @@ class EmbeddedStore:
         return self._languages[1]
 
     def article(self, article_id: str) -> Article | None:
-        row = self._db.execute(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        return article_from_row(row, SQLITE) if row else None
+        found = self.articles([article_id])
+        return found[0] if found else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
         db = self._db
         if ids is None:
             rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles")
             return [article_from_row(r, SQLITE) for r in rows]
+        generation = self._generation()  # before the rows: a write meanwhile empties the cache
+        cached = self._article_cache.get(generation, ids)
         found: list[Article] = []
-        for batch in batches(sorted(set(ids))):
+        for batch in batches(sorted(set(ids) - cached.keys())):
             where, params = SQLITE.one_of("id", batch)
             rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE {where}", params)
             found.extend(article_from_row(r, SQLITE) for r in rows)
-        return found
+        self._article_cache.put(generation, found)
+        return [*cached.values(), *found]
 
     def sources(self) -> dict[str, ArticleSource]:
         rows = self._db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
@@ -440,20 +444,31 @@ class EmbeddedStore:
     def _candidates(
         self, ids: npt.NDArray[np.int64], lexical: dict[int, float], dim: int
     ) -> Candidates:
-        """The passages ``ids`` with their sentences, in one query (their spans left as JSON
-        text: ``Sentences`` decodes only those a search quotes)."""
-        rows: dict[int, tuple[int, str, int, int, bytes, str, bytes]] = {}
+        """The passages ``ids`` (ascending) with their sentences, in one query (their spans left
+        as JSON text: ``Sentences`` decodes only those a search quotes)."""
+        rows: list[tuple[int, str, int, int, bytes, str, bytes]] = []
         for batch in batches(ids.tolist()):
-            for row in self._db.execute(
-                'SELECT id, article_id, start, "end", vector, sentence_spans, sentence_vectors'
-                f" FROM passages WHERE id IN ({SQLITE.marks(len(batch))})",
-                batch,
-            ):
-                rows[row[0]] = row
-        # In the order of ``ids``, but those written away meanwhile.
-        kept = [rows[i] for i in ids.tolist() if i in rows]
-        sentences = Sentences.gather([r[0] for r in kept], {r[0]: (r[5], r[6]) for r in kept}, dim)
-        return Candidates.of_packed([r[:5] for r in kept], lexical, dim, sentences)
+            # In the order of ``ids``, but those written away meanwhile.
+            rows.extend(
+                self._db.execute(
+                    'SELECT id, article_id, start, "end", vector, sentence_spans,'
+                    f" sentence_vectors FROM passages WHERE id IN ({SQLITE.marks(len(batch))})"
+                    " ORDER BY id",
+                    batch,
+                )
+            )
+        if not rows:
+            return Candidates.none(dim)
+        found, article_ids, starts, ends, vectors, spans, sentence_vectors = zip(*rows, strict=True)
+        return Candidates(
+            ids=np.array(found, np.int64),
+            article_ids=article_ids,
+            starts=np.array(starts, np.int64),
+            ends=np.array(ends, np.int64),
+            vectors=unpack_vectors(b"".join(vectors), dim),
+            lexical=np.array([lexical.get(i, 0.0) for i in found], np.float32),
+            sentences=Sentences.of(spans, sentence_vectors, dim),
+        )
 
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
         found: dict[int, tuple[str, bytes]] = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -92,8 +93,13 @@ def scores(db: sqlite3.Connection, match: str, ids: Sequence[int]) -> dict[int, 
 def ranked(db: sqlite3.Connection, match: str) -> list[tuple[int, float]]:
     """Every passage matching, with its BM25 score, best first as ``ORDER BY rank`` orders them
     (equal scores by passage id)."""
-    rows = db.execute("SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?", [match])
-    return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda r: (-r[1], r[0]))
+    rows = db.execute(
+        "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?", [match]
+    ).fetchall()
+    # Two sorts in C, the second stable: by id, then by score (ids unique: no score compared).
+    rows.sort()
+    rows.sort(key=itemgetter(1), reverse=True)
+    return rows
 
 
 def top(

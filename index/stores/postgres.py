@@ -46,6 +46,7 @@ from psycopg_pool import ConnectionPool
 
 from index.errors import IndexFailure, StorageUnavailableError
 from index.models import Article, ArticleSummary
+from index.stores.article_cache import ArticleCache
 from index.stores.base import (
     ArticleSource,
     Candidates,
@@ -223,6 +224,7 @@ class PostgresStore:
             name="index",
         )
         self._reference: tuple[int, Matrix] | None = None
+        self._article_cache = ArticleCache()  # the articles quoted last, for the next answers
         self._background: tuple[int, Matrix] | None = None
 
     # -- schema ---------------------------------------------------------------------------------
@@ -303,22 +305,27 @@ class PostgresStore:
         return tuple(r[0] for r in rows) or ("fr",)
 
     def article(self, article_id: str) -> Article | None:
-        with self._connection() as db:
-            row = db.execute(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
-            ).fetchone()
-        return article_from_row(row, POSTGRES) if row else None
+        found = self.articles([article_id])
+        return found[0] if found else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
-        with self._connection() as db:
-            if ids is None:
+        if ids is None:
+            with self._connection() as db:
                 rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles").fetchall()
-            else:
-                where, params = POSTGRES.one_of("id", list(ids))
+            return [article_from_row(r, POSTGRES) for r in rows]
+        generation = self._generation()  # before the rows: a write meanwhile empties the cache
+        cached = self._article_cache.get(generation, ids)
+        missing = sorted(set(ids) - cached.keys())
+        found: list[Article] = []
+        if missing:
+            where, params = POSTGRES.one_of("id", missing)
+            with self._connection() as db:
                 rows = db.execute(
                     f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE {where}", params
                 ).fetchall()
-        return [article_from_row(r, POSTGRES) for r in rows]
+            found = [article_from_row(r, POSTGRES) for r in rows]
+            self._article_cache.put(generation, found)
+        return [*cached.values(), *found]
 
     def sources(self) -> dict[str, ArticleSource]:
         with self._connection() as db:
