@@ -195,8 +195,9 @@ _WORD = re.compile(r"\w+")
 
 
 # Texts whose trigrams are kept: an answer compares ~15 quotes' (1.1 ms of its 8.4 beside the
-# embedding), and the passages of an article come back for its next questions (on 300 PIAF
-# questions in a row, 52% of the texts were among the last 256 compared). ~20 kB a text.
+# embedding, before this cache), and an article's passages come back for its next questions
+# (over 300 PIAF questions in a row, 52% of the texts were among the last 256 compared).
+# ~20 kB a text.
 SHINGLES_CACHED = 256
 
 
