@@ -89,6 +89,20 @@ def answer_digest(answers: list[Any]) -> str:
 def measure(
     data: Path, articles: Path, questions: list[str], rounds: int, engine: EmbedEngine, profile: int
 ) -> dict[str, Any]:
+    """Time ``ask`` beside the embedding over the index in ``data`` (built first if empty).
+
+    Args:
+        data: The index's DATA_DIR.
+        articles: The articles it is built from when it has none.
+        questions: The questions asked, in order.
+        rounds: Timed passes over all of them.
+        engine: EMBED_ENGINE of the model (its vectors are computed once, untimed).
+        profile: Functions of cProfile's report to keep (0: no profiled pass).
+
+    Returns:
+        Wall and CPU percentiles (all rounds, and the first alone), the questions embedded
+        during the timed rounds, the answers' digest, the load average and the profile.
+    """
     from index.retrieval.embed import QueryCache
     from index.service import IndexService
     from index.settings import IndexSettings
