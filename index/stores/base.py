@@ -181,6 +181,9 @@ class QueryTerms:
     # Share of its names and numbers (``lexical.question_names``) the collection uses; None
     # when it has none.
     names_coverage: float | None = None
+    # How many passages hold each of ``tokens``, summed: a bound on the passages the lexical
+    # query matches (None: not counted).
+    postings: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,9 @@ class Candidates:
     ends: npt.NDArray[np.int64]
     vectors: Matrix  # the passages' exact vectors
     lexical: npt.NDArray[np.float32]  # lexical score, higher is better, 0 when unmatched
+    # Their sentences when the store read them with the passages (one query fewer per
+    # question); None: ask ``IndexStore.sentences``.
+    sentences: Sentences | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -217,9 +223,11 @@ class Candidates:
         rows: Sequence[tuple[int, str, int, int, Vector]],
         lexical: Mapping[int, float],
         dim: int,
+        sentences: Sentences | None = None,
     ) -> Candidates:
         """Candidates from (id, article id, start, end, vector) rows in id order; a passage
-        missing from ``lexical`` scores 0 there."""
+        missing from ``lexical`` scores 0 there. ``sentences``: those of the same passages in
+        the same order, when read with them."""
         if not rows:
             return cls.none(dim)
         ids = np.array([r[0] for r in rows], np.int64)
@@ -230,35 +238,75 @@ class Candidates:
             ends=np.array([r[3] for r in rows], np.int64),
             vectors=np.vstack([r[4] for r in rows]),
             lexical=np.array([lexical.get(int(i), 0.0) for i in ids], np.float32),
+            sentences=sentences,
         )
+
+
+# A passage's sentence spans as a store read them: JSON text (``[[start, end], ...]``, SQLite)
+# or the pairs themselves (PostgreSQL's JSONB, decoded by the driver).
+StoredSpans = str | Iterable[Sequence[int]]
 
 
 @dataclass(frozen=True, slots=True)
 class Sentences:
-    """The sentences of some passages: passage i's are rows ``ptr[i]:ptr[i+1]``."""
+    """The sentences of some passages: passage i's are rows ``ptr[i]:ptr[i+1]``, their spans
+    ``spans_of(i)``.
 
-    spans: tuple[tuple[Span, ...], ...]  # per passage
+    The spans stay as the store read them until asked for: a search quotes a few of its
+    candidates only, and decoding every candidate's spans cost more than scoring them.
+    """
+
+    stored_spans: tuple[StoredSpans, ...]  # per passage
     vectors: Matrix
     ptr: npt.NDArray[np.int64]
+
+    def spans_of(self, i: int) -> tuple[Span, ...]:
+        """The spans of the ``i``-th passage's sentences, in the article's text."""
+        return tuple((int(s), int(e)) for s, e in _pairs(self.stored_spans[i]))
+
+    @property
+    def spans(self) -> tuple[tuple[Span, ...], ...]:
+        """Every passage's sentence spans (``spans_of`` of each)."""
+        return tuple(self.spans_of(i) for i in range(len(self.stored_spans)))
 
     @classmethod
     def gather(
         cls,
         passage_ids: Sequence[int],
-        found: Mapping[int, tuple[Iterable[Sequence[int]], bytes]],
+        found: Mapping[int, tuple[StoredSpans, bytes]],
         dim: int,
     ) -> Sentences:
         """The sentences of ``passage_ids``, in that order, from what a store read of each:
-        its sentences' spans and their vectors end to end (none for a passage not found)."""
-        spans: list[tuple[Span, ...]] = []
-        blobs: list[bytes] = []
-        ptr = np.zeros(len(passage_ids) + 1, np.int64)
-        for n, passage_id in enumerate(passage_ids):
-            passage_spans, blob = found.get(int(passage_id), ((), b""))
-            spans.append(tuple((int(s), int(e)) for s, e in passage_spans))
-            blobs.append(bytes(blob))
-            ptr[n + 1] = ptr[n] + len(spans[-1])
-        return cls(tuple(spans), unpack_vectors(b"".join(blobs), dim), ptr)
+        its sentences' spans and their vectors end to end (none for a passage not found).
+
+        >>> two = pack_vectors([np.ones(2, np.float32), np.zeros(2, np.float32)])
+        >>> found = Sentences.gather([7, 9, 8], {7: ("[[0, 4], [5, 9]]", two), 8: ([[1, 2]],
+        ...     pack_vectors([np.ones(2, np.float32)]))}, 2)
+        >>> found.ptr.tolist(), found.spans
+        ([0, 2, 2, 3], (((0, 4), (5, 9)), (), ((1, 2),)))
+        """
+        missing: tuple[StoredSpans, bytes] = ((), b"")
+        rows = [found.get(int(passage_id), missing) for passage_id in passage_ids]
+        return cls.of([r[0] for r in rows], [r[1] for r in rows], dim)
+
+    @classmethod
+    def of(cls, spans: Sequence[StoredSpans], vectors: Sequence[bytes], dim: int) -> Sentences:
+        """The sentences of passages whose spans and vectors (end to end, as ``pack_vectors``
+        made them) a store read: ``spans[i]`` and ``vectors[i]`` are the i-th passage's."""
+        row = 4 * dim  # bytes of one float32 vector
+        # One vector per sentence, written together: the counts need no decoding.
+        counts = (
+            [len(blob) // row for blob in vectors]
+            if row
+            else [len(tuple(_pairs(stored))) for stored in spans]
+        )
+        ptr = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        return cls(tuple(spans), unpack_vectors(b"".join(vectors), dim), ptr)
+
+
+def _pairs(stored: StoredSpans) -> Iterable[Sequence[int]]:
+    return json.loads(stored) if isinstance(stored, str) else stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,8 +459,10 @@ def query_terms(
     stems = question_stems(question, question_lang, languages)
     tokens = tuple(dict.fromkeys(stem for word in stems for stem in word))
     df = frequencies(tokens)
+    kept = tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF)
     return QueryTerms(
-        tuple(t for t in tokens if df.get(t, 0) <= LEXICAL_MAX_DF),
+        kept,
         coverage(stems, df.keys()),
         names_coverage=names_coverage(question, question_lang, languages, df.keys()),
+        postings=sum(df.get(t, 0) for t in kept),
     )

@@ -32,6 +32,7 @@ import numpy.typing as npt
 from index.errors import IndexFailure
 from index.models import Article, ArticleSummary
 from index.stores import fts
+from index.stores.article_cache import ArticleCache
 from index.stores.base import (
     ArticleSource,
     Candidates,
@@ -48,6 +49,7 @@ from index.stores.base import (
     pack_vectors,
     query_terms,
     unpack_vector,
+    unpack_vectors,
 )
 from index.stores.dense import DenseIndex, catch_up, load_dense
 from index.stores.sql import (
@@ -90,6 +92,7 @@ class EmbeddedStore:
         self._reference: tuple[int, Matrix] | None = None
         self._background: tuple[int, Matrix] | None = None
         self._languages: tuple[int, tuple[str, ...]] | None = None
+        self._article_cache = ArticleCache()  # the articles quoted last, for the next answers
         self._migrate()
 
     # -- connections ---------------------------------------------------------------------------
@@ -162,22 +165,23 @@ class EmbeddedStore:
         return self._languages[1]
 
     def article(self, article_id: str) -> Article | None:
-        row = self._db.execute(
-            f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)
-        ).fetchone()
-        return article_from_row(row, SQLITE) if row else None
+        found = self.articles([article_id])
+        return found[0] if found else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
         db = self._db
         if ids is None:
             rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles")
             return [article_from_row(r, SQLITE) for r in rows]
+        generation = self._generation()  # before the rows: a write meanwhile empties the cache
+        cached = self._article_cache.get(generation, ids)
         found: list[Article] = []
-        for batch in batches(sorted(set(ids))):
+        for batch in batches(sorted(set(ids) - cached.keys())):
             where, params = SQLITE.one_of("id", batch)
             rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE {where}", params)
             found.extend(article_from_row(r, SQLITE) for r in rows)
-        return found
+        self._article_cache.put(generation, found)
+        return [*cached.values(), *found]
 
     def sources(self) -> dict[str, ArticleSource]:
         rows = self._db.execute("SELECT id, sha256, source_path, source_sha256 FROM articles")
@@ -406,12 +410,23 @@ class EmbeddedStore:
             dense_ids = dense.search(query, dense_k, allowed)
         match = fts.match_any(terms.tokens) if terms is not None else ""
         lexical: dict[int, float] = {}
+        postings = terms.postings if terms is not None else None
+        few = postings is not None and postings <= fts.ALL_MATCHES_UP_TO
+        matches = fts.ranked(self._db, match) if match and few else None
         if match and lexical_k > 0:
-            lexical = fts.best(self._db, match, lexical_k, filters)
+            lexical = (
+                fts.top(matches, lexical_k, allowed)
+                if matches is not None
+                else fts.best(self._db, match, lexical_k, filters)
+            )
         ids = np.array(sorted(set(dense_ids.tolist()) | lexical.keys()), np.int64)
         if match:
             unscored = [int(i) for i in ids if int(i) not in lexical]
-            lexical.update(fts.scores(self._db, match, unscored))
+            if matches is not None:
+                scores = dict(matches)
+                lexical.update((i, scores[i]) for i in unscored if i in scores)
+            else:
+                lexical.update(fts.scores(self._db, match, unscored))
         return self._candidates(ids, lexical, dense.dim)
 
     def _allowed(self, filters: Filters | None) -> npt.NDArray[np.int64] | None:
@@ -429,27 +444,41 @@ class EmbeddedStore:
     def _candidates(
         self, ids: npt.NDArray[np.int64], lexical: dict[int, float], dim: int
     ) -> Candidates:
-        rows: dict[int, tuple[int, str, int, int, Vector]] = {}
+        """The passages ``ids`` (ascending) with their sentences, in one query (their spans left
+        as JSON text: ``Sentences`` decodes only those a search quotes)."""
+        rows: list[tuple[int, str, int, int, bytes, str, bytes]] = []
         for batch in batches(ids.tolist()):
-            for passage_id, article_id, start, end, blob in self._db.execute(
-                f'SELECT id, article_id, start, "end", vector FROM passages'
-                f" WHERE id IN ({SQLITE.marks(len(batch))})",
-                batch,
-            ):
-                rows[passage_id] = (passage_id, article_id, start, end, unpack_vector(blob))
-        # In the order of ``ids``, but those written away meanwhile.
-        found = [rows[i] for i in ids.tolist() if i in rows]
-        return Candidates.of(found, lexical, dim)
+            # In the order of ``ids``, but those written away meanwhile.
+            rows.extend(
+                self._db.execute(
+                    'SELECT id, article_id, start, "end", vector, sentence_spans,'
+                    f" sentence_vectors FROM passages WHERE id IN ({SQLITE.marks(len(batch))})"
+                    " ORDER BY id",
+                    batch,
+                )
+            )
+        if not rows:
+            return Candidates.none(dim)
+        found, article_ids, starts, ends, vectors, spans, sentence_vectors = zip(*rows, strict=True)
+        return Candidates(
+            ids=np.array(found, np.int64),
+            article_ids=article_ids,
+            starts=np.array(starts, np.int64),
+            ends=np.array(ends, np.int64),
+            vectors=unpack_vectors(b"".join(vectors), dim),
+            lexical=np.array([lexical.get(i, 0.0) for i in found], np.float32),
+            sentences=Sentences.of(spans, sentence_vectors, dim),
+        )
 
     def sentences(self, passage_ids: Sequence[int]) -> Sentences:
-        found: dict[int, tuple[list[list[int]], bytes]] = {}
+        found: dict[int, tuple[str, bytes]] = {}
         for batch in batches(list(passage_ids)):
             for passage_id, stored_spans, blob in self._db.execute(
                 "SELECT id, sentence_spans, sentence_vectors FROM passages"
                 f" WHERE id IN ({SQLITE.marks(len(batch))})",
                 list(batch),
             ):
-                found[int(passage_id)] = (json.loads(stored_spans), blob)
+                found[int(passage_id)] = (stored_spans, blob)
         return Sentences.gather(passage_ids, found, self._dim())
 
     def _dim(self) -> int:

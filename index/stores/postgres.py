@@ -46,6 +46,7 @@ from psycopg_pool import ConnectionPool
 
 from index.errors import IndexFailure, StorageUnavailableError
 from index.models import Article, ArticleSummary
+from index.stores.article_cache import ArticleCache
 from index.stores.base import (
     ArticleSource,
     Candidates,
@@ -223,6 +224,7 @@ class PostgresStore:
             name="index",
         )
         self._reference: tuple[int, Matrix] | None = None
+        self._article_cache = ArticleCache()  # the articles quoted last, for the next answers
         self._background: tuple[int, Matrix] | None = None
 
     # -- schema ---------------------------------------------------------------------------------
@@ -303,22 +305,27 @@ class PostgresStore:
         return tuple(r[0] for r in rows) or ("fr",)
 
     def article(self, article_id: str) -> Article | None:
-        with self._connection() as db:
-            row = db.execute(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,)
-            ).fetchone()
-        return article_from_row(row, POSTGRES) if row else None
+        found = self.articles([article_id])
+        return found[0] if found else None
 
     def articles(self, ids: Collection[str] | None = None) -> list[Article]:
-        with self._connection() as db:
-            if ids is None:
+        if ids is None:
+            with self._connection() as db:
                 rows = db.execute(f"SELECT {ARTICLE_COLUMNS} FROM articles").fetchall()
-            else:
-                where, params = POSTGRES.one_of("id", list(ids))
+            return [article_from_row(r, POSTGRES) for r in rows]
+        generation = self._generation()  # before the rows: a write meanwhile empties the cache
+        cached = self._article_cache.get(generation, ids)
+        missing = sorted(set(ids) - cached.keys())
+        found: list[Article] = []
+        if missing:
+            where, params = POSTGRES.one_of("id", missing)
+            with self._connection() as db:
                 rows = db.execute(
                     f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE {where}", params
                 ).fetchall()
-        return [article_from_row(r, POSTGRES) for r in rows]
+            found = [article_from_row(r, POSTGRES) for r in rows]
+            self._article_cache.put(generation, found)
+        return [*cached.values(), *found]
 
     def sources(self) -> dict[str, ArticleSource]:
         with self._connection() as db:
@@ -620,14 +627,18 @@ class PostgresStore:
                 lexical = self._bm25(db, tokens, EVERYTHING, [], None, ordered)
             if not ordered:
                 return Candidates.none(dim)
+            # The passages with their sentences: one query, where search asked again for those.
             found = db.execute(
-                'SELECT id, article_id, start, "end", vector FROM passages WHERE id = ANY(%s)'
-                " ORDER BY id",
+                'SELECT id, article_id, start, "end", vector, sentence_spans, sentence_vectors'
+                " FROM passages WHERE id = ANY(%s) ORDER BY id",
                 (ordered,),
                 binary=True,  # vectors come back as float arrays, not text to parse
             ).fetchall()
-        rows = [(int(i), article_id, s, e, _vector(v)) for i, article_id, s, e, v in found]
-        return Candidates.of(rows, lexical, dim)
+        rows = [(int(r[0]), r[1], r[2], r[3], _vector(r[4])) for r in found]
+        sentences = Sentences.gather(
+            [r[0] for r in rows], {int(r[0]): (r[5], r[6]) for r in found}, dim
+        )
+        return Candidates.of(rows, lexical, dim, sentences)
 
     @staticmethod
     def _bm25(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,13 +14,17 @@ from index.retrieval.confidence import FEATURES, ConfidenceModel
 from index.retrieval.embed import Embedder, HashingEmbedder
 from index.retrieval.indexer import BuildParams, Indexer
 from index.retrieval.search import (
+    _WORD,
     Candidate,
     SearchParams,
+    _best_sentence_sims,
+    _shingles,
     best_sentence,
     collapse_near_duplicates,
     fuse_scores,
     lexical_weight,
     merge_overlapping,
+    near_duplicate_groups,
     search,
     zscores,
 )
@@ -88,6 +93,60 @@ def test_near_duplicates_from_different_articles_collapse() -> None:
         [text, text.replace("grande", "forte"), "Tout autre chose ici."]
     )
     assert kept == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "Un", "Un deux", "Un deux trois", "ﬁn de l'œuvre, Ǆemal — 1½ km.", "a b a b a b c " * 40],
+)
+def test_shingles_are_the_word_trigrams(text: str) -> None:
+    # What they were before trigrams came from zip: one slice of the words per trigram.
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    assert _shingles(text) == {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def test_near_duplicates_are_found_against_each_kept_text_not_all_of_them() -> None:
+    # The last shares 4 of its 5 trigrams with the first two together, 2 with either.
+    assert near_duplicate_groups(["a b c d", "d e f g", "a b c d e f g"]) == [
+        (0, []),
+        (1, []),
+        (2, []),
+    ]
+    assert near_duplicate_groups(["a b c d e f", "d e f g", "a b c d e f g"]) == [(0, [2]), (1, [])]
+
+
+def test_near_duplicate_groups_as_one_text_against_each_kept_one() -> None:
+    def reference(texts: list[str], threshold: float) -> list[tuple[int, list[int]]]:
+        groups: list[tuple[int, list[int]]] = []
+        seen: list[frozenset[tuple[str, ...]]] = []
+        for i, text in enumerate(texts):
+            grams = _shingles(text)
+            for (_, copies), other in zip(groups, seen, strict=True):
+                if len(grams & other) / len(grams) >= threshold:
+                    copies.append(i)
+                    break
+            else:
+                groups.append((i, []))
+                seen.append(grams)
+        return groups
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        texts = [" ".join(rng.choice(list("abcdef"), int(rng.integers(0, 9)))) for _ in range(8)]
+        for threshold in (0.3, 0.7, 1.0):
+            assert near_duplicate_groups(texts, threshold) == reference(texts, threshold)
+
+
+def test_best_sentence_sims_take_each_passages_best() -> None:
+    sims = np.array([0.1, 0.5, 0.3, 0.9, 0.2], np.float32)
+    passage_sims = np.array([0.7, 0.6, 0.4, 0.8, 0.05], np.float32)
+    # Passage 0 has no sentences, 1 has two, 2 none, 3 two, 4 one, then a last one without.
+    ptr = np.array([0, 0, 2, 2, 4, 5], np.int64)
+    best = _best_sentence_sims(sims, ptr, passage_sims[:5])
+    assert best.dtype == np.float32
+    assert best.tolist() == pytest.approx([0.7, 0.5, 0.4, 0.9, 0.2])
+    none = _best_sentence_sims(np.zeros(0, np.float32), np.zeros(3, np.int64), passage_sims[:2])
+    assert none.tolist() == pytest.approx([0.7, 0.6])
 
 
 def test_best_sentence_is_inside_the_span() -> None:

@@ -370,3 +370,26 @@ def test_the_commonest_words_are_known_but_not_searched(
     terms = store.analyse("abeilles reine", "fr")  # "abeilles" is in both bee passages' titles
     assert terms.coverage == 1.0
     assert terms.tokens == ("rein",)
+
+
+def test_candidates_carry_their_sentences(store: IndexStore) -> None:
+    terms = store.analyse("abeilles volcan chat lave miel", "fr")
+    found = store.candidates(unit(1, 0.1), terms, dense_k=5, lexical_k=5)
+    assert found.sentences is not None and len(found) == 5
+    asked = store.sentences(found.ids.tolist())
+    assert found.sentences.spans == asked.spans
+    assert found.sentences.ptr.tolist() == asked.ptr.tolist()
+    np.testing.assert_array_equal(found.sentences.vectors, asked.vectors)
+
+
+def test_an_article_read_again_is_the_one_written_since(make_store: MakeStore) -> None:
+    writer, reader = make_store(), make_store()
+    fill(writer)
+    assert reader.article("chats") == CATS and len(reader.articles(["chats", "volcans"])) == 2
+    calmer = article("chats", "Le chat ronronne.")
+    writer.write([(calmer, records(calmer, [unit(0, 0, 1)]))])
+    assert reader.article("chats") == calmer
+    assert {a.text for a in reader.articles(["chats", "volcans", "absent"])} == {
+        calmer.text,
+        VOLCANOES.text,
+    }
