@@ -155,7 +155,12 @@ def reference(engine: Any, questions: list[str], contexts: list[str]) -> np.ndar
 
 
 def tune(engine: Any, weights: Any, piaf: Path, alphas: list[float], texts: int) -> None:
-    from index.retrieval.e5_convert import build_onnx_graph, load_ranges, smoothing_scales
+    from index.retrieval.e5_convert import (
+        SMOOTH_ALPHA,
+        build_onnx_graph,
+        load_ranges,
+        smoothing_scales,
+    )
 
     questions, contexts = held_out(piaf, texts)
     fp32 = reference(engine, questions, contexts)
@@ -163,12 +168,14 @@ def tune(engine: Any, weights: Any, piaf: Path, alphas: list[float], texts: int)
     plain = reference(
         embedder_on(engine, build_onnx_graph(weights, int8=True)), questions, contexts
     )
-    print(summary("int8 per token (no smoothing)", cosines(plain, fp32)), flush=True)
-    for alpha in alphas:
+    print(summary("int8, not smoothed", cosines(plain, fp32)), flush=True)
+    settings: list[tuple[str, float | dict[str, float]]] = [("shipped", SMOOTH_ALPHA)]
+    settings += [(f"alpha {alpha:g}", alpha) for alpha in alphas]
+    for name, alpha in settings:
         smooth = smoothing_scales(weights, ranges, alpha)
         model = build_onnx_graph(weights, int8=True, smooth=smooth)
         got = reference(embedder_on(engine, model), questions, contexts)
-        print(summary(f"smoothed, alpha {alpha:g}", cosines(got, fp32)), flush=True)
+        print(summary(f"smoothed, {name}", cosines(got, fp32)), flush=True)
 
 
 def sensitivity(engine: Any, weights: Any, piaf: Path, alpha: float, texts: int) -> None:
@@ -236,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions-file", type=Path, default=PIAF, help="PIAF's questions")
     parser.add_argument("--out", type=Path, default=ROOT / "index/retrieval/e5_smooth.npz")
     parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
-    parser.add_argument("--alpha", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6, 0.7])
+    parser.add_argument("--alpha", type=float, nargs="*", default=[0.3, 0.5, 0.7])
     parser.add_argument("--texts", type=int, default=300, help="held-out questions and contexts")
     parser.add_argument("--against", type=Path, help="speed: another int8 graph (a file)")
     parser.add_argument("--rounds", type=int, default=5, help="speed: alternated rounds")

