@@ -274,9 +274,10 @@ def test_int8_is_another_model_whose_index_the_default_refuses(
             cosines(int8.embed_passages(texts), embedder.embed_passages(texts)),
         ]
     )
-    # Smoothed, 7-bit weights: PIAF dev texts min 0.9991; per token alone gave 0.9985 there.
-    assert got.min() >= 0.9985, got
-    assert np.median(got) >= 0.999, got
+    # Smoothed: 0.99944 / 0.99957 here (PIAF dev texts 0.9992 / 0.9995); not smoothed, 0.9986 /
+    # 0.9989 here, which these floors refuse.
+    assert got.min() >= 0.999, got
+    assert np.median(got) >= 0.9993, got
     settings = IndexSettings(seeds_dir=tmp_path / "seeds", data_dir=tmp_path / "data")
     settings.seeds_dir.mkdir()
     (settings.seeds_dir / "uranium.txt").write_text("Uranium\n\n" + SAMPLE[0], encoding="utf-8")
