@@ -120,7 +120,8 @@ def recipe_lengths(model: Any, chunks: list[str]) -> list[int]:
     """Each chunk's tokens as the recipe's model sees them: [CLS] … [SEP], cut at its maximum
     (all-MiniLM-L6-v2 reads 256 word pieces of a chunk and drops the rest)."""
     limit = int(model.max_seq_length)
-    return [min(len(ids), limit) for ids in model.tokenizer(chunks)["input_ids"]]
+    encoded = model.tokenizer(chunks, truncation=True, max_length=limit)
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
 def our_lengths(model: Any, texts: list[str]) -> list[int] | None:
