@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from index.service import IndexService
 
-__all__ = ["Tally", "built_service", "cpu_description", "int8_instructions", "memory_mb"]
+__all__ = [
+    "Tally",
+    "built_service",
+    "cpu_description",
+    "int8_instructions",
+    "memory_mb",
+    "percentiles",
+    "split_questions",
+]
 
 
 def memory_mb(field: str = "VmHWM") -> float:
@@ -28,6 +38,34 @@ def memory_mb(field: str = "VmHWM") -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def split_questions(path: Path, count: int, split: str = "test") -> list[str]:
+    """The first ``count`` questions of ``split`` in a PIAF-style JSONL file."""
+    questions: list[str] = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if row.get("split") == split:
+                questions.append(row["question"])
+            if len(questions) == count:
+                break
+    return questions
+
+
+def percentiles(seconds: list[float], digits: int = 1) -> dict[str, float]:
+    """p50, p95 and mean of ``seconds``, in milliseconds rounded to ``digits``.
+
+    >>> percentiles([0.001, 0.002, 0.003, 0.010])
+    {'p50_ms': 2.5, 'p95_ms': 10.0, 'mean_ms': 4.0}
+    """
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, digits),
+        "p95_ms": round(p95 * 1000, digits),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, digits),
+    }
 
 
 # The instructions that make int8 products faster than fp32 ones (onnx-int8's case): without

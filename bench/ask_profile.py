@@ -24,43 +24,19 @@ import io
 import json
 import os
 import pstats
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import percentiles, split_questions
 from index.settings import EMBED_ENGINES, EmbedEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF = Path(os.environ.get("PIAF_DIR", ROOT.parent / "shared" / "eval" / "piaf"))
 QUERY_CACHE = 1_000_000  # every question's vector stays cached
 WARMUP = 3
-
-
-def test_questions(path: Path, count: int) -> list[str]:
-    """The first ``count`` questions of split ``test`` in a PIAF-style JSONL file."""
-    questions: list[str] = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if row.get("split") == "test":
-                questions.append(row["question"])
-            if len(questions) == count:
-                break
-    return questions
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    """p50, p95 and mean of ``seconds``, in milliseconds."""
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p95_ms": round(p95 * 1000, 2),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
-    }
 
 
 def answer_digest(answers: list[Any]) -> str:
@@ -158,9 +134,9 @@ def measure(
         "questions": len(questions),
         "rounds": rounds,
         "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
-        "wall": percentiles([s for round_ in wall for s in round_]),
-        "cpu": percentiles([s for round_ in cpu for s in round_]),
-        "cpu_first_round": percentiles(cpu[0]),
+        "wall": percentiles([s for round_ in wall for s in round_], digits=2),
+        "cpu": percentiles([s for round_ in cpu for s in round_], digits=2),
+        "cpu_first_round": percentiles(cpu[0], digits=2),
         # Questions the model embedded during the timed rounds (a time frame's reworded
         # question): their embedding is in the figures.
         "embedded": cache.misses - misses,
@@ -194,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("-n and --rounds must be at least 1")
     if not args.questions.is_file():
         raise SystemExit(f"no questions file at {args.questions}")
-    questions = test_questions(args.questions, args.n)
+    questions = split_questions(args.questions, args.n)
     result = measure(args.data, args.articles, questions, args.rounds, args.engine, args.profile)
     if args.json:
         print(json.dumps(result, indent=1))

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import cpu_description
+from bench import cpu_description, percentiles, split_questions
 from index.settings import EMBED_ENGINES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,24 +155,6 @@ def recipe_query(store: RecipeIndex, model: Any, question: str) -> list[str]:
     vector = model.encode([question], normalize_embeddings=True)
     _, ids = store.index.search(np.ascontiguousarray(vector, dtype=np.float32), RECIPE_K)
     return [store.chunks[i] for i in ids[0] if i >= 0]
-
-
-def test_questions(path: Path, count: int) -> list[str]:
-    questions: list[str] = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if row.get("split") == "test":
-                questions.append(row["question"])
-            if len(questions) == count:
-                break
-    return questions
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    ordered = sorted(seconds)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1)}
 
 
 def measure(
@@ -327,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no articles folder at {args.articles}")
     if not args.questions.is_file():
         raise SystemExit(f"no questions file at {args.questions}")
-    questions = test_questions(args.questions, args.n)
+    questions = split_questions(args.questions, args.n)
     results = [
         measure(args.articles, args.limit, args.rounds, questions, engine)
         for engine in args.engine or ["onnx"]
